@@ -1,0 +1,3 @@
+"""Robust budget allocation across disagreeing measurement systems."""
+
+__version__ = "0.1.0"
