@@ -1,0 +1,275 @@
+"""One PyTensor graph in which every view reads the same spend input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymc.dims as pmd
+import pytensor
+import pytensor.xtensor as ptx
+import xarray as xr
+from pymc_marketing.mmm import merge_models_and_idata
+from pytensor.compile.sharedvalue import SharedVariable
+
+from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
+
+__all__ = ["REGRET", "VIEW", "VIEW_RESPONSE", "MergedViews", "merge_views"]
+
+VIEW = "view"
+#: Deterministic stacking each view's response, dims ``("view",)``.
+VIEW_RESPONSE = "view_response"
+#: Deterministic of the per-draw normalised regret, dims ``("view",)``.
+REGRET = "regret"
+
+
+@dataclass(frozen=True)
+class MergedViews:
+    r"""Views merged into one model on a shared ``channel_data`` input.
+
+    The model holds each view's variables under the prefix ``<view>_`` and two
+    deterministics with dim ``view``:
+
+    - ``view_response``: each view's response :math:`Y_m(a)`;
+    - ``regret``: :math:`1 - (Y_m(a) - \bar V_m(0)) / V^*_m`, whose mean over the
+      draws is the normalised regret :math:`R(a, m) = 1 - V(a, m) / V^*(m)`, with
+      values measured as increments over the zero plan.
+
+    :math:`V^*` and :math:`\bar V(0)` are the shared variables :attr:`v_star` and
+    :attr:`v_zero` (set them with ``set_value``); compiled functions read them
+    at call time, so changing them needs no recompilation.
+
+    Attributes
+    ----------
+    model : pymc.Model
+        The merged model, ready for :class:`~pymc_marketing.mmm.BudgetOptimizer`.
+    idata : xarray.DataTree
+        The merged posterior (one chain, ``n_draws`` draws per view).
+    views : tuple of str
+        View names, in the order of the ``view`` dim.
+    horizon : Horizon
+        The common date axis.
+    budget_coords : dict
+        Budget dims and labels of ``channel_data`` (all but ``date``).
+    v_star, v_zero : pytensor shared variables
+        Per-view optimum value and mean zero-plan response.
+    """
+
+    model: object
+    idata: xr.DataTree
+    views: tuple[str, ...]
+    horizon: Horizon
+    budget_coords: dict[str, tuple]
+    v_star: SharedVariable = field(repr=False)
+    v_zero: SharedVariable = field(repr=False)
+
+    @property
+    def n_draws(self) -> int:
+        """Number of posterior draws each view contributes."""
+        return int(self.idata["posterior"].sizes["draw"])
+
+
+def merge_views(
+    views: Sequence[View], num_periods: int, *, n_draws: int | None = None
+) -> MergedViews:
+    """Merge views into one model whose views all read the same spend.
+
+    Built on :func:`pymc_marketing.mmm.merge_models_and_idata`. Channels are
+    aligned by label: every view is rebuilt on the first view's channel order.
+    Posteriors are thinned evenly to a common number of draws, so no merged draw
+    is missing. The views' own models and posteriors are not modified.
+
+    Parameters
+    ----------
+    views : sequence of View
+        At least two views with the same channels (and other budget dims).
+    num_periods : int
+        Number of decision periods.
+    n_draws : int, optional
+        Draws kept per view; defaults to the smallest number any view has.
+
+    Returns
+    -------
+    MergedViews
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc import CurveView
+    >>> channels = ["search", "social"]
+    >>> views = [
+    ...     CurveView.from_estimates(name, {"alpha": a, "lam": [2.0, 3.0]}, 0.1,
+    ...                              channels=channels, draws=50, random_seed=0)
+    ...     for name, a in [("mmm", [1.0, 2.0]), ("lift", [2.0, 1.0])]
+    ... ]
+    >>> merged = merge_views(views, num_periods=4)
+    >>> merged.views, merged.n_draws
+    (('mmm', 'lift'), 50)
+    """
+    views = check_views(views)
+    budget_coords = views[0].budget_coords
+    horizon = common_horizon(views, num_periods)
+    n_draws = common_draws(views, n_draws)
+
+    order = sorted(range(len(views)), key=lambda i: views[i].horizon(num_periods) is None)
+    models, trees = [], []
+    for i in order:
+        model = views[i].build(horizon, budget_coords)
+        posterior = thin(views[i].posterior, n_draws)
+        spend = model[CHANNEL_DATA]
+        constant = xr.Dataset(
+            {CHANNEL_DATA: ((DATE, *budget_coords), spend.get_value())},
+            coords={DATE: list(horizon.dates), **{d: list(v) for d, v in budget_coords.items()}},
+        )
+        models.append(model)
+        trees.append(xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant}))
+    names = [views[i].name for i in order]
+    model, idata = merge_models_and_idata(models, trees, prefixes=names, merge_on=CHANNEL_DATA)
+
+    view_names = tuple(v.name for v in views)
+    v_star = pytensor.shared(np.ones(len(views)), name="v_star")
+    v_zero = pytensor.shared(np.zeros(len(views)), name="v_zero")
+    model.add_coord(VIEW, list(view_names))
+    with model:
+        response = ptx.concat(
+            [model[f"{v.name}_{v.response_variable}"].expand_dims(VIEW) for v in views],
+            dim=VIEW,
+        )
+        response = pmd.Deterministic(VIEW_RESPONSE, response)
+        value = response - ptx.as_xtensor(v_zero, dims=(VIEW,))
+        pmd.Deterministic(REGRET, 1 - value / ptx.as_xtensor(v_star, dims=(VIEW,)))
+    return MergedViews(
+        model=model,
+        idata=idata,
+        views=view_names,
+        horizon=horizon,
+        budget_coords=budget_coords,
+        v_star=v_star,
+        v_zero=v_zero,
+    )
+
+
+def check_views(views: Sequence[View]) -> list[View]:
+    """Validate a collection of views for merging; return it as a list.
+
+    Examples
+    --------
+    >>> check_views([])
+    Traceback (most recent call last):
+    ...
+    ValueError: At least two views are needed to compare plans across measurement systems, got 0. ...
+    """
+    views = list(views)
+    if len(views) < 2:
+        raise ValueError(
+            "At least two views are needed to compare plans across measurement "
+            f"systems, got {len(views)}. With a single view, optimise it directly "
+            "with pymc_marketing's BudgetOptimizer."
+        )
+    not_views = [type(v).__name__ for v in views if not isinstance(v, View)]
+    if not_views:
+        raise TypeError(
+            f"Expected View objects, got {not_views}. Build views with CurveView, "
+            "ModelView or MMMView."
+        )
+    names = [v.name for v in views]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ValueError(
+            f"Duplicate view names {duplicated}: each view needs its own name, which "
+            "labels its column of the regret matrix and prefixes its variables."
+        )
+    reference = views[0]
+    for view in views[1:]:
+        dims, ref_dims = set(view.budget_coords), set(reference.budget_coords)
+        if dims != ref_dims:
+            raise ValueError(
+                f"Views {reference.name!r} and {view.name!r} disagree on the budget dims: "
+                f"{sorted(ref_dims)} vs {sorted(dims)}. Every view must be defined over "
+                "the same dims (e.g. all by channel, or all by channel and geo)."
+            )
+        for dim in ref_dims:
+            ours, theirs = set(reference.budget_coords[dim]), set(view.budget_coords[dim])
+            if ours != theirs:
+                raise ValueError(
+                    f"Views {reference.name!r} and {view.name!r} disagree on {dim!r}: "
+                    f"only in {reference.name!r}: {sorted(map(str, ours - theirs))}; "
+                    f"only in {view.name!r}: {sorted(map(str, theirs - ours))}. Give "
+                    "every view the same labels (spelling included)."
+                )
+    return views
+
+
+def common_horizon(views: Sequence[View], num_periods: int) -> Horizon:
+    """The horizon every view is built on.
+
+    A view that fixes its own dates and carry-in history (an MMM) sets it;
+    otherwise the axis is ``num_periods`` plus the longest carry-over.
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc import CurveView
+    >>> v = CurveView.from_estimates("a", {"alpha": {"tv": 1.0}, "lam": {"tv": 1.0}}, 0.1)
+    >>> common_horizon([v, v], 6).length
+    6
+    """
+    imposed = {}
+    for view in views:
+        horizon = view.horizon(num_periods)
+        if horizon is not None:
+            imposed[view.name] = horizon
+    if len({(h.dates, h.carry_in_periods, h.num_periods) for h in imposed.values()}) > 1:
+        raise ValueError(
+            f"Views {sorted(imposed)} fix different date axes. Build them on the same "
+            "optimisation window (same start and end date)."
+        )
+    longest = max(v.adstock_periods for v in views)
+    if imposed:
+        horizon = next(iter(imposed.values()))
+        if longest > horizon.adstock_periods:
+            raise ValueError(
+                f"A view needs {longest} carry-over periods but the window fixed by "
+                f"{sorted(imposed)} has {horizon.adstock_periods}."
+            )
+        return horizon
+    return Horizon(num_periods=num_periods, adstock_periods=longest)
+
+
+def common_draws(views: Sequence[View], n_draws: int | None) -> int:
+    """Number of draws every view is thinned to.
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc import CurveView
+    >>> est = {"alpha": {"tv": 1.0}, "lam": {"tv": 1.0}}
+    >>> a = CurveView.from_estimates("a", est, 0.1, draws=30)
+    >>> b = CurveView.from_estimates("b", est, 0.1, draws=20)
+    >>> common_draws([a, b], None)
+    20
+    """
+    available = {v.name: v.posterior.sizes["chain"] * v.posterior.sizes["draw"] for v in views}
+    fewest = min(available.values())
+    if n_draws is None:
+        return fewest
+    if not 2 <= int(n_draws) <= fewest:
+        raise ValueError(
+            f"n_draws must be between 2 and the smallest number of draws of any view "
+            f"({fewest}; per view: {available}), got {n_draws}."
+        )
+    return int(n_draws)
+
+
+def thin(posterior: xr.Dataset, n_draws: int) -> xr.Dataset:
+    """Evenly spaced ``n_draws`` draws of ``posterior``, as one chain.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"a": (("chain", "draw"), np.arange(8.0).reshape(2, 4))})
+    >>> thin(ds, 3)["a"].values.tolist()
+    [[0.0, 3.0, 7.0]]
+    """
+    stacked = posterior.stack(sample=("chain", "draw"))
+    keep = np.round(np.linspace(0, stacked.sizes["sample"] - 1, n_draws)).astype(int)
+    picked = stacked.isel(sample=keep).drop_vars(["sample", "chain", "draw"])
+    picked = picked.rename(sample="draw").assign_coords(draw=np.arange(n_draws))
+    return picked.expand_dims(chain=[0]).transpose("chain", "draw", ...)

@@ -1,0 +1,320 @@
+"""Views defined by per-channel response curves with parameter uncertainty."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pymc.dims as pmd
+import xarray as xr
+from pymc_marketing.mmm import (
+    HillSaturation,
+    LogisticSaturation,
+    MichaelisMentenSaturation,
+)
+from pymc_marketing.mmm.components.adstock import AdstockTransformation
+from pymc_marketing.mmm.components.saturation import SaturationTransformation
+
+from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
+from pymc_robust_alloc.views.validation import as_posterior, check_finite
+
+__all__ = ["SATURATIONS", "CurveView"]
+
+#: Saturation shapes known by name; any PyMC-Marketing saturation component works.
+SATURATIONS: dict[str, type[SaturationTransformation]] = {
+    "michaelis_menten": MichaelisMentenSaturation,
+    "hill": HillSaturation,
+    "logistic": LogisticSaturation,
+}
+
+ADSTOCK_PREFIX = "adstock_"
+
+
+def resolve_saturation(
+    saturation: str | SaturationTransformation,
+) -> SaturationTransformation:
+    """Return a saturation component from its name or the component itself.
+
+    Examples
+    --------
+    >>> sorted(resolve_saturation("michaelis_menten").default_priors)
+    ['alpha', 'lam']
+    """
+    if isinstance(saturation, SaturationTransformation):
+        return saturation
+    try:
+        return SATURATIONS[saturation]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown saturation {saturation!r}. Use one of {sorted(SATURATIONS)} or "
+            "pass a PyMC-Marketing saturation component, e.g. "
+            "`pymc_marketing.mmm.HillSaturation()`."
+        ) from None
+
+
+class CurveView(View):
+    r"""A view whose response is a sum of per-channel saturation curves.
+
+    The response of a plan over the horizon is
+
+    .. math::
+
+        Y = \sum_{t} \sum_{c} f_c\big(\mathrm{adstock}(x)_{t,c};\ \theta_c\big),
+
+    with :math:`f` a PyMC-Marketing saturation component (Michaelis-Menten
+    :math:`\alpha x / (\lambda + x)`, Hill, logistic, ...) and, optionally, a
+    PyMC-Marketing adstock component applied along ``date`` first. The
+    uncertainty about :math:`\theta` is carried by draws, used as the posterior.
+
+    Parameters
+    ----------
+    name : str
+        The view's name (a Python identifier).
+    draws : xarray.Dataset or xarray.DataTree
+        Parameter draws with dims ``(chain, draw, "channel", ...)``: one variable
+        per parameter of ``saturation`` (``alpha``, ``lam`` for Michaelis-Menten)
+        and, with ``adstock``, one per adstock parameter named
+        ``adstock_<parameter>`` (``adstock_alpha`` for geometric adstock).
+        A ``DataTree`` is read from its ``posterior`` group.
+    saturation : str or SaturationTransformation, default "michaelis_menten"
+        ``"michaelis_menten"``, ``"hill"``, ``"logistic"`` or a component.
+    adstock : AdstockTransformation, optional
+        E.g. ``GeometricAdstock(l_max=4)``; its ``l_max`` periods of carry-over
+        are added after the decision periods.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> draws = xr.Dataset(
+    ...     {
+    ...         "alpha": (("chain", "draw", "channel"), np.full((1, 4, 2), 2.0)),
+    ...         "lam": (("chain", "draw", "channel"), np.full((1, 4, 2), 5.0)),
+    ...     },
+    ...     coords={"channel": ["search", "social"]},
+    ... )
+    >>> CurveView("experiment", draws).channels
+    ('search', 'social')
+    """
+
+    def __init__(
+        self,
+        name: str,
+        draws: xr.Dataset | xr.DataTree,
+        saturation: str | SaturationTransformation = "michaelis_menten",
+        adstock: AdstockTransformation | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.saturation = resolve_saturation(saturation)
+        self.adstock = adstock
+        posterior = as_posterior(draws, owner=f"view {name!r}")
+        expected = list(self.saturation.default_priors) + [
+            ADSTOCK_PREFIX + p for p in (adstock.default_priors if adstock else {})
+        ]
+        missing = [p for p in expected if p not in posterior]
+        if missing:
+            raise ValueError(
+                f"View {name!r}: the draws lack {missing}. A "
+                f"{type(self.saturation).__name__} view needs draws of {expected}; "
+                f"got {sorted(posterior.data_vars)}."
+            )
+        posterior = posterior[expected]
+        if "channel" not in posterior.dims:
+            raise ValueError(
+                f"View {name!r}: the draws have no 'channel' dim (dims: "
+                f"{list(posterior.dims)}). Give each parameter one value per channel."
+            )
+        check_finite(posterior, owner=f"view {name!r}")
+        self._posterior = posterior
+        budget_dims = [d for d in posterior.dims if d not in ("chain", "draw")]
+        budget_dims.sort(key=lambda d: d != "channel")
+        self._budget_coords = {d: tuple(posterior[d].values.tolist()) for d in budget_dims}
+
+    @classmethod
+    def from_estimates(
+        cls,
+        name: str,
+        estimates: Mapping[str, Mapping[Any, float] | Sequence[float] | pd.Series],
+        sigma: float | Mapping[str, float | Mapping[Any, float] | Sequence[float]],
+        *,
+        channels: Sequence[str] | None = None,
+        saturation: str | SaturationTransformation = "michaelis_menten",
+        draws: int = 500,
+        random_seed: int | np.random.Generator | None = None,
+    ) -> CurveView:
+        r"""Build a view from parameter estimates with LogNormal uncertainty.
+
+        Each parameter :math:`\theta_c` is drawn as
+        :math:`\log \theta_c \sim \mathrm{Normal}(\log \hat\theta_c, \sigma)`, so
+        ``sigma`` is roughly the relative uncertainty of the estimate.
+
+        Parameters
+        ----------
+        name : str
+            The view's name.
+        estimates : mapping
+            Parameter name -> positive estimate per channel: a mapping keyed by
+            channel, a ``pandas.Series`` indexed by channel, or a sequence in the
+            order of ``channels``.
+        sigma : float or mapping
+            Log-scale standard deviation: one number for every parameter, or per
+            parameter (a number, or per channel).
+        channels : sequence of str, optional
+            Channel labels; required when estimates are plain sequences.
+        saturation : str or SaturationTransformation, default "michaelis_menten"
+            The curve shape; ``estimates`` must name exactly its parameters.
+        draws : int, default 500
+            Number of draws.
+        random_seed : int or numpy.random.Generator, optional
+            Seed of the draws.
+
+        Returns
+        -------
+        CurveView
+
+        Examples
+        --------
+        >>> view = CurveView.from_estimates(
+        ...     "regression",
+        ...     {"alpha": [2.0, 1.2, 0.7], "lam": [5.0, 3.0, 4.0]},
+        ...     sigma=0.25,
+        ...     channels=["search", "social", "display"],
+        ...     random_seed=1,
+        ... )
+        >>> view.posterior["alpha"].sizes["draw"]
+        500
+        """
+        component = resolve_saturation(saturation)
+        params = list(component.default_priors)
+        if sorted(estimates) != sorted(params):
+            raise ValueError(
+                f"View {name!r}: a {type(component).__name__} curve has parameters "
+                f"{params}, but estimates were given for {sorted(estimates)}."
+            )
+        if int(draws) < 2:
+            raise ValueError(f"draws must be at least 2, got {draws!r}.")
+        rng = np.random.default_rng(random_seed)
+        labels = _channel_labels(name, estimates, channels)
+        data = {}
+        for param in params:
+            centre = _per_channel(name, param, estimates[param], labels)
+            if np.any(centre <= 0) or not np.all(np.isfinite(centre)):
+                raise ValueError(
+                    f"View {name!r}: estimates of {param!r} must be positive and finite "
+                    f"(LogNormal uncertainty), got {dict(zip(labels, centre, strict=True))}."
+                )
+            spread = sigma.get(param) if isinstance(sigma, Mapping) else sigma
+            if spread is None:
+                raise ValueError(f"View {name!r}: sigma lacks parameter {param!r}.")
+            scale = _per_channel(name, f"sigma[{param}]", spread, labels)
+            if np.any(scale < 0) or not np.all(np.isfinite(scale)):
+                raise ValueError(
+                    f"View {name!r}: sigma of {param!r} must be non-negative, got {scale}."
+                )
+            values = rng.lognormal(np.log(centre), scale, size=(1, int(draws), len(labels)))
+            data[param] = (("chain", "draw", "channel"), values)
+        posterior = xr.Dataset(
+            data,
+            coords={"chain": [0], "draw": np.arange(int(draws)), "channel": list(labels)},
+        )
+        return cls(name, posterior, saturation=component)
+
+    @property
+    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
+        return dict(self._budget_coords)
+
+    @property
+    def posterior(self) -> xr.Dataset:  # noqa: D102
+        return self._posterior
+
+    @property
+    def adstock_periods(self) -> int:  # noqa: D102
+        return int(self.adstock.l_max) if self.adstock is not None else 0
+
+    def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:  # noqa: D102
+        budget_dims = tuple(budget_coords)
+        shape = (horizon.length, *(len(v) for v in budget_coords.values()))
+        coords = {DATE: list(horizon.dates), **{d: list(v) for d, v in budget_coords.items()}}
+        with pm.Model(coords=coords) as model:
+            spend = pmd.Data(CHANNEL_DATA, np.zeros(shape), dims=(DATE, *budget_dims))
+            params = {
+                p: pmd.Flat(p, dims=self._param_dims(p))
+                for p in self.saturation.default_priors
+            }
+            if self.adstock is not None:
+                lagged = {
+                    p: pmd.Flat(ADSTOCK_PREFIX + p, dims=self._param_dims(ADSTOCK_PREFIX + p))
+                    for p in self.adstock.default_priors
+                }
+                spend = self.adstock.function(spend, dim=DATE, **lagged)
+            contribution = self.saturation.function(spend, **params)
+            pmd.Deterministic(
+                "channel_contribution", contribution.transpose(DATE, *budget_dims)
+            )
+            pmd.Deterministic(self.response_variable, contribution.sum())
+        return model
+
+    def _param_dims(self, var: str) -> tuple[str, ...]:
+        return tuple(d for d in self._posterior[var].dims if d not in ("chain", "draw"))
+
+    def curves(self, spend: np.ndarray) -> xr.DataArray:
+        """Per-period response of each channel at the given spend levels, per draw.
+
+        Parameters
+        ----------
+        spend : array-like
+            Spend levels per period.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(chain, draw, spend, channel, ...)``, no adstock applied.
+
+        Examples
+        --------
+        >>> view = CurveView.from_estimates(
+        ...     "v", {"alpha": {"tv": 2.0}, "lam": {"tv": 1.0}}, sigma=0.0, draws=2
+        ... )
+        >>> float(view.curves([1.0]).sel(channel="tv").isel(chain=0, draw=0))
+        1.0
+        """
+        spend = xr.DataArray(np.asarray(spend, dtype=float), dims="spend")
+        spend = spend.assign_coords(spend=spend.values)
+        params = {p: self._posterior[p] for p in self.saturation.default_priors}
+        values = self.saturation.function(spend, **params)
+        return xr.DataArray(values).transpose("chain", "draw", "spend", ...)
+
+
+def _channel_labels(name, estimates, channels) -> tuple:
+    keyed = [v for v in estimates.values() if isinstance(v, Mapping | pd.Series)]
+    if channels is not None:
+        return tuple(channels)
+    if not keyed:
+        raise ValueError(
+            f"View {name!r}: estimates are plain sequences, so pass `channels=` to "
+            "say which channel each value belongs to."
+        )
+    first = keyed[0]
+    return tuple(first.index if isinstance(first, pd.Series) else first.keys())
+
+
+def _per_channel(name, what, values, labels) -> np.ndarray:
+    if np.isscalar(values):
+        return np.full(len(labels), float(values))
+    if isinstance(values, Mapping | pd.Series):
+        keys = set(values.keys() if isinstance(values, Mapping) else values.index)
+        if keys != set(labels):
+            raise ValueError(
+                f"View {name!r}: {what} is given for channels {sorted(map(str, keys))} "
+                f"but the view's channels are {sorted(map(str, labels))}."
+            )
+        return np.array([float(values[c]) for c in labels])
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(labels),):
+        raise ValueError(
+            f"View {name!r}: {what} has {values.size} values for {len(labels)} "
+            f"channels {list(labels)}."
+        )
+    return values
