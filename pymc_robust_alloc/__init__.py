@@ -1,15 +1,34 @@
 """Robust budget allocation across disagreeing measurement systems."""
 
+from pymc_robust_alloc.allocator import ConvergenceWarning, RobustAllocator, allocate
 from pymc_robust_alloc.merge import MergedViews, merge_views
+from pymc_robust_alloc.result import AllocationResult, SolveReport
+from pymc_robust_alloc.utility import (
+    minimax_regret,
+    normalized_regret,
+    risk_averse_regret,
+    view_values,
+    weighted_minimax_regret,
+)
 from pymc_robust_alloc.views import CurveView, Horizon, ModelView, View
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AllocationResult",
+    "ConvergenceWarning",
     "CurveView",
     "Horizon",
     "MergedViews",
     "ModelView",
+    "RobustAllocator",
+    "SolveReport",
     "View",
+    "allocate",
     "merge_views",
+    "minimax_regret",
+    "normalized_regret",
+    "risk_averse_regret",
+    "view_values",
+    "weighted_minimax_regret",
 ]

@@ -266,7 +266,7 @@ def thin(posterior: xr.Dataset, n_draws: int) -> xr.Dataset:
     --------
     >>> ds = xr.Dataset({"a": (("chain", "draw"), np.arange(8.0).reshape(2, 4))})
     >>> thin(ds, 3)["a"].values.tolist()
-    [[0.0, 3.0, 7.0]]
+    [[0.0, 4.0, 7.0]]
     """
     stacked = posterior.stack(sample=("chain", "draw"))
     keep = np.round(np.linspace(0, stacked.sizes["sample"] - 1, n_draws)).astype(int)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pymc.dims as pmd
+import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import (
     HillSaturation,
@@ -277,14 +278,19 @@ class CurveView(View):
         >>> view = CurveView.from_estimates(
         ...     "v", {"alpha": {"tv": 2.0}, "lam": {"tv": 1.0}}, sigma=0.0, draws=2
         ... )
-        >>> float(view.curves([1.0]).sel(channel="tv").isel(chain=0, draw=0))
+        >>> float(view.curves([1.0]).sel(channel="tv", spend=1.0).isel(chain=0, draw=0))
         1.0
         """
-        spend = xr.DataArray(np.asarray(spend, dtype=float), dims="spend")
-        spend = spend.assign_coords(spend=spend.values)
-        params = {p: self._posterior[p] for p in self.saturation.default_priors}
-        values = self.saturation.function(spend, **params)
-        return xr.DataArray(values).transpose("chain", "draw", "spend", ...)
+        spend = np.asarray(spend, dtype=float)
+        params = {
+            p: ptx.as_xtensor(var.values, dims=var.dims)
+            for p, var in self._posterior[list(self.saturation.default_priors)].items()
+        }
+        curve = self.saturation.function(ptx.as_xtensor(spend, dims=("spend",)), **params)
+        values = xr.DataArray(curve.values.eval(), dims=curve.type.dims)
+        coords = {d: self._posterior[d] for d in values.dims if d in self._posterior.coords}
+        values = values.assign_coords(spend=spend, **coords)
+        return values.transpose("chain", "draw", "spend", ...)
 
 
 def _channel_labels(name, estimates, channels) -> tuple:

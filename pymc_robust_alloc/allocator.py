@@ -1,0 +1,562 @@
+"""Minimax-regret allocation across views, on one compiled ``BudgetOptimizer``."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytensor
+import xarray as xr
+from pymc_marketing.mmm import BudgetOptimizer
+from pytensor.compile.mode import Mode
+from pytensor.link.vm import VMLinker
+from pytensor.xtensor.type import XTensorVariable
+
+from pymc_robust_alloc.budget import as_bounds, as_plan, check_total_budget
+from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
+from pymc_robust_alloc.result import AllocationResult, SolveReport
+from pymc_robust_alloc.utility import smooth_max, view_values
+from pymc_robust_alloc.views.base import View
+
+__all__ = ["ConvergenceWarning", "RobustAllocator", "allocate", "python_mode"]
+
+AVERAGED = "averaged"
+MINIMAX = "minimax"
+WEIGHTED = "weighted minimax"
+RISK_AVERSE = "risk-averse minimax"
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimisation did not converge; the result reports which one."""
+
+
+def python_mode() -> Mode:
+    """PyTensor mode that compiles in well under a second: NumPy kernels, no JIT.
+
+    A budget problem is small (views x draws x cells), so each graph evaluation
+    takes microseconds to milliseconds in NumPy, while Numba or C compilation of
+    the same graph takes tens of seconds on an empty cache. This mode keeps
+    PyTensor's graph rewrites that matter for speed at this size (merging,
+    constant folding, canonicalisation) and runs every op's NumPy implementation.
+
+    Returns
+    -------
+    pytensor.compile.mode.Mode
+
+    Examples
+    --------
+    >>> python_mode().linker
+    VMLinker(use_cloop=False, lazy=None, allow_partial_eval=None, allow_gc=True)
+    """
+    return Mode(linker=VMLinker(use_cloop=False, c_thunks=False), optimizer="fast_compile")
+
+
+class RobustAllocator:
+    r"""Robust budget allocation across views, compiled once and solved many times.
+
+    The views are merged into one model (:func:`~pymc_robust_alloc.merge_views`)
+    and handed to a single :class:`~pymc_marketing.mmm.BudgetOptimizer` whose
+    utility is
+
+    .. math::
+
+        U(a) = \sum_m c_m V(a, m) \;-\; t \operatorname{smax}_{\tau, m}
+        w_m \Big(1 - \frac{V(a, m)}{T_m}\Big),
+
+    with :math:`c, t, w, T, \tau` PyTensor shared variables and
+    :math:`\operatorname{smax}_\tau` the log-sum-exp maximum
+    (:func:`~pymc_robust_alloc.utility.smooth_max`). Minimax plans are solved
+    with a decreasing temperature :math:`\tau`, each solve warm-started from the
+    last, and judged by the hard maximum. Each step of the decision
+    (every view's optimum, the averaged model, minimax regret and its weighted
+    and risk-averse variants) is the same compiled graph with other values of
+    those variables, so the graph is compiled once however many plans are
+    solved or budgets tried.
+
+    Parameters
+    ----------
+    views : sequence of View
+        At least two views over the same channels.
+    num_periods : int
+        Number of decision periods; budgets are per period.
+    n_draws : int, optional
+        Posterior draws kept per view (default: the fewest any view has).
+    mode : pytensor Mode or str, optional
+        PyTensor compilation mode for every function the optimizer compiles;
+        default :func:`python_mode`. Pass ``"NUMBA"`` for PyTensor's default,
+        which pays off for very large posteriors once its cache is warm.
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc import CurveView, RobustAllocator
+    >>> channels = ["search", "social"]
+    >>> views = [
+    ...     CurveView.from_estimates("mmm", {"alpha": [2.0, 1.0], "lam": [2.0, 2.0]},
+    ...                              0.1, channels=channels, draws=100, random_seed=1),
+    ...     CurveView.from_estimates("lift", {"alpha": [1.0, 2.0], "lam": [2.0, 2.0]},
+    ...                              0.1, channels=channels, draws=100, random_seed=2),
+    ... ]
+    >>> allocator = RobustAllocator(views, num_periods=4)
+    >>> result = allocator.allocate(total_budget=10.0)
+    >>> bool(result.regret_matrix["max regret"].idxmin() == "minimax")
+    True
+    """
+
+    def __init__(
+        self,
+        views: Sequence[View],
+        num_periods: int,
+        *,
+        n_draws: int | None = None,
+        mode: Mode | str | None = None,
+    ) -> None:
+        self.mode = python_mode() if mode is None else mode
+        self.merged: MergedViews = merge_views(views, num_periods, n_draws=n_draws)
+        self.num_periods = int(num_periods)
+        n_views, n_samples = len(self.merged.views), self.merged.n_draws
+        self._linear = pytensor.shared(np.zeros(n_views), name="linear_weights")
+        self._regret_weight = pytensor.shared(np.array(0.0), name="regret_weight")
+        self._weights = pytensor.shared(np.ones(n_views), name="regret_weights")
+        self._target = pytensor.shared(np.ones(n_views), name="regret_target")
+        self._baseline = pytensor.shared(np.zeros((n_samples, n_views)), name="baseline")
+        self._scale = pytensor.shared(np.ones(n_views), name="response_scale")
+        self._use_quantile = pytensor.shared(np.array(0.0), name="use_quantile")
+        self._quantile = pytensor.shared(np.array(0.1), name="quantile")
+        self._temperature = pytensor.shared(np.array(1.0), name="temperature")
+        horizon = self.merged.horizon
+        coords = self.merged.budget_coords
+        mask = xr.DataArray(
+            np.ones([len(v) for v in coords.values()], dtype=bool),
+            dims=tuple(coords),
+            coords={d: list(v) for d, v in coords.items()},
+        )
+        # Constraints are compiled with PyTensor's default mode, so set it too.
+        with pytensor.config.change_flags(mode=self.mode):
+            self.optimizer = BudgetOptimizer(
+                model=self.merged.model,
+                idata=self.merged.idata,
+                num_periods=self.num_periods,
+                carry_in_periods=horizon.carry_in_periods,
+                adstock_periods=horizon.adstock_periods,
+                response_variable=VIEW_RESPONSE,
+                utility_function=self._utility,
+                budgets_to_optimize=mask,
+                compile_kwargs={"mode": self.mode},
+            )
+        zero = self.responses(mask * 0.0)
+        self._baseline.set_value(zero.transpose("sample", VIEW).values)
+        self.merged.v_zero.set_value(zero.mean("sample").values)
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        """View names, in the order of the ``view`` dim."""
+        return self.merged.views
+
+    @property
+    def budget_coords(self) -> dict[str, tuple]:
+        """Budget dims and labels."""
+        return self.merged.budget_coords
+
+    def _utility(self, samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
+        settings = {"baseline": self._baseline, "scale": self._scale}
+        mean = view_values(samples, **settings)
+        low = view_values(samples, quantile=self._quantile, **settings)
+        value = mean + self._use_quantile * (low - mean)
+        linear = (value * self._vector(self._linear)).sum(VIEW)
+        regret = 1 - value / self._vector(self._target)
+        worst = smooth_max(regret * self._vector(self._weights), VIEW, self._temperature)
+        return linear - self._regret_weight * worst
+
+    @staticmethod
+    def _vector(shared):
+        return pytensor.xtensor.as_xtensor(shared, dims=(VIEW,))
+
+    def responses(self, plan: xr.DataArray) -> xr.DataArray:
+        """Each view's response to a plan, per draw.
+
+        Parameters
+        ----------
+        plan : xarray.DataArray
+            Spend per period over the budget dims.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``("sample", "view")``.
+
+        Examples
+        --------
+        .. code-block:: python
+
+            allocator.responses(result.plan("minimax")).mean("sample")
+        """
+        plan = as_plan(plan, self.budget_coords, "plan")
+        response = self.optimizer.evaluate_response_distribution(plan, VIEW_RESPONSE)
+        return response.assign_coords({VIEW: list(self.views)})
+
+    def values(
+        self,
+        plan: xr.DataArray,
+        *,
+        quantile: float | None = None,
+        response_scale: Mapping[str, float] | None = None,
+    ) -> xr.DataArray:
+        """:math:`V(a, m)`: each view's expected increment over the zero plan.
+
+        Parameters
+        ----------
+        plan : xarray.DataArray
+            Spend per period.
+        quantile : float, optional
+            A lower quantile of the draws instead of their mean.
+        response_scale : mapping, optional
+            Multiplier of a view's response, ``{view: k}``.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``("view",)``.
+
+        Examples
+        --------
+        .. code-block:: python
+
+            allocator.values(result.plan("minimax"))
+        """
+        increments = (self.responses(plan) - self._baseline.get_value()) * self._scales(
+            response_scale
+        )
+        if quantile is None:
+            return increments.mean("sample")
+        return increments.quantile(quantile, dim="sample").drop_vars("quantile")
+
+    def _scales(self, response_scale: Mapping[str, float] | None) -> xr.DataArray:
+        scale = dict.fromkeys(self.views, 1.0)
+        unknown = sorted(set(response_scale or {}) - set(self.views))
+        if unknown:
+            raise ValueError(f"response_scale names unknown views {unknown}; views: {self.views}.")
+        for name, k in (response_scale or {}).items():
+            if not np.isfinite(k) or k <= 0:
+                raise ValueError(f"response_scale of {name!r} must be positive, got {k}.")
+            scale[name] = float(k)
+        return xr.DataArray(list(scale.values()), dims=VIEW, coords={VIEW: list(self.views)})
+
+    def allocate(
+        self,
+        total_budget: float,
+        bounds: Mapping | xr.DataArray | None = None,
+        *,
+        candidates: Mapping[str, xr.DataArray | Mapping] | None = None,
+        weights: Mapping[str, float] | None = None,
+        quantile: float | None = None,
+        response_scale: Mapping[str, float] | None = None,
+        minimize_kwargs: dict | None = None,
+    ) -> AllocationResult:
+        r"""Solve every view's optimum, the averaged plan and the minimax-regret plan.
+
+        Parameters
+        ----------
+        total_budget : float
+            Budget per period, spread over the budget cells.
+        bounds : dict or DataArray, optional
+            Per-period bounds: ``{channel: (low, high)}`` or a DataArray with dims
+            ``(*budget_dims, "bound")``; default ``(0, total_budget)``.
+        candidates : mapping, optional
+            Further plans to judge, e.g. ``{"current": current_plan}`` (spend per
+            period, labelled).
+        weights : mapping, optional
+            ``{view: w}`` to also solve weighted minimax regret (views left out get
+            weight 1).
+        quantile : float, optional
+            Also solve risk-averse minimax regret, judging each view by this
+            lower quantile of its draws (e.g. 0.1).
+        response_scale : mapping, optional
+            Multiply a view's response by ``k`` (``{view: k}``), for sensitivity
+            analysis; normalised regret is unchanged by it.
+        minimize_kwargs : dict, optional
+            Passed to :meth:`BudgetOptimizer.allocate_budget`.
+
+        Returns
+        -------
+        AllocationResult
+
+        Warns
+        -----
+        ConvergenceWarning
+            If a solve did not converge; ``result.convergence`` says which.
+
+        Examples
+        --------
+        .. code-block:: python
+
+            result = allocator.allocate(100.0, {"search": (0, 60)})
+            result.regret_matrix
+        """
+        total = check_total_budget(total_budget)
+        box = as_bounds(bounds, self.budget_coords, total)
+        extra = {
+            str(name): as_plan(plan, self.budget_coords, str(name))
+            for name, plan in (candidates or {}).items()
+        }
+        scale = self._scales(response_scale)
+        self._scale.set_value(scale.values)
+        n_views = len(self.views)
+        solver = _Solver(self, total, box, minimize_kwargs)
+
+        plans: dict[str, xr.DataArray] = {}
+        uniform = box.sel(bound="lower", drop=True)
+        uniform = uniform + (total - float(uniform.sum())) * (
+            (box.sel(bound="upper", drop=True) - uniform)
+            / float((box.sel(bound="upper", drop=True) - uniform).sum())
+        )
+        level = np.abs(self.values(uniform, response_scale=response_scale).values)
+        level = np.where(level > 0, level, 1.0)
+        for m, name in enumerate(self.views):
+            plans[name] = solver.solve(name, f"maximise V(a, {name})", linear=np.eye(n_views)[m] / level[m])
+        plans[AVERAGED] = solver.solve(
+            AVERAGED, "maximise the mean of the views' responses", linear=np.ones(n_views) / level.sum()
+        )
+        plans.update(extra)
+        values = {name: self.values(p, response_scale=response_scale) for name, p in plans.items()}
+        v_star = self._v_star(values)
+        self.merged.v_star.set_value(v_star.values / scale.values)
+
+        def minimax(name, objective, table, target, w, quantile=None):
+            def worst(plan):
+                value = self.values(plan, quantile=quantile, response_scale=response_scale)
+                return float(((1 - value / target) * w).max())
+
+            start = min(table, key=lambda n: float(((1 - table[n] / target) * w).max()))
+            return solver.minimax(
+                name, objective, plans[start], worst,
+                target=target.values, weights=w, use_quantile=quantile is not None,
+            )
+
+        equal = np.ones(n_views)
+        plans[MINIMAX] = minimax(MINIMAX, "minimise max_m R(a, m)", values, v_star, equal)
+        if weights is not None:
+            w = self._weight_vector(weights)
+            plans[WEIGHTED] = minimax(
+                WEIGHTED, "minimise max_m w_m R(a, m)", values, v_star, w
+            )
+        quantile_regret = None
+        if quantile is not None:
+            if not 0 < float(quantile) < 1:
+                raise ValueError(f"quantile must be in (0, 1), e.g. 0.1; got {quantile}.")
+            self._quantile.set_value(np.array(float(quantile)))
+            lows = {}
+            for m, name in enumerate(self.views):
+                label = f"{name} (q={quantile:g})"
+                lows[label] = solver.solve(
+                    label, f"maximise the {quantile:g} quantile of V(a, {name})",
+                    linear=np.eye(n_views)[m] / level[m], use_quantile=True,
+                )
+            low_values = {
+                n: self.values(p, quantile=quantile, response_scale=response_scale)
+                for n, p in {**plans, **lows}.items()
+            }
+            q_star = self._v_star(low_values, what=f"{quantile:g} quantile")
+            plans[RISK_AVERSE] = minimax(
+                RISK_AVERSE, f"minimise max_m R_q(a, m), q={quantile:g}",
+                low_values, q_star, equal, quantile=quantile,
+            )
+            quantile_regret = xr.concat(
+                [
+                    1 - self.values(p, quantile=quantile, response_scale=response_scale) / q_star
+                    for p in plans.values()
+                ],
+                dim=pd.Index(list(plans), name="plan"),
+            )
+
+        value = xr.concat(
+            [self.values(p, response_scale=response_scale) for p in plans.values()],
+            dim=pd.Index(list(plans), name="plan"),
+        )
+        settings: dict[str, Any] = {
+            "total_budget": total,
+            "num_periods": self.num_periods,
+            "n_draws": self.merged.n_draws,
+            "bounds": {
+                str(c): box.sel(channel=c).values.tolist() for c in self.budget_coords["channel"]
+            },
+            "weights": dict(weights) if weights is not None else None,
+            "quantile": quantile,
+            "response_scale": dict(zip(self.views, scale.values.tolist(), strict=True)),
+        }
+        return AllocationResult(
+            plans=xr.concat(list(plans.values()), dim=pd.Index(list(plans), name="plan")),
+            value=value,
+            v_star=v_star,
+            regret=1 - value / v_star,
+            solves=solver.reports,
+            settings=settings,
+            quantile_regret=quantile_regret,
+        )
+
+    def _v_star(self, values: Mapping[str, xr.DataArray], what: str = "mean") -> xr.DataArray:
+        """Each view's best value over the evaluated plans, validated positive."""
+        table = xr.concat(list(values.values()), dim="plan")
+        v_star = table.max("plan")
+        bad = [str(v) for v in v_star[VIEW].values if not float(v_star.sel({VIEW: v})) > 0]
+        if bad:
+            raise ValueError(
+                f"Views {bad} have no plan with a positive {what} response increment "
+                f"(V* = {v_star.sel({VIEW: bad}).values}), so normalised regret "
+                "1 - V/V* is undefined. Check that these views' responses grow with spend."
+            )
+        return v_star
+
+    def _weight_vector(self, weights: Mapping[str, float]) -> np.ndarray:
+        unknown = sorted(set(weights) - set(self.views))
+        if unknown:
+            raise ValueError(f"weights name unknown views {unknown}; views: {list(self.views)}.")
+        w = np.array([float(weights.get(v, 1.0)) for v in self.views])
+        if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
+            raise ValueError(f"weights must be non-negative and not all zero, got {dict(weights)}.")
+        return w / w.max()
+
+
+class _Solver:
+    """Sets the shared switches of the utility and runs one solve."""
+
+    TEMPERATURES = (1e-1, 1e-2, 1e-3, 1e-4)
+
+    def __init__(self, allocator: RobustAllocator, total: float, box, minimize_kwargs):
+        self.allocator = allocator
+        self.total = total
+        self.box = box
+        self.minimize_kwargs = minimize_kwargs
+        self.reports: list[SolveReport] = []
+
+    def solve(
+        self,
+        name: str,
+        objective: str,
+        *,
+        linear=None,
+        target=None,
+        weights=None,
+        use_quantile: bool = False,
+        temperature: float = 1.0,
+        x0: xr.DataArray | None = None,
+    ) -> xr.DataArray:
+        a = self.allocator
+        n_views = len(a.views)
+        a._linear.set_value(np.zeros(n_views) if linear is None else np.asarray(linear, float))
+        a._regret_weight.set_value(np.array(0.0 if target is None else 1.0))
+        a._target.set_value(np.ones(n_views) if target is None else np.asarray(target, float))
+        a._weights.set_value(np.ones(n_views) if weights is None else np.asarray(weights, float))
+        a._use_quantile.set_value(np.array(1.0 if use_quantile else 0.0))
+        a._temperature.set_value(np.array(float(temperature)))
+        result = a.optimizer.allocate_budget(
+            total_budget=self.total,
+            budget_bounds=self.box,
+            x0=x0,
+            minimize_kwargs=self.minimize_kwargs,
+            return_if_fail=True,
+        )
+        fit = result.scipy_result
+        report = SolveReport(
+            plan=name,
+            objective=objective,
+            success=bool(fit.success),
+            message=str(fit.message),
+            iterations=int(fit.nit),
+        )
+        self.reports.append(report)
+        if not fit.success:
+            warnings.warn(
+                f"The solve for plan {name!r} ({objective}) did not converge: "
+                f"{fit.message}. The plan is reported as found; see result.convergence.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return result.budgets.astype(float)
+
+    def minimax(
+        self,
+        name: str,
+        objective: str,
+        start: xr.DataArray,
+        worst,
+        *,
+        target,
+        weights,
+        use_quantile: bool,
+    ) -> xr.DataArray:
+        """Minimise the smoothed maximum at decreasing temperatures, warm-started.
+
+        The temperatures are fractions of the starting plan's max regret, so the
+        schedule does not depend on the size of the regrets. The plan with the
+        smallest hard maximum (the start included) is returned.
+        """
+        best, best_worst = start, worst(start)
+        scale = max(best_worst, 1e-12)
+        plan = start
+        for fraction in self.TEMPERATURES:
+            plan = self.solve(
+                name,
+                f"{objective}, smoothed at tau = {fraction:g} x start",
+                target=target,
+                weights=weights,
+                use_quantile=use_quantile,
+                temperature=fraction * scale,
+                x0=plan,
+            )
+            value = worst(plan)
+            if value < best_worst:
+                best, best_worst = plan, value
+        return best
+
+
+def allocate(
+    views: Sequence[View],
+    total_budget: float,
+    num_periods: int,
+    bounds: Mapping | xr.DataArray | None = None,
+    *,
+    candidates: Mapping[str, xr.DataArray | Mapping] | None = None,
+    weights: Mapping[str, float] | None = None,
+    quantile: float | None = None,
+    n_draws: int | None = None,
+) -> AllocationResult:
+    """Robust allocation in one call: see :class:`RobustAllocator`.
+
+    Parameters
+    ----------
+    views : sequence of View
+        At least two views over the same channels.
+    total_budget : float
+        Budget per period.
+    num_periods : int
+        Number of decision periods.
+    bounds : dict or DataArray, optional
+        Per-period bounds by channel label.
+    candidates, weights, quantile
+        As in :meth:`RobustAllocator.allocate`.
+    n_draws : int, optional
+        Posterior draws kept per view.
+
+    Returns
+    -------
+    AllocationResult
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc import CurveView, allocate
+    >>> views = [
+    ...     CurveView.from_estimates(n, {"alpha": a, "lam": [2.0, 2.0]}, 0.1,
+    ...                              channels=["tv", "radio"], draws=50, random_seed=0)
+    ...     for n, a in [("mmm", [2.0, 1.0]), ("lift", [1.0, 2.0])]
+    ... ]
+    >>> result = allocate(views, total_budget=10.0, num_periods=4)
+    >>> result.plan("minimax").sum().round(6).item()
+    10.0
+    """
+    allocator = RobustAllocator(views, num_periods, n_draws=n_draws)
+    return allocator.allocate(
+        total_budget, bounds, candidates=candidates, weights=weights, quantile=quantile
+    )

@@ -1,0 +1,361 @@
+r"""Utility functions for :class:`~pymc_marketing.mmm.BudgetOptimizer` across views.
+
+Each public function is a factory, like those of :mod:`pymc_marketing.mmm.utility`:
+it validates its arguments and returns a closure ``(samples, budgets) -> scalar``
+that the optimizer maximises. ``samples`` has dims ``("sample", "view")``: the
+response of every view, per posterior draw, e.g. the ``view_response``
+deterministic of :func:`~pymc_robust_alloc.merge_views`.
+
+The value of a plan :math:`a` under view :math:`m` is the expected increment
+over the zero plan, :math:`V(a, m) = E_m[Y(a) - Y(0)]`, and its normalised regret
+is :math:`R(a, m) = 1 - V(a, m) / V^*(m)` with :math:`V^*(m) = \max_a V(a, m)`.
+Multiplying a view's response by :math:`k > 0` multiplies both terms by
+:math:`k`, so :math:`R` is scale-free.
+
+Every numeric argument also accepts a PyTensor shared variable, which the
+compiled objective reads at call time: change it with ``set_value`` and solve
+again without recompiling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytensor.tensor as pt
+import pytensor.xtensor as ptx
+from pytensor.graph.basic import Variable
+from pytensor.xtensor.type import XTensorVariable
+
+__all__ = [
+    "minimax_regret",
+    "smooth_max",
+    "normalized_regret",
+    "risk_averse_regret",
+    "view_values",
+    "weighted_minimax_regret",
+]
+
+SAMPLE = "sample"
+VIEW = "view"
+
+UtilityFunction = Callable[[XTensorVariable, XTensorVariable], XTensorVariable]
+Numeric = float | Sequence[float] | np.ndarray | Variable
+
+
+def _as_view_vector(values: Numeric, dim: str) -> XTensorVariable | float:
+    """A scalar, or an xtensor over ``dim`` (over ``(sample, dim)`` if 2-D)."""
+    if not isinstance(values, Variable):
+        values = np.asarray(values, dtype="float64")
+        if values.ndim == 0:
+            return float(values)
+    if values.ndim == 0:
+        return ptx.as_xtensor(values, dims=())
+    return ptx.as_xtensor(values, dims=((SAMPLE, dim) if values.ndim == 2 else (dim,)))
+
+
+def lower_quantile(
+    samples: XTensorVariable, q: float | Variable, dim: str = VIEW
+) -> XTensorVariable:
+    """The ``q`` quantile over ``sample`` of each ``dim`` entry (linear interpolation).
+
+    Matches :func:`numpy.quantile` with its default method; ``q`` may be symbolic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = ptx.as_xtensor(np.arange(10.0).reshape(5, 2), dims=("sample", "view"))
+    >>> lower_quantile(x, 0.25).values.eval().tolist()
+    [2.0, 3.0]
+    """
+    table = samples.transpose(SAMPLE, dim).values
+    ordered = pt.sort(table, axis=0)
+    position = pt.as_tensor(q, dtype="float64") * (table.shape[0] - 1)
+    below = pt.cast(pt.floor(position), "int64")
+    above = pt.minimum(below + 1, table.shape[0] - 1)
+    weight = position - below
+    value = ordered[below] * (1 - weight) + ordered[above] * weight
+    return ptx.as_xtensor(value, dims=(dim,))
+
+
+def smooth_max(
+    x: XTensorVariable, dim: str, temperature: float | Variable
+) -> XTensorVariable:
+    r"""Log-sum-exp maximum over ``dim``: :math:`\tau \log \sum_m e^{x_m / \tau}`.
+
+    Differentiable everywhere, above the maximum by at most
+    :math:`\tau \log M`. Gradient-based solvers stall at the kinks of a hard
+    maximum, where several views' regrets are equal, which is exactly where the
+    minimax plan lies; shrinking :math:`\tau` over warm-started solves reaches
+    it reliably.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = ptx.as_xtensor(np.array([0.1, 0.3]), dims=("view",))
+    >>> round(float(smooth_max(x, "view", 1e-4).eval()), 6)
+    0.3
+    """
+    top = x.max(dim)
+    return top + temperature * ptx.math.log(ptx.math.exp((x - top) / temperature).sum(dim))
+
+
+def view_values(
+    samples: XTensorVariable,
+    *,
+    baseline: Numeric = 0.0,
+    scale: Numeric = 1.0,
+    quantile: float | Variable | None = None,
+    dim: str = VIEW,
+) -> XTensorVariable:
+    r"""Each view's value of the plan: the mean (or a lower quantile) of its increment.
+
+    .. math::
+
+        V(a, m) = \mathrm{mean}_d\; s_m \big(Y_{d,m}(a) - b_{d,m}\big)
+
+    with :math:`b` the response at the zero plan (per draw or per view) and
+    :math:`s` an optional per-view scale.
+
+    Parameters
+    ----------
+    samples : XTensorVariable
+        Responses, dims ``("sample", dim)``.
+    baseline : float, array or shared variable, default 0
+        Response at the zero plan: a scalar, one value per view, or per draw and
+        view (a 2-D shared variable ordered ``(sample, view)``).
+    scale : float, array or shared variable, default 1
+        Multiplier of each view's response.
+    quantile : float or shared variable, optional
+        Take this lower quantile of the draws instead of their mean.
+    dim : str, default "view"
+        Name of the view dim.
+
+    Returns
+    -------
+    XTensorVariable
+        Dims ``(dim,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = ptx.as_xtensor(np.array([[1.0, 4.0], [3.0, 8.0]]), dims=("sample", "view"))
+    >>> view_values(x, baseline=[1.0, 0.0]).values.eval().tolist()
+    [1.0, 6.0]
+    """
+    increments = (samples - _as_view_vector(baseline, dim)) * _as_view_vector(scale, dim)
+    if quantile is None:
+        return increments.mean(SAMPLE)
+    return lower_quantile(increments, quantile, dim=dim)
+
+
+def normalized_regret(
+    samples: XTensorVariable,
+    v_star: Numeric,
+    *,
+    baseline: Numeric = 0.0,
+    quantile: float | Variable | None = None,
+    dim: str = VIEW,
+) -> XTensorVariable:
+    r"""Normalised regret of the plan under each view, :math:`1 - V(a, m) / V^*(m)`.
+
+    Parameters
+    ----------
+    samples : XTensorVariable
+        Responses, dims ``("sample", dim)``.
+    v_star : array or shared variable
+        Each view's optimum value, positive, in the order of ``dim``.
+    baseline, quantile, dim
+        As in :func:`view_values`.
+
+    Returns
+    -------
+    XTensorVariable
+        Dims ``(dim,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
+    >>> normalized_regret(x, [4.0, 10.0]).values.eval().tolist()
+    [0.25, 0.5]
+    """
+    values = view_values(samples, baseline=baseline, quantile=quantile, dim=dim)
+    return 1 - values / _as_view_vector(v_star, dim)
+
+
+def minimax_regret(
+    v_star: Numeric,
+    *,
+    weights: Numeric | None = None,
+    baseline: Numeric = 0.0,
+    quantile: float | Variable | None = None,
+    smoothing: float | Variable | None = None,
+    dim: str = VIEW,
+) -> UtilityFunction:
+    r"""Minimax normalised regret: maximise :math:`-\max_m w_m R(a, m)`.
+
+    The plan that does least badly under the view it does worst under, each view
+    judged against its own best plan. Regret is scale-free, so no view wins by
+    being measured in larger units (Savage's minimax regret criterion).
+
+    Parameters
+    ----------
+    v_star : array or shared variable
+        Each view's optimum value :math:`V^*(m) > 0`, in the order of ``dim``.
+    weights : array or shared variable, optional
+        Non-negative :math:`w_m`; equal weights give plain minimax regret.
+    baseline : float, array or shared variable, default 0
+        Response at the zero plan (see :func:`view_values`).
+    quantile : float or shared variable, optional
+        Judge each view by this lower quantile of its draws (risk-averse).
+    smoothing : float or shared variable, optional
+        Replace the maximum by :func:`smooth_max` at this temperature, e.g.
+        ``1e-4`` times the regrets' size. SLSQP may stop short at the kink of a
+        hard maximum; :class:`~pymc_robust_alloc.RobustAllocator` solves with a
+        decreasing temperature and reports the hard maximum.
+    dim : str, default "view"
+        Name of the view dim of ``samples``.
+
+    Returns
+    -------
+    callable
+        ``utility(samples, budgets)`` for ``BudgetOptimizer(utility_function=...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
+    >>> float(minimax_regret([4.0, 10.0])(samples=x, budgets=None).eval())
+    -0.5
+    """
+    _check_positive(v_star, "v_star", "regret is undefined for a view whose best plan "
+                    "has no positive value; check that view's response")
+    if weights is not None:
+        _check_weights(weights)
+    if quantile is not None:
+        _check_quantile(quantile)
+
+    def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
+        regret = normalized_regret(
+            samples, v_star, baseline=baseline, quantile=quantile, dim=dim
+        )
+        if weights is not None:
+            regret = regret * _as_view_vector(weights, dim)
+        if smoothing is None:
+            return -regret.max(dim)
+        return -smooth_max(regret, dim, smoothing)
+
+    return utility
+
+
+def weighted_minimax_regret(
+    v_star: Numeric,
+    weights: Numeric,
+    *,
+    baseline: Numeric = 0.0,
+    dim: str = VIEW,
+) -> UtilityFunction:
+    r"""Weighted minimax regret: maximise :math:`-\max_m w_m R(a, m)`.
+
+    A larger :math:`w_m` makes regret under view :math:`m` costlier, e.g. to trust
+    an experiment more than platform attribution. Equal weights give
+    :func:`minimax_regret`.
+
+    Parameters
+    ----------
+    v_star : array or shared variable
+        Each view's optimum value, positive.
+    weights : array or shared variable
+        Non-negative weights, not all zero, in the order of ``dim``.
+    baseline : float, array or shared variable, default 0
+        Response at the zero plan.
+    dim : str, default "view"
+        Name of the view dim.
+
+    Returns
+    -------
+    callable
+        ``utility(samples, budgets)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
+    >>> float(weighted_minimax_regret([4.0, 10.0], [2.0, 1.0])(x, None).eval())
+    -0.5
+    """
+    return minimax_regret(v_star, weights=weights, baseline=baseline, dim=dim)
+
+
+def risk_averse_regret(
+    v_star: Numeric,
+    quantile: float | Variable = 0.1,
+    *,
+    weights: Numeric | None = None,
+    baseline: Numeric = 0.0,
+    dim: str = VIEW,
+) -> UtilityFunction:
+    r"""Minimax regret with each view's value taken as a lower quantile of its draws.
+
+    :math:`V_q(a, m)` is the ``quantile`` of the draws of the increment; a plan
+    must do well in each view's pessimistic case. ``v_star`` should then be each
+    view's best :math:`V_q` (as :class:`~pymc_robust_alloc.RobustAllocator`
+    computes), so that a view's own risk-averse optimum has zero regret.
+
+    Parameters
+    ----------
+    v_star : array or shared variable
+        Each view's best value at that quantile, positive.
+    quantile : float, default 0.1
+        The lower quantile, in (0, 1).
+    weights : array or shared variable, optional
+        As in :func:`weighted_minimax_regret`.
+    baseline : float, array or shared variable, default 0
+        Response at the zero plan.
+    dim : str, default "view"
+        Name of the view dim.
+
+    Returns
+    -------
+    callable
+        ``utility(samples, budgets)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
+    >>> float(risk_averse_regret([2.0, 5.0], quantile=0.0)(x, None).eval())
+    -0.0
+    """
+    return minimax_regret(
+        v_star, weights=weights, baseline=baseline, quantile=quantile, dim=dim
+    )
+
+
+def _check_positive(values: Numeric, name: str, why: str) -> None:
+    if isinstance(values, Variable):
+        return
+    array = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise ValueError(f"{name} must be positive and finite, got {array}: {why}.")
+
+
+def _check_weights(weights: Numeric) -> None:
+    if isinstance(weights, Variable):
+        return
+    array = np.asarray(weights, dtype=float)
+    if not np.all(np.isfinite(array)) or np.any(array < 0) or not np.any(array > 0):
+        raise ValueError(
+            f"weights must be non-negative, finite and not all zero, got {array}."
+        )
+
+
+def _check_quantile(quantile: float | Variable) -> None:
+    if isinstance(quantile, Variable):
+        return
+    if not 0 <= float(quantile) < 1:
+        raise ValueError(
+            f"quantile must be in [0, 1), got {quantile}; e.g. 0.1 judges each view "
+            "by its 10% worst case."
+        )

@@ -1,0 +1,290 @@
+"""Views from a fitted PyMC-Marketing ``MMM``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+from pytensor.xtensor.type import XTensorType
+
+from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
+from pymc_robust_alloc.views.validation import as_posterior, check_finite
+
+__all__ = ["MMM_RESPONSE", "MMMView"]
+
+#: The MMM's response over the window, in the target's original units.
+MMM_RESPONSE = "total_media_contribution_original_scale"
+
+
+class MMMView(View):
+    r"""A view from a fitted PyMC-Marketing ``MMM``, on one optimisation window.
+
+    The view uses the MMM's own optimisation model
+    (``mmm.create_optimization_model(start_date, end_date)``), so the media
+    transformations, scaling and carry-over are exactly the MMM's. Its date axis
+    is fixed by the MMM: ``carry_in_periods`` periods of real spend before
+    ``start_date`` (held fixed), the decision periods from ``start_date`` to
+    ``end_date``, and ``mmm.effective_carryover_lags()`` periods of carry-over.
+    ``channel_data`` holds money (the MMM scales it inside the graph), so the
+    channel scale is 1.
+
+    The response :math:`Y(a)` sums the media contribution over the whole axis,
+    history included, so :math:`Y(0) \neq 0`. What a plan :math:`a` controls is
+    the increment :math:`V(a) = Y(a) - Y(0)`; measure values and regret on it.
+
+    Parameters
+    ----------
+    name : str
+        The view's name (a Python identifier).
+    mmm : pymc_marketing.mmm.MMM
+        A fitted MMM (``mmm.idata`` holds a ``posterior`` group).
+    start_date, end_date : str or pandas.Timestamp
+        First and last decision period (inclusive), at the MMM's frequency.
+    response_variable : str, default "total_media_contribution_original_scale"
+        Scalar deterministic of the optimisation model to use as the response;
+        ``"total_response_original_scale"`` for a model whose media response
+        partly flows through a ``mu_effect``.
+    control_data : pandas.DataFrame or xarray.DataArray, optional
+        Planned control values after the training data ends, passed to
+        ``mmm.create_optimization_model``.
+
+    Notes
+    -----
+    When merged with other views, the MMM's window sets the common date axis
+    and its ``channel_data`` (with the carry-in history) is the shared spend
+    input. The merged model must use the MMM's channel order; other views are
+    rebuilt on it, as they align channels by label.
+
+    Examples
+    --------
+    .. code-block:: python
+
+        from pymc_robust_alloc import CurveView, MMMView, merge_views
+
+        mmm.fit(X, y)  # a pymc_marketing.mmm.MMM
+        regression = MMMView("regression", mmm, "2024-09-01", "2024-10-06")
+        regression.horizon(num_periods=6).carry_in_periods  # periods of history
+        merged = merge_views([regression, experiment], num_periods=6)
+    """
+
+    def __init__(
+        self,
+        name: str,
+        mmm: Any,
+        start_date: str | pd.Timestamp,
+        end_date: str | pd.Timestamp,
+        *,
+        response_variable: str = MMM_RESPONSE,
+        control_data: pd.DataFrame | xr.DataArray | None = None,
+    ) -> None:
+        super().__init__(name)
+        owner = f"view {name!r}"
+        idata = getattr(mmm, "idata", None)
+        if not hasattr(mmm, "create_optimization_model"):
+            raise TypeError(
+                f"{owner}: expected a pymc_marketing.mmm.MMM, got "
+                f"{type(mmm).__name__}. For any other PyMC model use ModelView."
+            )
+        if idata is None or "posterior" not in _groups(idata):
+            raise ValueError(
+                f"{owner}: the MMM is not fitted (mmm.idata has no 'posterior' group; "
+                f"groups: {sorted(_groups(idata))}). Call `mmm.fit(X, y)` first, or "
+                "load a fitted model with `MMM.load(path)`."
+            )
+        if getattr(mmm, "model", None) is None:
+            raise ValueError(
+                f"{owner}: the MMM has a posterior but no PyMC model. Rebuild it with "
+                "`mmm.build_from_idata(mmm.idata)`."
+            )
+        if mmm.frozen_deterministics:
+            raise NotImplementedError(
+                f"{owner}: time-varying MMMs (frozen deterministics "
+                f"{mmm.frozen_deterministics}) are not supported yet: their frozen "
+                "values do not survive merging. Use an MMM without "
+                "time_varying_intercept / time_varying_media."
+            )
+        self.mmm = mmm
+        self.start_date = pd.Timestamp(start_date)
+        self.end_date = pd.Timestamp(end_date)
+        self.control_data = control_data
+        self.response_variable = response_variable
+        self._check_window(owner)
+
+        template = self._optimization_model()
+        spend_dims = tuple(template.named_vars_to_dims[CHANNEL_DATA])
+        if response_variable not in template.named_vars:
+            raise ValueError(
+                f"{owner}: the MMM's optimisation model has no {response_variable!r}; "
+                f"deterministics: {sorted(d.name for d in template.deterministics)}."
+            )
+        response = template[response_variable]
+        if not isinstance(response.type, XTensorType) or response.type.ndim != 0:
+            raise ValueError(
+                f"{owner}: the response {response_variable!r} must be a scalar total "
+                f"over the window; it has dims {getattr(response.type, 'dims', '?')}."
+            )
+        self._budget_coords = {d: tuple(template.coords[d]) for d in spend_dims[1:]}
+
+        dates = pd.DatetimeIndex(list(template.coords[DATE]))
+        carry_in_periods = int((dates < self.start_date).sum())
+        carry_over = int(mmm.effective_carryover_lags())
+        decisions = len(dates) - carry_in_periods - carry_over
+        spend = np.asarray(template[CHANNEL_DATA].get_value())
+        self._horizon = Horizon(
+            num_periods=decisions,
+            carry_in_periods=carry_in_periods,
+            adstock_periods=carry_over,
+            dates=tuple(template.coords[DATE]),
+            carry_in=spend[:carry_in_periods].copy(),
+        )
+
+        posterior = as_posterior(idata, owner=owner)
+        free = [rv.name for rv in template.free_RVs]
+        missing = [v for v in free if v not in posterior]
+        if missing:
+            raise ValueError(
+                f"{owner}: the MMM's posterior lacks its free variables {missing}. "
+                "Refit the MMM, or pass the idata it was fitted with."
+            )
+        self._posterior = posterior[free]
+        check_finite(self._posterior, owner=owner)
+
+    def _check_window(self, owner: str) -> None:
+        if self.end_date < self.start_date:
+            raise ValueError(
+                f"{owner}: end_date {self.end_date.date()} is before start_date "
+                f"{self.start_date.date()}. Pass the first and last decision period."
+            )
+        trained = pd.DatetimeIndex(self.mmm.xarray_dataset.coords[DATE].values)
+        first, last = trained.min(), trained.max()
+        # A window after a gap in the data is accepted: the MMM warns that the
+        # spend in between is unknown and starts the window without history.
+        if self.start_date < first:
+            raise ValueError(
+                f"{owner}: the window starts on {self.start_date.date()}, but the "
+                f"MMM's data runs from {first.date()} to {last.date()}. The window "
+                "needs the spend before it (carry-in history): start it within the "
+                "data, or right after its last date for a forecast."
+            )
+
+    def _optimization_model(self) -> pm.Model:
+        return self.mmm.create_optimization_model(
+            self.start_date, self.end_date, control_data=self.control_data
+        )
+
+    @property
+    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
+        return dict(self._budget_coords)
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The MMM's posterior draws of its free variables."""
+        return self._posterior
+
+    @property
+    def adstock_periods(self) -> int:
+        """Carry-over periods after the window: ``mmm.effective_carryover_lags()``."""
+        return self._horizon.adstock_periods
+
+    @property
+    def channel_scales(self) -> float:
+        """Scale of ``channel_data``: 1, as it holds money."""
+        return 1.0
+
+    def horizon(self, num_periods: int | None = None) -> Horizon:
+        """Return the date axis fixed by the MMM's optimisation window.
+
+        Parameters
+        ----------
+        num_periods : int, optional
+            Number of decision periods the caller expects; must equal the number
+            of periods from ``start_date`` to ``end_date``.
+
+        Returns
+        -------
+        Horizon
+            The window's dates, carry-in history and carry-over.
+        """
+        window = self._horizon
+        if num_periods is not None and int(num_periods) != window.num_periods:
+            raise ValueError(
+                f"View {self.name!r}: the MMM window {self.start_date.date()} to "
+                f"{self.end_date.date()} has {window.num_periods} decision periods, "
+                f"but num_periods={num_periods} was requested. Pass "
+                f"num_periods={window.num_periods}, or build the view on a window of "
+                f"{num_periods} periods."
+            )
+        return window
+
+    def build(
+        self, horizon: Horizon, budget_coords: Mapping[str, Sequence]
+    ) -> pm.Model:
+        """Build a new copy of the MMM's optimisation model.
+
+        Parameters
+        ----------
+        horizon : Horizon
+            Must be :meth:`horizon` (the MMM's window).
+        budget_coords : mapping
+            Budget dims and labels; must be the MMM's, in the MMM's order.
+
+        Returns
+        -------
+        pymc.Model
+            A new model; the MMM and its ``idata`` are not modified.
+        """
+        own = self._horizon
+        if (horizon.dates, horizon.carry_in_periods, horizon.num_periods) != (
+            own.dates,
+            own.carry_in_periods,
+            own.num_periods,
+        ) or horizon.adstock_periods != own.adstock_periods:
+            raise ValueError(
+                f"View {self.name!r}: the MMM's window is fixed "
+                f"({own.carry_in_periods} carry-in + {own.num_periods} decision + "
+                f"{own.adstock_periods} "
+                f"carry-over periods from {_label(own.dates[0])}), but the horizon "
+                f"given has {horizon.carry_in_periods} + {horizon.num_periods} + "
+                f"{horizon.adstock_periods} from {_label(horizon.dates[0])}. Build "
+                "on `view.horizon()`."
+            )
+        wanted = {d: tuple(v) for d, v in budget_coords.items()}
+        if list(wanted.items()) != list(self._budget_coords.items()):  # order matters
+            raise ValueError(self._order_message(wanted))
+        return self._optimization_model()
+
+    def _order_message(self, wanted: dict[str, tuple]) -> str:
+        own = self._budget_coords
+        same_labels = set(wanted) == set(own) and all(
+            set(wanted[d]) == set(own[d]) for d in own
+        )
+        if same_labels:
+            return (
+                f"View {self.name!r}: the budget dims must follow the MMM's order "
+                f"{own}, got {wanted}. The MMM's graph and posterior are laid out in "
+                "its own order and would be silently relabelled. Put the MMM view "
+                "first in the list of views (other views align channels by label)."
+            )
+        return (
+            f"View {self.name!r}: the MMM is defined over {own}, but {wanted} were "
+            "requested. Every view must have the MMM's budget dims and labels."
+        )
+
+
+def _groups(idata: Any) -> set[str]:
+    if idata is None:
+        return set()
+    if isinstance(idata, xr.DataTree):
+        return set(idata.children)
+    return set(getattr(idata, "groups", lambda: [])())
+
+
+def _label(date: Any) -> str:
+    try:
+        return str(pd.Timestamp(date).date())
+    except (TypeError, ValueError):
+        return str(date)
