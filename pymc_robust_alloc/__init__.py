@@ -1,6 +1,12 @@
 """Robust budget allocation across disagreeing measurement systems."""
 
-from pymc_robust_alloc.allocator import ConvergenceWarning, RobustAllocator, allocate
+from pymc_robust_alloc.allocator import (
+    ConvergenceWarning,
+    RobustAllocator,
+    allocate,
+    python_mode,
+)
+from pymc_robust_alloc.sensitivity import scale_sweep
 from pymc_robust_alloc.merge import MergedViews, merge_views
 from pymc_robust_alloc.result import AllocationResult, SolveReport
 from pymc_robust_alloc.utility import (
@@ -10,7 +16,7 @@ from pymc_robust_alloc.utility import (
     view_values,
     weighted_minimax_regret,
 )
-from pymc_robust_alloc.views import CurveView, Horizon, ModelView, View
+from pymc_robust_alloc.views import CurveView, Horizon, MMMView, ModelView, View
 
 __version__ = "0.1.0"
 
@@ -19,6 +25,7 @@ __all__ = [
     "ConvergenceWarning",
     "CurveView",
     "Horizon",
+    "MMMView",
     "MergedViews",
     "ModelView",
     "RobustAllocator",
@@ -28,7 +35,9 @@ __all__ = [
     "merge_views",
     "minimax_regret",
     "normalized_regret",
+    "python_mode",
     "risk_averse_regret",
+    "scale_sweep",
     "view_values",
     "weighted_minimax_regret",
 ]

@@ -423,12 +423,15 @@ class _Solver:
     """Sets the shared switches of the utility and runs one solve."""
 
     TEMPERATURES = (1e-1, 1e-2, 1e-3, 1e-4)
+    #: Every objective is scaled to order one, so the tolerance is relative.
+    OPTIONS = {"ftol": 1e-12, "maxiter": 1_000}
 
     def __init__(self, allocator: RobustAllocator, total: float, box, minimize_kwargs):
         self.allocator = allocator
         self.total = total
         self.box = box
-        self.minimize_kwargs = minimize_kwargs
+        options = {**self.OPTIONS, **(minimize_kwargs or {}).get("options", {})}
+        self.minimize_kwargs = {**(minimize_kwargs or {}), "options": options}
         self.reports: list[SolveReport] = []
 
     def solve(

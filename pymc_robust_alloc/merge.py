@@ -76,7 +76,9 @@ def merge_views(
     """Merge views into one model whose views all read the same spend.
 
     Built on :func:`pymc_marketing.mmm.merge_models_and_idata`. Channels are
-    aligned by label: every view is rebuilt on the first view's channel order.
+    aligned by label: every view is rebuilt on one channel order, that of the
+    view fixing the horizon (an MMM, whose graph cannot be reordered) if any,
+    else the first view's. That view also supplies the shared spend input.
     Posteriors are thinned evenly to a common number of draws, so no merged draw
     is missing. The views' own models and posteriors are not modified.
 
@@ -107,20 +109,27 @@ def merge_views(
     (('mmm', 'lift'), 50)
     """
     views = check_views(views)
-    budget_coords = views[0].budget_coords
     horizon = common_horizon(views, num_periods)
     n_draws = common_draws(views, n_draws)
 
     order = sorted(range(len(views)), key=lambda i: views[i].horizon(num_periods) is None)
+    budget_coords = views[order[0]].budget_coords
     models, trees = [], []
+    constant = None
     for i in order:
         model = views[i].build(horizon, budget_coords)
         posterior = thin(views[i].posterior, n_draws)
-        spend = model[CHANNEL_DATA]
-        constant = xr.Dataset(
-            {CHANNEL_DATA: ((DATE, *budget_coords), spend.get_value())},
-            coords={DATE: list(horizon.dates), **{d: list(v) for d, v in budget_coords.items()}},
-        )
+        if constant is None:
+            # The first model's spend (with any carry-in history) is the shared
+            # input; every tree records that same spend, or the merge conflicts.
+            spend = model[CHANNEL_DATA].get_value()
+            constant = xr.Dataset(
+                {CHANNEL_DATA: ((DATE, *budget_coords), spend)},
+                coords={
+                    DATE: list(horizon.dates),
+                    **{d: list(v) for d, v in budget_coords.items()},
+                },
+            )
         models.append(model)
         trees.append(xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant}))
     names = [views[i].name for i in order]

@@ -1,0 +1,548 @@
+"""Run the whole decision from a YAML or TOML file.
+
+A config names the views (each fitted from a file), the budget and the
+objectives; :func:`run_config` fits the views, allocates and writes the plans,
+the regret matrix, the plots and an HTML report to an output folder. See
+``pymc_robust_alloc/examples/config.yaml`` for a complete example.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import xarray as xr
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = [
+    "OBJECTIVES",
+    "ConfigError",
+    "ConfigRun",
+    "RunConfig",
+    "load_config",
+    "run_config",
+]
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be run; the message names the key and its line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ViewConfig(_Strict):
+    """One view: where its data are and how to turn them into a view."""
+
+    source: Literal["table", "lift_tests", "draws", "posterior"] = Field(
+        description="table: spend/response table to fit; lift_tests: PyMC-Marketing "
+        "lift-test table; draws: a table of parameter draws; posterior: NetCDF/Zarr "
+        "with a posterior group of parameter draws."
+    )
+    path: str = Field(description="File, relative to the config file.")
+    method: Literal["least_squares", "bayesian"] = Field(
+        "least_squares", description="Fit of a table source."
+    )
+    saturation: str = "michaelis_menten"
+    adstock: dict[str, Any] | None = Field(
+        None, description="e.g. {type: geometric, l_max: 4} (table and draws sources)."
+    )
+    bootstrap: Literal["residual", "case"] = "residual"
+    n_draws: int = Field(200, ge=2, description="Bootstrap draws (least squares).")
+    draws: int = Field(500, ge=1, description="Posterior draws per chain (PyMC).")
+    tune: int = Field(500, ge=0)
+    chains: int = Field(2, ge=1)
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Column names: date, channel, spend, response.",
+    )
+    priors: dict[str, dict[str, Any]] | None = Field(
+        None, description="{parameter: {distribution: Gamma, mu: 2, sigma: 1}}."
+    )
+    untested_priors: dict[str, dict[str, dict[str, Any]]] | None = Field(
+        None, description="Lift tests: {channel: {parameter: prior}} in raw units."
+    )
+    seed: int | None = None
+
+
+class BudgetConfig(_Strict):
+    """The decision: budget per period, periods and per-channel bounds."""
+
+    total: float = Field(gt=0, description="Budget per period.")
+    num_periods: int = Field(ge=1)
+    bounds: dict[str, tuple[float, float]] | None = None
+
+
+class RunConfig(_Strict):
+    """A whole run; ``objectives`` maps an objective name to its settings."""
+
+    views: dict[str, ViewConfig]
+    budget: BudgetConfig
+    objectives: dict[str, dict[str, Any] | bool] = Field(
+        default_factory=lambda: {"minimax": True}
+    )
+    candidates: dict[str, dict[str, float]] | None = None
+    n_draws: int | None = Field(None, description="Draws per view in the allocation.")
+    seed: int = 0
+    output: str | None = Field(None, description="Output folder, relative to the file.")
+    title: str = "Robust budget allocation"
+
+
+def _minimax(spec) -> dict:
+    return {}
+
+
+def _weighted(spec) -> dict:
+    if not isinstance(spec, Mapping) or "weights" not in spec:
+        raise ValueError("objective 'weighted' needs `weights: {view: weight, ...}`.")
+    return {"weights": dict(spec["weights"])}
+
+
+def _risk_averse(spec) -> dict:
+    if not isinstance(spec, Mapping) or "quantile" not in spec:
+        raise ValueError("objective 'risk_averse' needs `quantile`, e.g. 0.1.")
+    return {"quantile": float(spec["quantile"])}
+
+
+#: Objective name -> function of its settings returning keyword arguments of
+#: :func:`~pymc_robust_alloc.allocate`. Register new objectives here (e.g.
+#: ``"success_probability"``) and the config accepts them.
+OBJECTIVES: dict[str, Callable[[Any], dict]] = {
+    "minimax": _minimax,
+    "weighted": _weighted,
+    "risk_averse": _risk_averse,
+}
+
+
+@dataclass
+class ConfigRun:
+    """What :func:`run_config` produced.
+
+    Attributes
+    ----------
+    config : RunConfig
+        The validated config.
+    fits : dict of str to FitResult
+        Each view's fit.
+    result : AllocationResult
+        The allocation.
+    files : list of pathlib.Path
+        Every file written.
+    """
+
+    config: RunConfig
+    fits: dict
+    result: Any
+    files: list[Path] = field(default_factory=list)
+
+
+def load_config(path: str | Path) -> tuple[RunConfig, Path]:
+    """Read and validate a YAML or TOML config; check that its files exist.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.yaml``/``.yml`` or ``.toml`` file.
+
+    Returns
+    -------
+    (RunConfig, pathlib.Path)
+        The config and the folder its relative paths start from.
+
+    Raises
+    ------
+    ConfigError
+        Unknown or invalid keys and missing files, naming the key and its line.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> example = files("pymc_robust_alloc") / "examples" / "config.yaml"
+    >>> config, base = load_config(example)
+    >>> sorted(config.views)
+    ['attribution', 'experiment', 'vendor']
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such config file: '{path}'.")
+    text = path.read_text()
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        try:
+            raw = yaml.safe_load(text)
+            lines = _yaml_lines(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    elif suffix == ".toml":
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path}: not valid TOML: {err}") from None
+        lines = _toml_lines(text)
+    else:
+        raise ConfigError(
+            f"{path}: expected a .yaml, .yml or .toml config, got '{suffix}'."
+        )
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys, got {raw!r}.")
+
+    def where(loc) -> str:
+        key = ".".join(str(p) for p in loc)
+        line = _line_of(lines, loc)
+        return f"{path.name}, line {line}: {key!r}" if line else f"{path.name}: {key!r}"
+
+    try:
+        config = RunConfig.model_validate(raw)
+    except ValidationError as err:
+        messages = []
+        for e in err.errors():
+            loc = tuple(e["loc"])
+            if e["type"] == "extra_forbidden":
+                messages.append(f"{where(loc)} is not a known key. {_known(loc)}")
+            else:
+                messages.append(f"{where(loc)}: {e['msg']}")
+        raise ConfigError("Invalid config:\n  " + "\n  ".join(messages)) from None
+    unknown = sorted(set(config.objectives) - set(OBJECTIVES))
+    if unknown:
+        raise ConfigError(
+            f"{where(('objectives', unknown[0]))} is not a known objective; known: "
+            f"{sorted(OBJECTIVES)}."
+        )
+    base = path.parent
+    for name, view in config.views.items():
+        if not (base / view.path).exists():
+            raise ConfigError(
+                f"{where(('views', name, 'path'))}: file '{view.path}' not found "
+                f"(looked in '{base.resolve()}'; paths are relative to the "
+                "config file)."
+            )
+    return config, base
+
+
+def run_config(
+    path: str | Path,
+    output_dir: str | Path | None = None,
+    overwrite: bool = False,
+    *,
+    progress: bool = True,
+) -> ConfigRun:
+    """Fit the views of a config file, allocate, and write everything to a folder.
+
+    Writes ``plans.csv``, ``regret_matrix.csv``, ``result.json``,
+    ``fit_summary.csv``, ``plans.png`` and ``regret.png`` (when
+    :mod:`pymc_robust_alloc.plots` is available), ``fit_<view>.png`` and
+    ``report.html``. Input files are only read.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        YAML or TOML config (see :func:`load_config`).
+    output_dir : str or pathlib.Path, optional
+        Output folder; defaults to the config's ``output`` key, else
+        ``<config name>_output`` next to the config.
+    overwrite : bool, default False
+        Replace existing output files. Without it, an existing file stops the
+        run before anything is fitted or written.
+    progress : bool, default True
+        Show a progress bar over the fits.
+
+    Returns
+    -------
+    ConfigRun
+
+    Examples
+    --------
+    .. code-block:: python
+
+        from pymc_robust_alloc.config import run_config
+
+        run = run_config("config.yaml", output_dir="results")
+        run.result.regret_matrix
+    """
+    from tqdm.auto import tqdm
+
+    from pymc_robust_alloc import allocate
+
+    config, base = load_config(path)
+    out = (
+        Path(output_dir)
+        if output_dir is not None
+        else (
+            base / config.output
+            if config.output
+            else base / f"{Path(path).stem}_output"
+        )
+    )
+    names = [
+        "plans.csv",
+        "regret_matrix.csv",
+        "result.json",
+        "fit_summary.csv",
+        "plans.png",
+        "regret.png",
+        "report.html",
+    ]
+    names += [f"fit_{v}.png" for v in config.views]
+    targets = [out / n for n in names]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"Output files already exist: {existing}. Choose another output folder "
+            "or pass overwrite=True (CLI: --overwrite) to replace them."
+        )
+    kwargs: dict[str, Any] = {}
+    for name, spec in config.objectives.items():
+        if spec is False:
+            continue
+        kwargs.update(OBJECTIVES[name](spec))
+    fits = {}
+    bar = tqdm(config.views.items(), desc="fitting views", disable=not progress)
+    for i, (name, view) in enumerate(bar):
+        bar.set_postfix_str(name)
+        fits[name] = fit_view(name, view, base, seed=config.seed + i)
+    _check_channels(fits)
+    views = [f.view for f in fits.values()]
+    bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
+    candidates = None
+    if config.candidates:
+        candidates = {
+            k: xr.DataArray(pd.Series(v, name="spend").rename_axis("channel"))
+            for k, v in config.candidates.items()
+        }
+    result = allocate(
+        views,
+        total_budget=config.budget.total,
+        num_periods=config.budget.num_periods,
+        bounds=bounds,
+        candidates=candidates,
+        n_draws=config.n_draws,
+        **kwargs,
+    )
+    files = _write_outputs(out, config, fits, result)
+    return ConfigRun(config=config, fits=fits, result=result, files=files)
+
+
+def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None):
+    """Build one view of a config: read its file and fit it.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> example = files("pymc_robust_alloc") / "examples" / "config.yaml"
+    >>> config, base = load_config(example)
+    >>> fit_view("vendor", config.views["vendor"], base).view.channels
+    ('search', 'social', 'display')
+    """
+    from pymc_robust_alloc import fit
+
+    seed = spec.seed if spec.seed is not None else seed
+    path = base / spec.path
+    priors = _priors(spec.priors)
+    if spec.source == "table":
+        table = fit.read_table(path)
+        if spec.method == "least_squares":
+            return fit.fit_least_squares(
+                table,
+                name,
+                spec.saturation,
+                spec.adstock,
+                n_draws=spec.n_draws,
+                bootstrap=spec.bootstrap,
+                random_seed=seed,
+                **spec.columns,
+            )
+        return fit.fit_bayesian(
+            table,
+            name,
+            spec.saturation,
+            spec.adstock,
+            priors=priors,
+            draws=spec.draws,
+            tune=spec.tune,
+            chains=spec.chains,
+            random_seed=seed,
+            **spec.columns,
+        )
+    if spec.source == "lift_tests":
+        untested = {
+            c: _priors(p) for c, p in (spec.untested_priors or {}).items()
+        } or None
+        return fit.fit_lift_tests(
+            fit.read_table(path),
+            name,
+            spec.saturation,
+            priors=priors,
+            untested_priors=untested,
+            draws=spec.draws,
+            tune=spec.tune,
+            chains=spec.chains,
+            random_seed=seed,
+        )
+    if spec.source == "draws":
+        return fit.view_from_draws(
+            fit.read_table(path), name, spec.saturation, spec.adstock
+        )
+    return fit.view_from_draws(
+        _open_posterior(path), name, spec.saturation, spec.adstock
+    )
+
+
+def _open_posterior(path: Path) -> xr.DataTree:
+    engine = "zarr" if path.suffix.lower() == ".zarr" else None
+    try:
+        with xr.open_datatree(path, engine=engine) as tree:
+            return tree.load()
+    except ImportError as err:
+        raise ImportError(
+            f"Reading '{path}' needs the zarr package: `pip install zarr`, or save "
+            "the posterior as NetCDF (`tree.to_netcdf('posterior.nc')`)."
+        ) from err
+
+
+def _priors(specs: Mapping[str, Mapping] | None):
+    if not specs:
+        return None
+    from pymc_extras.prior import Prior
+
+    out = {}
+    for param, spec in specs.items():
+        spec = dict(spec)
+        if "distribution" not in spec:
+            raise ConfigError(
+                f"The prior of {param!r} needs a `distribution`, e.g. "
+                "{distribution: HalfNormal, sigma: 1}; got "
+                f"{spec}."
+            )
+        out[param] = Prior(spec.pop("distribution"), **spec)
+    return out
+
+
+def _check_channels(fits: Mapping) -> None:
+    labels = {name: set(f.view.channels) for name, f in fits.items()}
+    first, reference = next(iter(labels.items()))
+    for name, have in labels.items():
+        if have != reference:
+            raise ValueError(
+                f"Channel labels do not match across views: {first!r} has "
+                f"{sorted(reference)}, {name!r} has {sorted(have)} (only in {first!r}: "
+                f"{sorted(reference - have)}, only in {name!r}: "
+                f"{sorted(have - reference)}). "
+                "Rename the labels in the files so every view names the same channels."
+            )
+
+
+def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    from pymc_robust_alloc.report import render_report
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+
+    def save(name: str, write) -> None:
+        target = out / name
+        write(target)
+        files.append(target)
+
+    plans = result.to_dataframe()
+    save("plans.csv", plans.to_csv)
+    save("regret_matrix.csv", result.regret_matrix.to_csv)
+    save("result.json", lambda p: p.write_text(json.dumps(result.to_dict(), indent=2)))
+    summaries = {name: f.summary() for name, f in fits.items()}
+    table = pd.concat(summaries, names=["view"])
+    save("fit_summary.csv", table.to_csv)
+    images = {}
+    try:
+        from pymc_robust_alloc import plots
+    except ImportError:
+        plots = None
+    if plots is not None:
+        for name, plot in (("plans", plots.plot_plans), ("regret", plots.plot_regret)):
+            fig = plot(result)
+            fig = fig if isinstance(fig, Figure) else fig.figure
+            save(f"{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))
+            images[name.capitalize()] = f"{name}.png"
+    for name, f in fits.items():
+        fig = f.plot()
+        save(f"fit_{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))
+        images[f"View {name}"] = f"fit_{name}.png"
+    settings = {
+        "budget per period": config.budget.total,
+        "periods": config.budget.num_periods,
+        "objectives": ", ".join(
+            k for k, v in config.objectives.items() if v is not False
+        ),
+        "views": ", ".join(config.views),
+    }
+    page = render_report(
+        title=config.title,
+        plans=plans,
+        regret_matrix=result.regret_matrix,
+        summaries=summaries,
+        images=images,
+        settings=settings,
+    )
+    save("report.html", lambda p: p.write_text(page))
+    return files
+
+
+def _known(loc) -> str:
+    models = {(): RunConfig, ("budget",): BudgetConfig}
+    parent = tuple(loc[:-1])
+    model = models.get(parent)
+    if model is None and len(parent) == 2 and parent[0] == "views":
+        model = ViewConfig
+    return f"Known keys here: {sorted(model.model_fields)}." if model else ""
+
+
+def _yaml_lines(text: str) -> dict[tuple, int]:
+    lines: dict[tuple, int] = {}
+
+    def walk(node, prefix):
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                loc = (*prefix, key.value)
+                lines[loc] = key.start_mark.line + 1
+                walk(value, loc)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, value in enumerate(node.value):
+                lines[(*prefix, i)] = value.start_mark.line + 1
+                walk(value, (*prefix, i))
+
+    root = yaml.compose(text)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _toml_lines(text: str) -> dict[tuple, int]:
+    lines: dict[tuple, int] = {}
+    table: tuple = ()
+    header = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+    assign = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if match := header.match(line):
+            table = tuple(p.strip().strip("\"'") for p in match.group(1).split("."))
+            for i in range(1, len(table) + 1):
+                lines.setdefault(table[:i], number)
+        elif match := assign.match(line):
+            key = tuple(p.strip().strip("\"'") for p in match.group(1).split("."))
+            lines.setdefault((*table, *key), number)
+    return lines
+
+
+def _line_of(lines: Mapping[tuple, int], loc: tuple) -> int | None:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return None

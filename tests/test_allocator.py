@@ -1,0 +1,215 @@
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from pymc_robust_alloc import ConvergenceWarning, CurveView, RobustAllocator
+from pymc_robust_alloc.demo import CHANNELS, demo_views
+from tests.conftest import BOUNDS, BUDGET, DRAWS, PERIODS, numpy_values
+
+
+def test_each_view_optimum_has_zero_regret_under_it(result):
+    for view in result.views:
+        assert result.regret.sel(plan=view, view=view) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_minimax_plan_has_the_smallest_max_regret(result):
+    worst = result.regret_matrix["max regret"]
+    others = worst.drop(["minimax", "risk-averse minimax", "weighted minimax"])
+    assert worst["minimax"] <= others.min() + 1e-9
+
+
+def test_plans_spend_the_budget_within_bounds(result):
+    totals = result.plans.sum("channel")
+    np.testing.assert_allclose(totals, BUDGET, rtol=1e-6)
+    assert float(result.plans.max()) <= 60 + 1e-6
+    assert float(result.plans.min()) >= -1e-9
+    assert result.converged
+
+
+def test_values_match_an_independent_numpy_computation(views, result):
+    for name in result.plans["plan"].values:
+        plan = result.plans.sel(plan=name, channel=list(CHANNELS)).values
+        np.testing.assert_allclose(
+            result.value.sel(plan=name).values, numpy_values(views, plan), rtol=1e-9
+        )
+
+
+def _grid_max_regret(views, v_star, search, social):
+    search, social = np.meshgrid(search, social, indexing="ij")
+    display = BUDGET - search - social
+    ok = (display >= 0) & (display <= 60) & (search >= 0) & (social >= 0)
+    plans = np.stack([search[ok], social[ok], display[ok]], axis=-1)
+    values = numpy_values(views, plans)
+    return plans, values, (1 - values / v_star[:, None]).max(axis=0)
+
+
+def test_minimax_agrees_with_brute_force_over_the_simplex(views, result):
+    v_star = result.v_star.values
+    coarse = np.arange(0.0, 60.25, 0.5)
+    plans, values, worst = _grid_max_regret(views, v_star, coarse, coarse)
+    # V* is each view's maximum: no grid plan beats the solver's optimum.
+    assert np.all(values.max(axis=1) <= v_star * (1 + 1e-8))
+    minimax = result.plan("minimax").sel(channel=list(CHANNELS)).values
+    ours = result.regret_matrix.loc["minimax", "max regret"]
+    assert ours <= worst.min() + 1e-9
+    # A fine grid around the coarse grid's best plan finds nothing better either.
+    best = plans[np.argmin(worst)]
+    fine = np.arange(-1.5, 1.5001, 0.02)
+    plans, _, worst = _grid_max_regret(views, v_star, best[0] + fine, best[1] + fine)
+    assert ours <= worst.min() + 1e-9
+    assert np.abs(plans[np.argmin(worst)] - minimax).max() <= 0.1
+
+
+@pytest.fixture(scope="module")
+def sweep_allocator():
+    from pymc_robust_alloc.demo import SWEEP_ALPHA
+
+    views = demo_views(draws=DRAWS, random_seed=7, attribution_alpha=SWEEP_ALPHA)
+    return RobustAllocator(views, PERIODS)
+
+
+def test_scaling_a_view_leaves_minimax_but_moves_the_averaged_plan(sweep_allocator):
+    base = sweep_allocator.allocate(BUDGET, BOUNDS)
+    for k in (2.0, 10.0):
+        scaled = sweep_allocator.allocate(BUDGET, BOUNDS, response_scale={"attribution": k})
+        shift = np.abs(scaled.plan("minimax") - base.plan("minimax")).max()
+        assert shift <= 1e-3 * BUDGET
+        drift = np.abs(scaled.plan("averaged") - base.plan("averaged")).max()
+        assert drift > 0.5
+        fixed = ["regression", "experiment", "attribution", "minimax"]
+        np.testing.assert_allclose(
+            scaled.regret.sel(plan=fixed), base.regret.sel(plan=fixed), atol=2e-5
+        )
+
+
+def test_weighted_minimax_with_equal_weights_is_minimax(allocator):
+    result = allocator.allocate(BUDGET, BOUNDS, weights=dict.fromkeys(allocator.views, 3.0))
+    np.testing.assert_allclose(
+        result.plan("weighted minimax"), result.plan("minimax"), atol=1e-6
+    )
+
+
+def test_weights_shift_the_plan_towards_the_trusted_view(result):
+    regret = result.regret
+    assert regret.sel(plan="weighted minimax", view="experiment") < regret.sel(
+        plan="minimax", view="experiment"
+    )
+
+
+def test_risk_averse_plan_minimises_quantile_regret(result):
+    worst = result.quantile_regret.max("view")
+    assert float(worst.sel(plan="risk-averse minimax")) <= float(worst.min()) + 1e-9
+
+
+def test_candidate_plans_are_judged(allocator):
+    current = xr.DataArray([50.0, 30.0, 20.0], dims="channel", coords={"channel": list(CHANNELS)})
+    result = allocator.allocate(BUDGET, BOUNDS, candidates={"current": current})
+    assert "current" in result.regret_matrix.index
+    assert result.regret_matrix.loc["current", "max regret"] >= result.regret_matrix.loc[
+        "minimax", "max regret"
+    ]
+
+
+def test_same_seed_same_result():
+    first = RobustAllocator(demo_views(draws=50, random_seed=3), 4).allocate(10.0)
+    second = RobustAllocator(demo_views(draws=50, random_seed=3), 4).allocate(10.0)
+    xr.testing.assert_allclose(first.plans, second.plans)
+    xr.testing.assert_equal(first.regret, second.regret)
+
+
+def test_channel_order_of_a_view_and_of_bounds_changes_nothing(views, result):
+    reordered = list(reversed(CHANNELS))
+    experiment = views[1]
+    permuted = CurveView(
+        "experiment", experiment.posterior.sel(channel=reordered), saturation="michaelis_menten"
+    )
+    bounds = {c: BOUNDS[c] for c in reordered}
+    other = RobustAllocator([views[0], permuted, views[2]], PERIODS).allocate(
+        BUDGET, bounds, weights={"experiment": 2.0}, quantile=0.1
+    )
+    xr.testing.assert_allclose(
+        other.plans.sel(channel=list(CHANNELS)), result.plans, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("factor", [1e-6, 1e6])
+def test_plans_do_not_depend_on_response_units(views, result, factor):
+    scaled = [
+        CurveView(v.name, v.posterior.assign(alpha=v.posterior["alpha"] * factor))
+        for v in views
+    ]
+    other = RobustAllocator(scaled, PERIODS).allocate(BUDGET, BOUNDS)
+    plans = ["regression", "experiment", "attribution", "averaged", "minimax"]
+    np.testing.assert_allclose(
+        other.plans.sel(plan=plans), result.plans.sel(plan=plans), atol=1e-3 * BUDGET
+    )
+    np.testing.assert_allclose(other.v_star / factor, result.v_star, rtol=1e-6)
+
+
+def test_non_convergence_is_reported_and_warned(allocator):
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        result = allocator.allocate(
+            BUDGET, BOUNDS, minimize_kwargs={"options": {"maxiter": 1}}
+        )
+    assert not result.converged
+    assert (~result.convergence["success"]).any()
+
+
+def test_non_positive_v_star_is_refused():
+    channels = ["a", "b"]
+    draws = xr.Dataset(
+        {
+            "alpha": (("chain", "draw", "channel"), -np.ones((1, 20, 2))),
+            "lam": (("chain", "draw", "channel"), np.ones((1, 20, 2))),
+        },
+        coords={"channel": channels},
+    )
+    good = CurveView.from_estimates(
+        "good", {"alpha": [1.0, 2.0], "lam": [1.0, 1.0]}, 0.1, channels=channels, draws=20
+    )
+    allocator = RobustAllocator([good, CurveView("bad", draws)], 2)
+    with pytest.raises(ValueError, match=r"\['bad'\].*regret\s+1 - V/V\* is undefined|undefined"):
+        allocator.allocate(10.0)
+
+
+@pytest.mark.parametrize(
+    ("budget", "bounds", "match"),
+    [
+        (-5.0, None, "positive"),
+        (100.0, {"search": (50, 60), "social": (40, 60), "display": (20, 60)}, "lower bounds"),
+        (100.0, {"search": (0, 10), "social": (0, 10), "display": (0, 10)}, "upper bounds"),
+        (100.0, {"tv": (0, 10)}, "unknown channels"),
+        (100.0, {"search": (20, 10)}, "exceeds"),
+    ],
+)
+def test_bad_budget_or_bounds_are_refused(allocator, budget, bounds, match):
+    with pytest.raises(ValueError, match=match):
+        allocator.allocate(budget, bounds)
+
+
+def test_unknown_view_in_weights_or_scale_is_refused(allocator):
+    with pytest.raises(ValueError, match="unknown views"):
+        allocator.allocate(BUDGET, BOUNDS, weights={"tv": 1.0})
+    with pytest.raises(ValueError, match="unknown views"):
+        allocator.allocate(BUDGET, BOUNDS, response_scale={"tv": 2.0})
+
+
+def test_allocation_does_not_mutate_the_views(views, result):
+    before = [v.posterior.copy(deep=True) for v in views]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        RobustAllocator(views, 2)
+    for view, old in zip(views, before, strict=True):
+        xr.testing.assert_identical(view.posterior, old)
+
+
+def test_result_serialises_to_json(result):
+    import json
+
+    data = json.loads(json.dumps(result.to_dict()))
+    assert set(data["plans"]) == set(result.plans["plan"].values)
+    assert data["max_regret"]["minimax"] == pytest.approx(
+        result.regret_matrix.loc["minimax", "max regret"]
+    )
