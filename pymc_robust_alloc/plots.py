@@ -586,19 +586,15 @@ def plot_values(
         value = result.value.sel(view=view).sel(plan=names).values.astype(float)
         best = float(result.v_star.sel(view=view))
         gap = value / best - 1
-        decimals = _decimals(float(np.nanmax(np.abs(gap))))
         for i, style in enumerate(styles):
             ax.barh(y[i], value[i], height=0.7, **style)
         edge = max(best, float(np.nanmax(value)))
         for i, g in enumerate(gap):
-            text = (
-                "= V*" if abs(g) < 0.5 * 10 ** -(decimals + 2) else f"{g:+.{decimals}%}"
-            )
-            ax.text(edge * 1.03, y[i], text, va="center", fontsize=9)
+            ax.text(edge * 1.03, y[i], _shortfall(g), va="center", fontsize=9)
         ax.axvline(best, color=palette[view], lw=2, ls="--")
         ax.text(best, -0.6, "V*", color=palette[view], ha="center", va="bottom")
         ax.set_title(view, color=palette[view], fontweight="bold", pad=14)
-        ax.set_xlabel(f"V under {view}: expected response{horizon}")
+        ax.set_xlabel(f"expected response{horizon}")
         ax.set_xlim(0, edge * 1.3)
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_yticks(y, names)
@@ -760,6 +756,14 @@ def _decimals(largest: float) -> int:
     if largest >= 0.01:
         return 1
     return 2
+
+
+def _shortfall(gap: float) -> str:
+    """``V / V* - 1`` as a percentage with at least one significant digit."""
+    if not np.isfinite(gap) or abs(gap) < 1e-9:
+        return "= V*" if np.isfinite(gap) else "n/a"
+    digits = max(_decimals(abs(gap)), int(np.ceil(-np.log10(abs(gap) * 100))))
+    return f"{gap:+.{digits}%}"
 
 
 def _number_format(top: float) -> str:

@@ -79,7 +79,9 @@ class PolicyProblem:
             )
         m, k = mu.shape[:2]
         if m < 1 or k < 1:
-            raise ValueError(f"Expected at least one bucket and one policy, got {mu.shape}.")
+            raise ValueError(
+                f"Expected at least one bucket and one policy, got {mu.shape}."
+            )
         if mu.ndim == 3 and cov.shape == (m, k, 4):
             cov = cov.reshape(m, k, 2, 2)
         expected = (m, k) if mu.ndim == 2 else (m, k, 2, 2)
@@ -182,7 +184,8 @@ class PolicyProblem:
             raise ValueError(f"Expected a plan of shape {shape}, got {psi.shape}.")
         if np.any(psi < -atol) or np.any(np.abs(psi.sum(-1) - 1.0) > 1e-6):
             raise ValueError(
-                "Each row of a plan must lie on the simplex (entries >= 0 summing to 1)."
+                "Each row of a plan must lie on the simplex (entries >= 0 summing "
+                "to 1)."
             )
         return psi
 

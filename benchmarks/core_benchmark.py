@@ -1,0 +1,814 @@
+"""Speed benchmark: the blog's recipe on ``BudgetOptimizer`` vs ``RobustAllocator``.
+
+Run: .venv/bin/python benchmarks/core_benchmark.py
+
+Both sides solve the demo decision (three Michaelis-Menten views of three
+channels, 500 draws each, 8 periods, a budget of 100 per period, bounds (0, 60)
+per channel): every view's optimum, the averaged plan, the minimax-regret plan and
+the regret matrix. Each measurement runs in a fresh Python subprocess:
+
+- COLD: a new, empty PyTensor compiledir (``PYTENSOR_FLAGS=base_compiledir=...``,
+  which also holds PyTensor's Numba cache) and an empty ``NUMBA_CACHE_DIR``;
+- WARM: a subprocess reusing the compiledir that the cold run populated
+  (repeated ``WARM_REPEATS`` times, median reported).
+
+Times run from after the imports to the end of the decision; import time is
+reported separately. Plans of both sides are compared, and every plan is
+scored with an exact NumPy evaluation of the same draws, independent of both.
+Writes ``benchmarks/results/core_benchmark.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "core_benchmark.json"
+
+CHANNELS = ("search", "social", "display")
+#: The blog's three views: Michaelis-Menten estimates and LogNormal scale.
+ESTIMATES = {
+    "regression": {"alpha": (2.0, 1.2, 0.7), "lam": (5.0, 3.0, 4.0), "sigma": 0.25},
+    "experiment": {"alpha": (0.8, 2.5, 1.3), "lam": (6.0, 3.0, 3.5), "sigma": 0.08},
+    "attribution": {"alpha": (8.0, 5.0, 7.0), "lam": (2.5, 7.0, 3.0), "sigma": 0.6},
+}
+SEED = 42
+N_DRAWS = 500
+N_PERIODS = 8
+TOTAL_BUDGET = 100.0
+BOUNDS = dict.fromkeys(CHANNELS, (0.0, 60.0))
+PLANS = (*ESTIMATES, "averaged", "minimax")
+
+WARM_REPEATS = 3
+TOLERANCE = 0.1  # budget units per period
+TARGET_WARM = 1 / 10
+TARGET_COLD = 1 / 4
+WORKER_TIMEOUT = 300  # seconds per subprocess
+#: What each side imports before its clock starts.
+IMPORTS = {
+    "recipe": (
+        "numpy",
+        "xarray",
+        "pymc",
+        "pymc.dims",
+        "pytensor.xtensor",
+        "pymc_marketing.mmm",
+    ),
+    "package": ("pymc_robust_alloc", "pymc_robust_alloc.demo"),
+}
+
+
+# --------------------------------------------------------------------------
+# Shared by both sides: the draws
+# --------------------------------------------------------------------------
+
+
+def make_draws():
+    """The views' parameter draws, generated as ``demo_views()`` does.
+
+    View ``i`` uses seed ``SEED + i``; each parameter is
+    ``LogNormal(log(estimate), sigma)`` per channel, alpha drawn before lam.
+
+    Returns
+    -------
+    dict
+        ``{view: {"alpha": array (draws, channels), "lam": array (draws, channels)}}``.
+    """
+    import numpy as np
+
+    draws = {}
+    for i, (name, spec) in enumerate(ESTIMATES.items()):
+        rng = np.random.default_rng(SEED + i)
+        draws[name] = {
+            p: rng.lognormal(
+                np.log(spec[p]), spec["sigma"], size=(N_DRAWS, len(CHANNELS))
+            )
+            for p in ("alpha", "lam")
+        }
+    return draws
+
+
+def exact_values(draws, plan):
+    """Each view's expected response to a per-period plan, in NumPy.
+
+    Parameters
+    ----------
+    draws : dict
+        From :func:`make_draws`.
+    plan : sequence of float
+        Spend per period, in the order of ``CHANNELS``.
+
+    Returns
+    -------
+    dict
+        ``{view: N_PERIODS * mean_draws(sum_c alpha_c x_c / (lam_c + x_c))}``.
+    """
+    import numpy as np
+
+    x = np.asarray(plan, dtype=float)
+    return {
+        name: float(N_PERIODS * (d["alpha"] * x / (d["lam"] + x)).sum(axis=1).mean())
+        for name, d in draws.items()
+    }
+
+
+def exact_gradients(draws, plan):
+    """Gradient of :func:`exact_values` with respect to the plan, per view."""
+    import numpy as np
+
+    x = np.asarray(plan, dtype=float)
+    return {
+        name: N_PERIODS * (d["alpha"] * d["lam"] / (d["lam"] + x) ** 2).mean(axis=0)
+        for name, d in draws.items()
+    }
+
+
+def reference_plans(draws):
+    """Independent reference plans: SciPy SLSQP on the exact NumPy values.
+
+    Per-view optima and the averaged plan maximise smooth objectives; the
+    minimax plan uses the epigraph form ``min t s.t. R(a, m) <= t`` (smooth
+    constraints, no max inside the objective), with V* the reference optima.
+
+    Returns
+    -------
+    dict
+        ``{plan: [spend per channel]}`` for every name in ``PLANS``.
+    """
+    import numpy as np
+    from scipy.optimize import minimize
+
+    n = len(CHANNELS)
+    views = list(ESTIMATES)
+    bounds = [BOUNDS[c] for c in CHANNELS]
+    budget = {"type": "eq", "fun": lambda x: x[:n].sum() - TOTAL_BUDGET}
+    start = np.full(n, TOTAL_BUDGET / n)
+    options = {"ftol": 1e-14, "maxiter": 1000}
+
+    def maximise(weights):
+        def f(x):
+            vals = exact_values(draws, x)
+            grads = exact_gradients(draws, x)
+            return (
+                -sum(w * vals[v] for w, v in zip(weights, views, strict=True)),
+                -sum(w * grads[v] for w, v in zip(weights, views, strict=True)),
+            )
+
+        fit = minimize(
+            f,
+            start,
+            jac=True,
+            bounds=bounds,
+            constraints=[budget],
+            method="SLSQP",
+            options=options,
+        )
+        return fit.x
+
+    plans = {v: maximise(np.eye(len(views))[i]) for i, v in enumerate(views)}
+    plans["averaged"] = maximise(np.ones(len(views)) / len(views))
+    v_star = {v: exact_values(draws, plans[v])[v] for v in views}
+
+    def regret_constraint(m):
+        def g(z):
+            return z[n] - (1 - exact_values(draws, z[:n])[m] / v_star[m])
+
+        def dg(z):
+            return np.append(exact_gradients(draws, z[:n])[m] / v_star[m], 1.0)
+
+        return {"type": "ineq", "fun": g, "jac": dg}
+
+    z0 = np.append(plans["averaged"], 1.0)
+    fit = minimize(
+        lambda z: (z[n], np.append(np.zeros(n), 1.0)),
+        z0,
+        jac=True,
+        bounds=[*bounds, (None, None)],
+        constraints=[budget, *(regret_constraint(m) for m in views)],
+        method="SLSQP",
+        options=options,
+    )
+    plans["minimax"] = fit.x[:n]
+    return {k: [float(x) for x in v] for k, v in plans.items()}
+
+
+# --------------------------------------------------------------------------
+# Worker: the blog's recipe, written with pymc-marketing only
+# --------------------------------------------------------------------------
+
+
+def recipe_view_model(name, spec):
+    """One view as a ``pymc.dims`` Michaelis-Menten model over the decision window.
+
+    Parameters
+    ----------
+    name : str
+        The view's name (used only for the model's name).
+    spec : dict
+        Estimates ``alpha``, ``lam`` (per channel) and the LogNormal ``sigma``.
+
+    Returns
+    -------
+    pymc.Model
+        With ``channel_data`` (date, channel), ``channel_contribution`` and the
+        scalar ``total_contribution``.
+    """
+    import numpy as np
+    import pymc as pm
+    import pymc.dims as pmd
+
+    coords = {"date": np.arange(N_PERIODS), "channel": list(CHANNELS)}
+    with pm.Model(coords=coords) as model:
+        spend = pmd.Data(
+            "channel_data",
+            np.zeros((N_PERIODS, len(CHANNELS))),
+            dims=("date", "channel"),
+        )
+        params = {
+            p: pmd.LogNormal(
+                p,
+                mu=pmd.as_xtensor(np.log(spec[p]), dims=("channel",)),
+                sigma=spec["sigma"],
+                dims=("channel",),
+            )
+            for p in ("alpha", "lam")
+        }
+        contribution = params["alpha"] * spend / (params["lam"] + spend)
+        contribution = pmd.Deterministic(
+            "channel_contribution", contribution.transpose("date", "channel")
+        )
+        pmd.Deterministic("total_contribution", contribution.sum())
+    return model
+
+
+def recipe_tree(draws):
+    """A posterior ``DataTree`` for one view, keeping ``constant_data`` (notes, 3).
+
+    Parameters
+    ----------
+    draws : dict
+        ``{"alpha": array (draws, channels), "lam": ...}``.
+
+    Returns
+    -------
+    xarray.DataTree
+    """
+    import numpy as np
+    import xarray as xr
+
+    coords = {"chain": [0], "draw": np.arange(N_DRAWS), "channel": list(CHANNELS)}
+    posterior = xr.Dataset(
+        {p: (("chain", "draw", "channel"), v[None]) for p, v in draws.items()},
+        coords=coords,
+    )
+    constant = xr.Dataset(
+        {"channel_data": (("date", "channel"), np.zeros((N_PERIODS, len(CHANNELS))))},
+        coords={"date": np.arange(N_PERIODS), "channel": list(CHANNELS)},
+    )
+    return xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant})
+
+
+def run_recipe(draws):
+    """The blog's recipe: one ``BudgetOptimizer`` per step, default PyTensor mode.
+
+    (a) each view's optimum and V*; (b) merge the views and stack their responses
+    over ``view``; (c) the averaged plan; (d) the minimax-regret plan with V*
+    baked in as a constant; (e) each plan's expected response under each view.
+
+    Parameters
+    ----------
+    draws : dict
+        From :func:`make_draws`.
+
+    Returns
+    -------
+    dict
+        Plans, V*, expected responses, solver reports and step times.
+    """
+    import numpy as np
+    import pymc.dims as pmd
+    import pytensor.xtensor as ptx
+    import xarray as xr
+    from pymc_marketing.mmm import BudgetOptimizer, merge_models_and_idata
+
+    mask = xr.DataArray(
+        np.ones(len(CHANNELS), dtype=bool),
+        dims=("channel",),
+        coords={"channel": list(CHANNELS)},
+    )
+    steps, plans, reports = {}, {}, {}
+
+    def solve(name, optimizer):
+        result = optimizer.allocate_budget(
+            total_budget=TOTAL_BUDGET, budget_bounds=BOUNDS, return_if_fail=True
+        )
+        fit = result.scipy_result
+        reports[name] = {
+            "success": bool(fit.success),
+            "message": str(fit.message),
+            "nit": int(fit.nit),
+        }
+        plans[name] = result.budgets.astype(float)
+
+    # (a) One optimizer per view: its optimum and V* (mean response there).
+    t0 = time.perf_counter()
+    models, trees, v_star = [], [], {}
+    for name, spec in ESTIMATES.items():
+        model, tree = recipe_view_model(name, spec), recipe_tree(draws[name])
+        models.append(model)
+        trees.append(tree)
+        optimizer = BudgetOptimizer(
+            model=model,
+            idata=tree,
+            num_periods=N_PERIODS,
+            response_variable="total_contribution",
+            budgets_to_optimize=mask,
+        )
+        solve(name, optimizer)
+        response = optimizer.evaluate_response_distribution(
+            plans[name], "total_contribution"
+        )
+        v_star[name] = float(response.mean())
+    steps["a_per_view_optima"] = time.perf_counter() - t0
+
+    # (b) Merge, then stack the three responses over a new `view` dim.
+    t0 = time.perf_counter()
+    names = list(ESTIMATES)
+    merged, merged_tree = merge_models_and_idata(
+        models, trees, prefixes=names, merge_on="channel_data"
+    )
+    merged.add_coord("view", names)
+    with merged:
+        pmd.Deterministic(
+            "view_response",
+            ptx.concat(
+                [merged[f"{n}_total_contribution"].expand_dims("view") for n in names],
+                dim="view",
+            ),
+        )
+    steps["b_merge"] = time.perf_counter() - t0
+
+    def merged_optimizer(utility):
+        return BudgetOptimizer(
+            model=merged,
+            idata=merged_tree,
+            num_periods=N_PERIODS,
+            response_variable="view_response",
+            utility_function=utility,
+            budgets_to_optimize=mask,
+        )
+
+    # (c) The averaged model: maximise the mean of the three responses.
+    t0 = time.perf_counter()
+    averaged = merged_optimizer(
+        lambda samples, budgets: samples.mean("sample").mean("view")
+    )
+    solve("averaged", averaged)
+    steps["c_averaged"] = time.perf_counter() - t0
+
+    # (d) Minimax regret, V* baked into the utility as a constant.
+    t0 = time.perf_counter()
+    v_star_x = ptx.as_xtensor(np.array([v_star[n] for n in names]), dims=("view",))
+    minimax = merged_optimizer(
+        lambda samples, budgets: -(1 - samples.mean("sample") / v_star_x).max("view")
+    )
+    solve("minimax", minimax)
+    steps["d_minimax"] = time.perf_counter() - t0
+
+    # (e) Every plan's expected response under every view -> regret matrix.
+    t0 = time.perf_counter()
+    values = {}
+    for plan_name, plan in plans.items():
+        response = averaged.evaluate_response_distribution(plan, "view_response")
+        values[plan_name] = dict(
+            zip(names, response.mean("sample").values.tolist(), strict=True)
+        )
+    steps["e_evaluations"] = time.perf_counter() - t0
+
+    return {
+        "plans": {n: plan_list(p) for n, p in plans.items()},
+        "v_star": v_star,
+        "values": values,
+        "solves": reports,
+        "steps": steps,
+    }
+
+
+# --------------------------------------------------------------------------
+# Worker: this package
+# --------------------------------------------------------------------------
+
+
+def run_package():
+    """``RobustAllocator(demo_views(), 8).allocate(...)``, then a second allocate.
+
+    Returns
+    -------
+    dict
+        Plans, values, V*, solver reports and step times (``decision`` =
+        construction + first allocate; ``resolve`` = the second allocate).
+    """
+    from pymc_robust_alloc import RobustAllocator
+    from pymc_robust_alloc.demo import demo_views
+
+    steps = {}
+    t0 = time.perf_counter()
+    allocator = RobustAllocator(demo_views(draws=N_DRAWS, random_seed=SEED), N_PERIODS)
+    steps["construct"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    result = allocator.allocate(TOTAL_BUDGET, BOUNDS)
+    steps["allocate"] = time.perf_counter() - t1
+    steps["decision"] = time.perf_counter() - t0
+    t2 = time.perf_counter()
+    again = allocator.allocate(TOTAL_BUDGET, BOUNDS)
+    steps["resolve"] = time.perf_counter() - t2
+
+    def plans_of(res):
+        return {n: plan_list(res.plan(n)) for n in PLANS}
+
+    return {
+        "plans": plans_of(result),
+        "resolve_plans": plans_of(again),
+        "v_star": {str(k): float(v) for k, v in result.v_star.to_series().items()},
+        "values": {
+            n: {
+                str(k): float(v)
+                for k, v in result.value.sel(plan=n).to_series().items()
+            }
+            for n in PLANS
+        },
+        "solves": [
+            vars(r) if hasattr(r, "__dict__") else str(r) for r in result.solves
+        ],
+        "n_solves": len(result.solves),
+        "steps": steps,
+    }
+
+
+def plan_list(plan):
+    """A labelled per-channel plan as a list in the order of ``CHANNELS``."""
+    return [float(plan.sel(channel=c)) for c in CHANNELS]
+
+
+def worker(kind):
+    """Run one side in this process and print its JSON report on stdout."""
+    t0 = time.perf_counter()
+    for module in IMPORTS[kind]:
+        importlib.import_module(module)
+    import_s = time.perf_counter() - t0
+
+    t1 = time.perf_counter()
+    report = run_recipe(make_draws()) if kind == "recipe" else run_package()
+    report["seconds"] = time.perf_counter() - t1
+    report["import_seconds"] = import_s
+    print("@@RESULT@@" + json.dumps(report))
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+
+def spawn(kind, compiledir):
+    """Run a worker in a fresh subprocess on the given PyTensor compiledir.
+
+    Returns
+    -------
+    dict
+        The worker's report, plus ``process_seconds`` (interpreter start to exit).
+    """
+    env = dict(os.environ)
+    env["PYTENSOR_FLAGS"] = f"base_compiledir={compiledir}"
+    env["NUMBA_CACHE_DIR"] = str(Path(compiledir) / "numba_cache")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", kind],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=WORKER_TIMEOUT,
+        check=False,
+    )
+    elapsed = time.perf_counter() - t0
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("@@RESULT@@")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"{kind} worker failed ({done.returncode}):\n{done.stderr[-3000:]}"
+        )
+    report = json.loads(lines[-1].removeprefix("@@RESULT@@"))
+    report["process_seconds"] = elapsed
+    return report
+
+
+def measure(kind, root):
+    """One cold run on an empty compiledir, then ``WARM_REPEATS`` warm runs on it.
+
+    Returns
+    -------
+    dict
+        ``{"cold": report, "warm": [reports]}``.
+    """
+    compiledir = tempfile.mkdtemp(prefix=f"{kind}_", dir=root)
+    print(f"  {kind}: cold ...", flush=True)
+    cold = spawn(kind, compiledir)
+    print(
+        f"    {cold['seconds']:.2f} s (+{cold['import_seconds']:.2f} s imports)",
+        flush=True,
+    )
+    warm = []
+    for i in range(WARM_REPEATS):
+        print(f"  {kind}: warm {i + 1}/{WARM_REPEATS} ...", flush=True)
+        warm.append(spawn(kind, compiledir))
+        print(f"    {warm[-1]['seconds']:.2f} s", flush=True)
+    return {"compiledir": compiledir, "cold": cold, "warm": warm}
+
+
+def median(reports, key, step=None):
+    """Median of a timing over the warm reports."""
+    if step is None:
+        return statistics.median(r[key] for r in reports)
+    return statistics.median(r["steps"][step] for r in reports)
+
+
+def compare_plans(recipe, package, draws):
+    """Plan agreement, and exact regrets of both sides' plans and the reference's.
+
+    Every plan is scored with :func:`exact_values`; V* per view is the best value
+    over all plans of all three sides (recipe, package, :func:`reference_plans`),
+    so every plan is judged on the same scale.
+
+    Returns
+    -------
+    dict
+        ``max_abs_diff`` (recipe vs package) per plan, each side's distance to
+        the reference, and per side the exact regret matrix and max regrets.
+    """
+    sides = {
+        "recipe": recipe["plans"],
+        "package": package["plans"],
+        "reference": reference_plans(draws),
+    }
+
+    def distance(a, b):
+        return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+    diff = {n: distance(sides["recipe"][n], sides["package"][n]) for n in PLANS}
+    to_reference = {
+        side: {n: distance(sides[side][n], sides["reference"][n]) for n in PLANS}
+        for side in ("recipe", "package")
+    }
+    table = {
+        side: {n: exact_values(draws, plans[n]) for n in PLANS}
+        for side, plans in sides.items()
+    }
+    v_star = {
+        v: max(rows[n][v] for rows in table.values() for n in PLANS) for v in ESTIMATES
+    }
+    regret = {
+        side: {
+            n: {v: 1 - vals[v] / v_star[v] for v in ESTIMATES}
+            for n, vals in rows.items()
+        }
+        for side, rows in table.items()
+    }
+    max_regret = {
+        side: {n: max(r.values()) for n, r in rows.items()}
+        for side, rows in regret.items()
+    }
+    return {
+        "tolerance": TOLERANCE,
+        "max_abs_diff": diff,
+        "all_within_tolerance": all(d <= TOLERANCE for d in diff.values()),
+        "max_abs_diff_to_reference": to_reference,
+        "reference_plans": sides["reference"],
+        "exact_v_star": v_star,
+        "exact_values": table,
+        "exact_regret": regret,
+        "exact_max_regret": max_regret,
+    }
+
+
+def summarise(runs, draws):
+    """Timing table, ratios, targets and plan agreement from the measurements."""
+    rec, pkg = runs["recipe"], runs["package"]
+    times = {
+        "recipe": {
+            "cold": rec["cold"]["seconds"],
+            "warm": median(rec["warm"], "seconds"),
+            "import_cold": rec["cold"]["import_seconds"],
+            "import_warm": median(rec["warm"], "import_seconds"),
+        },
+        "package": {
+            "cold": pkg["cold"]["seconds"],
+            "warm": median(pkg["warm"], "seconds"),
+            "import_cold": pkg["cold"]["import_seconds"],
+            "import_warm": median(pkg["warm"], "import_seconds"),
+            "decision_cold": pkg["cold"]["steps"]["decision"],
+            "decision_warm": median(pkg["warm"], None, "decision"),
+            "construct_warm": median(pkg["warm"], None, "construct"),
+            "allocate_warm": median(pkg["warm"], None, "allocate"),
+            "resolve_cold": pkg["cold"]["steps"]["resolve"],
+            "resolve_warm": median(pkg["warm"], None, "resolve"),
+        },
+        "recipe_steps_cold": rec["cold"]["steps"],
+        "recipe_steps_warm": {
+            s: median(rec["warm"], None, s) for s in rec["cold"]["steps"]
+        },
+    }
+    r, p = times["recipe"], times["package"]
+    ratios = {
+        "decision_warm": p["decision_warm"] / r["warm"],
+        "decision_cold": p["decision_cold"] / r["cold"],
+        "resolve_warm": p["resolve_warm"] / r["warm"],
+        "resolve_cold": p["resolve_cold"] / r["cold"],
+        "with_imports_warm": (p["decision_warm"] + p["import_warm"])
+        / (r["warm"] + r["import_warm"]),
+        "with_imports_cold": (p["decision_cold"] + p["import_cold"])
+        / (r["cold"] + r["import_cold"]),
+    }
+    targets = {
+        "warm": {"target": TARGET_WARM, "met": ratios["decision_warm"] <= TARGET_WARM},
+        "cold": {"target": TARGET_COLD, "met": ratios["decision_cold"] <= TARGET_COLD},
+    }
+    agreement = compare_plans(rec["warm"][0], pkg["warm"][0], draws)
+    resolve_diff = max(
+        abs(a - b)
+        for n in PLANS
+        for a, b in zip(
+            pkg["warm"][0]["plans"][n], pkg["warm"][0]["resolve_plans"][n], strict=True
+        )
+    )
+    agreement["package_resolve_max_abs_diff"] = resolve_diff
+    cold_vs_warm = max(
+        abs(a - b)
+        for side in ("recipe", "package")
+        for n in PLANS
+        for a, b in zip(
+            runs[side]["cold"]["plans"][n],
+            runs[side]["warm"][0]["plans"][n],
+            strict=True,
+        )
+    )
+    agreement["cold_vs_warm_max_abs_diff"] = cold_vs_warm
+    return {
+        "times": times,
+        "ratios": ratios,
+        "targets": targets,
+        "agreement": agreement,
+    }
+
+
+def print_summary(summary, runs):
+    """Print the timing table, ratios and plan agreement."""
+    t, ratio = summary["times"], summary["ratios"]
+    r, p = t["recipe"], t["package"]
+    print("\nTimes in seconds (after imports; warm = median of", WARM_REPEATS, "runs)")
+    print(f"{'':44s}{'cold':>9s}{'warm':>9s}")
+    rows = [
+        ("recipe: BudgetOptimizer x5 + evaluations", r["cold"], r["warm"]),
+        ("package: RobustAllocator + allocate", p["decision_cold"], p["decision_warm"]),
+        ("package: second allocate (re-solve)", p["resolve_cold"], p["resolve_warm"]),
+        ("imports, recipe", r["import_cold"], r["import_warm"]),
+        ("imports, package", p["import_cold"], p["import_warm"]),
+    ]
+    for label, cold, warm in rows:
+        print(f"{label:44s}{cold:9.2f}{warm:9.2f}")
+    print("\nRecipe steps (cold / warm):")
+    for step, cold in t["recipe_steps_cold"].items():
+        print(f"  {step:24s}{cold:8.2f}{t['recipe_steps_warm'][step]:8.2f}")
+    print("\nRatios package / recipe:")
+    for name, value in ratio.items():
+        print(f"  {name:20s}{value:8.3f}  (1/{1 / value:.1f})")
+    for which, tgt in summary["targets"].items():
+        verdict = "met" if tgt["met"] else "NOT met"
+        print(f"  target {which}: <= 1/{1 / tgt['target']:.0f}: {verdict}")
+    agree = summary["agreement"]
+    print(
+        f"\nPlan agreement (max |recipe - package| per channel, tolerance {TOLERANCE}):"
+    )
+    rec_plans = runs["recipe"]["warm"][0]["plans"]
+    pkg_plans = runs["package"]["warm"][0]["plans"]
+    for n in PLANS:
+        print(
+            f"  {n:12s} {agree['max_abs_diff'][n]:8.4f}   recipe {fmt(rec_plans[n])}"
+            f"   package {fmt(pkg_plans[n])}"
+        )
+    print("\nDistance to the reference plan (SciPy, exact NumPy): recipe / package")
+    for n in PLANS:
+        ref = agree["max_abs_diff_to_reference"]
+        print(
+            f"  {n:12s} {ref['recipe'][n]:8.4f} / {ref['package'][n]:8.4f}"
+            f"   reference {fmt(agree['reference_plans'][n])}"
+        )
+    print("\nExact max regret (NumPy, common V*): recipe / package / reference")
+    worst = agree["exact_max_regret"]
+    for n in PLANS:
+        print(
+            f"  {n:12s} {worst['recipe'][n]:.6f} / {worst['package'][n]:.6f} / "
+            f"{worst['reference'][n]:.6f}"
+        )
+    print("\nRecipe solver reports:")
+    for n, rep in runs["recipe"]["warm"][0]["solves"].items():
+        print(f"  {n:12s} success={rep['success']} nit={rep['nit']} ({rep['message']})")
+
+
+def fmt(plan):
+    """A plan as a short string."""
+    return "[" + ", ".join(f"{x:6.2f}" for x in plan) + "]"
+
+
+def machine():
+    """Machine and load description."""
+    load = os.getloadavg()
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "loadavg_1_5_15": list(load),
+        "uptime": subprocess.run(
+            ["uptime"], capture_output=True, text=True
+        ).stdout.strip(),
+    }
+
+
+def versions():
+    """Versions of the libraries measured."""
+    from importlib.metadata import version
+
+    return {
+        p: version(p) for p in ("pymc", "pymc-marketing", "pytensor", "numba", "numpy")
+    }
+
+
+def main():
+    """Measure both sides cold and warm; print and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--worker", choices=("recipe", "package"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+
+    from pymc_robust_alloc.demo import demo_views
+
+    draws = make_draws()
+    for view in demo_views(draws=N_DRAWS, random_seed=SEED):
+        for p in ("alpha", "lam"):
+            mine = draws[view.name][p]
+            theirs = view.posterior[p].isel(chain=0).transpose("draw", "channel").values
+            assert (mine == theirs).all(), (
+                f"draws of {view.name}.{p} differ from demo_views()"
+            )
+
+    start = time.perf_counter()
+    before = machine()
+    print(f"Load before: {before['uptime']}")
+    with tempfile.TemporaryDirectory(prefix="core_benchmark_") as root:
+        runs = {kind: measure(kind, root) for kind in ("recipe", "package")}
+    after = machine()
+    summary = summarise(runs, draws)
+    print_summary(summary, runs)
+    print(f"\nLoad after: {after['uptime']}")
+    total = time.perf_counter() - start
+    print(f"Benchmark wall time: {total:.0f} s")
+
+    for kind in runs:
+        runs[kind].pop("compiledir")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "command": ".venv/bin/python benchmarks/core_benchmark.py",
+        "problem": {
+            "views": list(ESTIMATES),
+            "channels": list(CHANNELS),
+            "draws": N_DRAWS,
+            "num_periods": N_PERIODS,
+            "total_budget": TOTAL_BUDGET,
+            "bounds": BOUNDS,
+        },
+        "machine_before": before,
+        "machine_after": after,
+        "versions": versions(),
+        "benchmark_seconds": total,
+        **summary,
+        "runs": runs,
+    }
+    OUT.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"Wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""Diagnostics of a fitted view: a summary table and curves over the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.figure import Figure
+
+from pymc_robust_alloc.fit.result import FitResult
+
+__all__ = ["fit_summary", "plot_fit", "r_squared"]
+
+
+def _bounds(interval: float) -> tuple[float, float]:
+    if not 0 < interval < 1:
+        raise ValueError(
+            f"interval must lie strictly between 0 and 1, got {interval!r}."
+        )
+    return (1 - interval) / 2, (1 + interval) / 2
+
+
+def fitted_response(result: FitResult) -> xr.DataArray:
+    """Mean response over the draws at the observed spend of a table fit.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(date, channel)``, adstock applied along ``date``.
+    """
+    data, posterior = result.data, result.view.posterior
+    stacked = posterior.stack(sample=("chain", "draw"))
+    out = {}
+    for channel in result.view.channels:
+        spend = data["spend"].sel(channel=channel).values
+        n = stacked.sizes["sample"]
+        params = {
+            p: stacked[p].sel(channel=channel).values for p in result.shape.params
+        }
+        values = result.shape.evaluate(np.repeat(spend[:, None], n, axis=1), params)
+        out[channel] = values.mean(axis=1)
+    frame = pd.DataFrame(out, index=data["date"].values)
+    return xr.DataArray(
+        frame.to_numpy(),
+        dims=("date", "channel"),
+        coords={"date": data["date"].values, "channel": list(out)},
+    )
+
+
+def r_squared(result: FitResult) -> pd.Series:
+    """Per-channel :math:`R^2` of the mean fitted response of a table fit.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from pymc_robust_alloc.fit import fit_least_squares
+    >>> x = np.linspace(0.5, 10, 20)
+    >>> table = pd.DataFrame({"date": range(20), "channel": "tv", "spend": x,
+    ...                       "response": 3 * x / (2 + x)})
+    >>> r2 = r_squared(fit_least_squares(table, n_draws=5, random_seed=0))
+    >>> round(float(r2["tv"]), 6)
+    1.0
+    """
+    if not isinstance(result.data, xr.Dataset):
+        raise ValueError(
+            f"R^2 applies to fits of spend/response tables; this is a "
+            f"{result.method!r} fit."
+        )
+    observed = result.data["response"].transpose("date", "channel")
+    residual = ((observed - fitted_response(result)) ** 2).sum("date")
+    total = ((observed - observed.mean("date")) ** 2).sum("date")
+    return (1 - residual / total).to_series().rename("r2")
+
+
+def fit_summary(
+    result: FitResult, interval: float = 0.9, loo: bool = False
+) -> pd.DataFrame:
+    """Parameters with their intervals, goodness of fit and sampler health.
+
+    Parameters
+    ----------
+    result : FitResult
+        Any fit of :mod:`pymc_robust_alloc.fit`.
+    interval : float, default 0.9
+        Mass of the central interval of each parameter.
+    loo : bool, default False
+        Add the PSIS-LOO ``elpd_loo`` of a Bayesian table fit (computes the
+        pointwise log likelihood; a few seconds).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (channel, parameter): ``mean``, ``median``, ``lower``,
+        ``upper``, ``estimate`` (least squares), ``r2`` (table fits),
+        ``divergences`` and, with ``loo``, ``elpd_loo``. ``attrs`` holds the
+        view name, method, shape and divergences.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pymc_robust_alloc.fit import view_from_draws
+    >>> draws = pd.DataFrame({"draw": [0, 1, 2], "channel": "tv",
+    ...                       "alpha": [1.0, 2.0, 3.0], "lam": [1.0, 1.0, 1.0]})
+    >>> fit_summary(view_from_draws(draws)).loc[("tv", "alpha"), "median"]
+    np.float64(2.0)
+    """
+    low, high = _bounds(interval)
+    posterior = result.view.posterior
+    quantiles = posterior.quantile([low, 0.5, high], dim=("chain", "draw"))
+    mean = posterior.mean(("chain", "draw"))
+    rows = []
+    estimate = result.info.get("estimate")
+    r2 = r_squared(result) if isinstance(result.data, xr.Dataset) else None
+    for channel in result.view.channels:
+        for p in result.shape.params:
+            q = quantiles[p].sel(channel=channel).values
+            row = {
+                "channel": channel,
+                "parameter": p,
+                "mean": float(mean[p].sel(channel=channel)),
+                "median": float(q[1]),
+                "lower": float(q[0]),
+                "upper": float(q[2]),
+            }
+            if estimate is not None:
+                row["estimate"] = float(estimate[p].sel(channel=channel))
+            if r2 is not None:
+                row["r2"] = float(r2[channel])
+            row["divergences"] = int(result.divergences)
+            rows.append(row)
+    table = pd.DataFrame(rows).set_index(["channel", "parameter"])
+    if loo:
+        table["elpd_loo"] = _elpd_loo(result)
+    table.attrs.update(
+        view=result.name,
+        method=result.method,
+        shape=result.shape.name,
+        interval=interval,
+        divergences=int(result.divergences),
+    )
+    return table
+
+
+def _elpd_loo(result: FitResult) -> float:
+    if result.method != "bayesian":
+        raise ValueError(
+            f"LOO applies to Bayesian table fits; this is a {result.method!r} fit."
+        )
+    import arviz as az
+    import pymc as pm
+
+    log_lik = pm.compute_log_likelihood(
+        result.idata,
+        model=result.info["model"],
+        extend_inferencedata=False,
+        progressbar=False,
+    )
+    if isinstance(log_lik, xr.DataTree):
+        log_lik = log_lik["log_likelihood"].to_dataset()
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": result.idata["posterior"].to_dataset(),
+            "log_likelihood": log_lik,
+        }
+    )
+    return float(az.loo(tree).elpd)
+
+
+def plot_fit(
+    result: FitResult,
+    interval: float = 0.9,
+    *,
+    n_points: int = 60,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """Plot the fitted curves with their uncertainty bands over the observed points.
+
+    One panel per channel: the median per-period response curve (steady spend,
+    so an adstock normalised to sum 1 drops out), the central ``interval`` band
+    over the draws, and the data: the table's (spend, response) points, or each
+    lift test drawn as its measured increment from the median curve at ``x``.
+
+    Parameters
+    ----------
+    result : FitResult
+        Any fit of :mod:`pymc_robust_alloc.fit`.
+    interval : float, default 0.9
+        Mass of the band.
+    n_points : int, default 60
+        Spend levels on the curve.
+    figsize : tuple of float, optional
+        Figure size; defaults to 4 inches per panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pymc_robust_alloc.fit import view_from_draws
+    >>> draws = pd.DataFrame({"draw": [0, 1], "channel": "tv",
+    ...                       "alpha": [1.0, 2.0], "lam": [1.0, 1.0]})
+    >>> len(plot_fit(view_from_draws(draws)).axes)
+    1
+    """
+    low, high = _bounds(interval)
+    channels = result.view.channels
+    fig = Figure(figsize=figsize or (4 * len(channels), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(channels), squeeze=False)[0]
+    for ax, channel in zip(axes, channels, strict=True):
+        top = _spend_range(result, channel)
+        grid = np.linspace(0, top, n_points)
+        curves = result.view.curves(grid).sel(channel=channel)
+        q = curves.quantile([low, 0.5, high], dim=("chain", "draw"))
+        ax.fill_between(grid, q[0], q[2], alpha=0.3, label=f"{interval:.0%} band")
+        ax.plot(grid, q[1], label="median")
+        _plot_data(ax, result, channel, grid, q[1].values)
+        ax.set(title=channel, xlabel="spend per period", ylabel="response per period")
+    axes[0].legend(loc="lower right", fontsize="small")
+    fig.suptitle(f"{result.name}: {result.shape.name} ({result.method})")
+    return fig
+
+
+def _spend_range(result: FitResult, channel) -> float:
+    data = result.data
+    if isinstance(data, xr.Dataset):
+        return 1.1 * float(data["spend"].sel(channel=channel).max())
+    if isinstance(data, pd.DataFrame):
+        tests = data[data["channel"] == channel]
+        if len(tests):
+            return 1.2 * float((tests["x"] + tests["delta_x"]).max())
+    scale = [
+        result.view.posterior[p].sel(channel=channel).median()
+        for p in result.shape.params
+        if result.shape.unit_powers(p)[0] == 1
+    ]
+    return 3 * float(scale[0]) if scale else 1.0
+
+
+def _plot_data(ax, result: FitResult, channel, grid, median) -> None:
+    data = result.data
+    if isinstance(data, xr.Dataset):
+        ax.scatter(
+            data["spend"].sel(channel=channel),
+            data["response"].sel(channel=channel),
+            s=10,
+            color="black",
+            alpha=0.6,
+            label="observed",
+        )
+    elif isinstance(data, pd.DataFrame):
+        tests = data[data["channel"] == channel]
+        base = np.interp(tests["x"], grid, median)
+        ax.errorbar(
+            tests["x"] + tests["delta_x"],
+            base + tests["delta_y"],
+            yerr=tests["sigma"],
+            fmt="o",
+            color="black",
+            label="lift tests",
+        )

@@ -1,0 +1,241 @@
+"""Baseline allocations: brute force over hard plans, greedy, LP and MILP (HiGHS)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from pymc_robust_alloc.policy.criteria import log_success_probability
+from pymc_robust_alloc.policy.problem import PolicyProblem
+
+__all__ = [
+    "baseline_plans",
+    "bruteforce_plan",
+    "greedy_plan",
+    "linprog_plan",
+    "mixed_int_plan",
+]
+
+
+def _value_mean(problem: PolicyProblem) -> np.ndarray:
+    return problem.mu if problem.n_outcomes == 1 else problem.mu[..., 0]
+
+
+def _hard(problem: PolicyProblem, choice: np.ndarray) -> np.ndarray:
+    psi = np.zeros((*choice.shape, problem.n_policies))
+    np.put_along_axis(psi, choice[..., None], 1.0, axis=-1)
+    return psi
+
+
+def greedy_plan(problem: PolicyProblem) -> np.ndarray:
+    """Greedy1D: in each bucket, the policy with the highest mean value.
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics (for 2-D outcomes the value component is used).
+
+    Returns
+    -------
+    numpy.ndarray
+        Hard plan of shape (M, K).
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc.policy import PolicyProblem, greedy_plan
+    >>> greedy_plan(PolicyProblem([[2.0, 1.9, 0.0]], [[9.0, 1.0, 9.0]]))
+    array([[1., 0., 0.]])
+    """
+    return _hard(problem, np.argmax(_value_mean(problem), axis=1))
+
+
+def bruteforce_plan(
+    problem: PolicyProblem, threshold: ArrayLike, max_plans: int = 100_000
+) -> np.ndarray:
+    """Bruteforce: the best of all K**M hard plans by success probability.
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    threshold : float or array_like
+        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
+    max_plans : int, default 100_000
+        Refuse problems with more hard plans than this.
+
+    Returns
+    -------
+    numpy.ndarray
+        Hard plan of shape (M, K) with the highest log success probability.
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc.policy import PolicyProblem, bruteforce_plan
+    >>> mu, var = [[2.0, 1.9, 0.0], [2.0, 1.0, 0.0]], [[9, 1, 9], [9, 1, 9]]
+    >>> problem = PolicyProblem(mu, var)
+    >>> bruteforce_plan(problem, 3.0)
+    array([[0., 1., 0.],
+           [1., 0., 0.]])
+    """
+    m, k = problem.n_buckets, problem.n_policies
+    n_plans = k**m
+    if n_plans > max_plans:
+        raise ValueError(
+            f"Bruteforce would evaluate K**M = {k}**{m} = {n_plans} hard plans, more "
+            f"than max_plans={max_plans}. Raise max_plans if you accept the cost, or "
+            "use success_proba_max."
+        )
+    best, best_logc = None, -np.inf
+    chunk = max(1, 20_000)
+    for start in range(0, n_plans, chunk):
+        idx = np.arange(start, min(start + chunk, n_plans))
+        choice = (idx[:, None] // k ** np.arange(m)[::-1]) % k
+        psi = _hard(problem, choice)
+        logc = log_success_probability(problem, psi, threshold)
+        i = int(np.argmax(logc))
+        if best is None or logc[i] > best_logc:
+            best, best_logc = psi[i], logc[i]
+    return best
+
+
+def _lp_arrays(problem: PolicyProblem, threshold: ArrayLike):
+    m, k = problem.n_buckets, problem.n_policies
+    c = -_value_mean(problem).ravel()
+    a_eq = np.kron(np.eye(m), np.ones((1, k)))
+    constraints = [LinearConstraint(a_eq, 1.0, 1.0)]
+    if problem.n_outcomes == 2:
+        r_c = float(np.asarray(threshold, dtype=float)[1])
+        constraints.append(
+            LinearConstraint(problem.mu[..., 1].ravel()[None], -np.inf, r_c)
+        )
+    return c, constraints
+
+
+def _solve_lp(
+    problem: PolicyProblem, threshold: ArrayLike, integral: bool
+) -> np.ndarray:
+    m, k = problem.n_buckets, problem.n_policies
+    if problem.n_outcomes == 1:
+        # no cost constraint: the expected value is maximised bucket by bucket
+        return greedy_plan(problem)
+    c, constraints = _lp_arrays(problem, threshold)
+    integrality = np.ones(m * k) if integral else None
+    if integral:
+        res = milp(
+            c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1)
+        )
+    else:
+        a_ub = b_ub = None
+        if len(constraints) > 1:
+            a_ub, b_ub = constraints[1].A, [constraints[1].ub[0]]
+        res = linprog(
+            c,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=constraints[0].A,
+            b_eq=np.ones(m),
+            bounds=(0, 1),
+            method="highs",
+        )
+    if res.status != 0 or res.x is None:
+        # Infeasible cost budget: the plan of least expected cost.
+        cost = problem.mu[..., 1]
+        return _hard(problem, np.argmin(cost, axis=1))
+    psi = np.clip(res.x.reshape(m, k), 0.0, 1.0)
+    return psi / psi.sum(axis=1, keepdims=True)
+
+
+def linprog_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray:
+    """LinProg: maximise expected value subject to expected cost <= r_c (soft plan).
+
+    Solved with SciPy's HiGHS. For a 1-D outcome there is no cost constraint and the
+    plan is the greedy one. If no plan meets the cost budget, the plan of least expected
+    cost is returned.
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    threshold : float or array_like
+        ``(r_v, r_c)`` for 2-D outcomes (only ``r_c`` is used).
+
+    Returns
+    -------
+    numpy.ndarray
+        Plan of shape (M, K).
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc.policy import PolicyProblem, linprog_plan
+    >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]  # one bucket, two policies, (value, cost)
+    >>> cov = [[[[9, 0], [0, 1]], [[1, 0], [0, 1]]]]
+    >>> problem = PolicyProblem(mu, cov)
+    >>> linprog_plan(problem, (0.0, 0.75)).round(3)
+    array([[0.5, 0.5]])
+    """
+    return _solve_lp(problem, threshold, integral=False)
+
+
+def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray:
+    """MixedInt: the 0/1 version of :func:`linprog_plan` (SciPy ``milp``, HiGHS).
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    threshold : float or array_like
+        ``(r_v, r_c)`` for 2-D outcomes (only ``r_c`` is used).
+
+    Returns
+    -------
+    numpy.ndarray
+        Hard plan of shape (M, K).
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc.policy import PolicyProblem, mixed_int_plan
+    >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]  # one bucket, two policies, (value, cost)
+    >>> cov = [[[[9, 0], [0, 1]], [[1, 0], [0, 1]]]]
+    >>> problem = PolicyProblem(mu, cov)
+    >>> mixed_int_plan(problem, (0.0, 0.75))
+    array([[0., 1.]])
+    """
+    return np.round(_solve_lp(problem, threshold, integral=True))
+
+
+def baseline_plans(
+    problem: PolicyProblem, threshold: ArrayLike, max_plans: int = 100_000
+) -> dict[str, np.ndarray]:
+    """All baselines for one threshold, by name.
+
+    Bruteforce is included when K**M <= ``max_plans``.
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    threshold : float or array_like
+        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
+    max_plans : int, default 100_000
+        Size limit for Bruteforce.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``{"Greedy1D": ..., "LinProg": ..., "MixedInt": ..., "Bruteforce": ...}``.
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc.policy import PolicyProblem, baseline_plans
+    >>> sorted(baseline_plans(PolicyProblem([[2.0, 1.0]], [[9.0, 1.0]]), 0.0))
+    ['Bruteforce', 'Greedy1D', 'LinProg', 'MixedInt']
+    """
+    plans = {
+        "Greedy1D": greedy_plan(problem),
+        "LinProg": linprog_plan(problem, threshold),
+        "MixedInt": mixed_int_plan(problem, threshold),
+    }
+    if problem.n_policies**problem.n_buckets <= max_plans:
+        plans["Bruteforce"] = bruteforce_plan(problem, threshold, max_plans)
+    return plans

@@ -1,0 +1,157 @@
+r"""Evaluate plans chosen on one split (train) on another (test), as the paper does.
+
+A threshold chosen on the training split can be carried to the test split in two ways:
+
+- **relative** (the paper's convention): the same relative gain over the test split's
+  own reference totals, :math:`r_{test} = (1 + g)\, R_{test}` with
+  :math:`g = r_{train} / R_{train} - 1`. For outcomes already expressed relative to
+  the reference (reference totals of zero, as in the paper's private data) the
+  threshold is a gain itself and is carried over unchanged.
+- **absolute**: the train threshold as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import xarray as xr
+from numpy.typing import ArrayLike
+
+from pymc_robust_alloc.policy.criteria import success_probability
+from pymc_robust_alloc.policy.problem import PolicyProblem
+
+__all__ = ["evaluate_plans", "transfer_threshold"]
+
+
+def _check_splits(train: PolicyProblem, test: PolicyProblem) -> None:
+    if train.mu.shape != test.mu.shape:
+        raise ValueError(
+            f"Train and test problems must have the same shape, got {train.mu.shape} "
+            f"and {test.mu.shape}. Bucket the test split with the train split's edges."
+        )
+    if train.buckets != test.buckets or train.policies != test.policies:
+        raise ValueError(
+            "Train and test problems must have the same bucket and policy labels in "
+            "the same order; got buckets "
+            f"{train.buckets} vs {test.buckets} and policies {train.policies} vs "
+            f"{test.policies}."
+        )
+    if train.reference != test.reference:
+        raise ValueError("Train and test problems must share the reference policy.")
+
+
+def transfer_threshold(
+    train: PolicyProblem, test: PolicyProblem, threshold: ArrayLike
+) -> np.ndarray:
+    """Carry a train threshold to the test split as the same gain over its reference.
+
+    Parameters
+    ----------
+    train, test : PolicyProblem
+        The two splits.
+    threshold : float or array_like
+        ``r`` or ``(r_v, r_c)`` on the train split; leading axes are broadcast.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(1 + g) * R_test`` with ``g = r / R_train - 1`` per outcome; unchanged for an
+        outcome whose train reference total is zero (already a relative gain).
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc.policy import PolicyProblem, transfer_threshold
+    >>> train = PolicyProblem([[100.0, 105.0]], [[1.0, 1.0]])
+    >>> test = PolicyProblem([[200.0, 190.0]], [[1.0, 1.0]])
+    >>> round(float(transfer_threshold(train, test, 110.0)), 9)  # +10 % over reference
+    220.0
+    """
+    _check_splits(train, test)
+    thr = np.asarray(threshold, dtype=float)
+    r_train = np.asarray(train.reference_totals, dtype=float)
+    r_test = np.asarray(test.reference_totals, dtype=float)
+    zero = r_train == 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = thr / np.where(zero, 1.0, r_train) * r_test
+    return np.where(zero, thr, moved)
+
+
+def evaluate_plans(
+    train: PolicyProblem,
+    test: PolicyProblem,
+    plans: Mapping[str, ArrayLike],
+    thresholds: ArrayLike,
+) -> xr.Dataset:
+    """Success probability of plans on the train split and on the test split.
+
+    Parameters
+    ----------
+    train, test : PolicyProblem
+        The split the plans were chosen on and the split to evaluate them on.
+    plans : mapping of str to array_like
+        Plans by name (e.g. the method that chose them), each of shape
+        ``(T, M, K)`` (one per threshold) or ``(M, K)`` (the same at every threshold).
+    thresholds : array_like
+        Train thresholds, shape ``(T,)`` or ``(T, 2)``.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``(threshold, plan)``: ``C_train``; ``C_test`` at the transferred
+        thresholds (:func:`transfer_threshold`, the paper's convention);
+        ``C_test_train_threshold`` at the train thresholds as they are; and the
+        coordinates ``r_train`` and ``r_test`` (with an ``outcome`` dim in 2-D).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_robust_alloc.policy import PolicyProblem, evaluate_plans
+    >>> train = PolicyProblem([[0.0, 0.02]], [[0.0, 1e-4]])  # relative outcomes
+    >>> test = PolicyProblem([[0.0, 0.01]], [[0.0, 1e-4]])
+    >>> plans = {"treat": np.array([[0.0, 1.0]])}
+    >>> ev = evaluate_plans(train, test, plans, [0.0, 0.01])
+    >>> ev["C_test"].sel(plan="treat").values.round(3)
+    array([0.841, 0.5  ])
+    """
+    _check_splits(train, test)
+    if not plans:
+        raise ValueError("Expected at least one plan in plans={name: psi}.")
+    thr = np.asarray(thresholds, dtype=float)
+    thr = thr.reshape(-1) if train.n_outcomes == 1 else thr.reshape(-1, 2)
+    n_t = thr.shape[0]
+    thr_test = transfer_threshold(train, test, thr)
+    shape = (train.n_buckets, train.n_policies)
+    names = list(plans)
+    out = {key: np.empty((n_t, len(names))) for key in ("train", "test", "same")}
+    for j, name in enumerate(names):
+        psi = np.asarray(plans[name], dtype=float)
+        if psi.shape == shape:
+            psi = np.broadcast_to(psi, (n_t, *shape))
+        if psi.shape != (n_t, *shape):
+            raise ValueError(
+                f"Plan {name!r} has shape {psi.shape}; expected {shape} or "
+                f"({n_t}, *{shape}), one plan per threshold."
+            )
+        train.check_plan(psi)
+        out["train"][:, j] = success_probability(train, psi, thr)
+        out["test"][:, j] = success_probability(test, psi, thr_test)
+        out["same"][:, j] = success_probability(test, psi, thr)
+    dims = ("threshold", "plan")
+    r_dims = ("threshold",) if train.n_outcomes == 1 else ("threshold", "outcome")
+    coords = {
+        "threshold": np.arange(n_t),
+        "plan": names,
+        "r_train": (r_dims, thr),
+        "r_test": (r_dims, thr_test),
+    }
+    if train.n_outcomes == 2:
+        coords["outcome"] = ["value", "cost"]
+    return xr.Dataset(
+        {
+            "C_train": (dims, out["train"]),
+            "C_test": (dims, out["test"]),
+            "C_test_train_threshold": (dims, out["same"]),
+        },
+        coords=coords,
+    )

@@ -1,0 +1,101 @@
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+
+from pymc_robust_alloc import CurveView, ModelView, merge_views
+from pymc_robust_alloc.demo import demo_views
+
+
+def curve(name, channels, draws=20):
+    n = len(channels)
+    return CurveView.from_estimates(
+        name, {"alpha": [1.0] * n, "lam": [2.0] * n}, 0.1, channels=channels, draws=draws
+    )
+
+
+def test_merged_model_exposes_each_view_and_the_regret_vector():
+    merged = merge_views(demo_views(draws=30), num_periods=3)
+    names = set(merged.model.named_vars)
+    assert {"view_response", "regret", "regression_response"} <= names
+    assert merged.model.named_vars_to_dims["regret"] == ("view",)
+    assert merged.idata["posterior"].sizes["draw"] == 30
+
+
+def test_posteriors_are_thinned_to_a_common_number_of_draws():
+    merged = merge_views([curve("a", ["x", "y"], 30), curve("b", ["x", "y"], 20)], 2)
+    posterior = merged.idata["posterior"]
+    assert posterior.sizes["draw"] == 20
+    assert not any(bool(posterior[v].isnull().any()) for v in posterior.data_vars)
+
+
+def test_different_channel_sets_are_refused():
+    with pytest.raises(ValueError, match=r"disagree on 'channel'.*only in 'b': \['z'\]"):
+        merge_views([curve("a", ["x", "y"]), curve("b", ["x", "z"])], 2)
+
+
+def test_different_budget_dims_are_refused():
+    geo = curve("b", ["x", "y"])
+    draws = geo.posterior.expand_dims(geo=["north", "south"]).transpose(
+        "chain", "draw", "channel", "geo"
+    )
+    with pytest.raises(ValueError, match="budget dims"):
+        merge_views([curve("a", ["x", "y"]), CurveView("b", draws)], 2)
+
+
+def test_duplicate_view_names_are_refused():
+    with pytest.raises(ValueError, match="Duplicate view names"):
+        merge_views([curve("a", ["x"]), curve("a", ["x"])], 2)
+
+
+def test_fewer_than_two_views_are_refused():
+    with pytest.raises(ValueError, match="At least two views"):
+        merge_views([curve("a", ["x"])], 2)
+
+
+def test_nan_draws_are_refused():
+    draws = curve("a", ["x", "y"]).posterior.copy(deep=True)
+    draws["alpha"][0, 3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"non-finite draws in \['alpha'\]"):
+        CurveView("bad", draws)
+
+
+def test_a_model_written_with_plain_pm_is_refused_with_the_fix():
+    with pm.Model(coords={"date": range(3), "channel": ["x"]}) as model:
+        x = pm.Data("channel_data", np.ones((3, 1)), dims=("date", "channel"))
+        beta = pm.HalfNormal("beta", dims="channel")
+        pm.Deterministic("total", (beta * x).sum())
+    post = xr.Dataset(
+        {"beta": (("chain", "draw", "channel"), np.ones((1, 4, 1)))}, coords={"channel": ["x"]}
+    )
+    with pytest.raises(TypeError, match="pymc.dims"):
+        ModelView("plain", model, xr.DataTree.from_dict({"posterior": post}), "total")
+
+
+def test_a_model_without_the_spend_input_is_refused():
+    import pymc.dims as pmd
+
+    with pm.Model(coords={"date": range(3), "channel": ["x"]}) as model:
+        x = pmd.Data("spend", np.ones((3, 1)), dims=("date", "channel"))
+        pmd.Deterministic("total", x.sum())
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset(coords={"chain": [0], "draw": [0]})})
+    with pytest.raises(ValueError, match="no spend input 'channel_data'"):
+        ModelView("v", model, tree, "total")
+
+
+def test_a_model_view_merges_with_curve_views_and_is_not_mutated():
+    import pymc.dims as pmd
+
+    coords = {"date": range(4), "channel": ["y", "x"]}
+    with pm.Model(coords=coords) as model:
+        x = pmd.Data("channel_data", np.ones((4, 2)), dims=("date", "channel"))
+        beta = pmd.HalfNormal("beta", dims="channel")
+        pmd.Deterministic("total", (beta * pmd.math.log1p(x)).sum())
+    post = xr.Dataset(
+        {"beta": (("chain", "draw", "channel"), np.full((1, 20, 2), 2.0))},
+        coords={"channel": ["y", "x"]},
+    )
+    view = ModelView("platform", model, xr.DataTree.from_dict({"posterior": post}), "total")
+    merged = merge_views([curve("a", ["x", "y"]), view], num_periods=3)
+    assert merged.budget_coords["channel"] == ("x", "y")
+    assert model["channel_data"].get_value().shape == (4, 2)
