@@ -6,9 +6,14 @@ from pymc_robust_alloc.allocator import (
     allocate,
     python_mode,
 )
-from pymc_robust_alloc.sensitivity import scale_sweep
 from pymc_robust_alloc.merge import MergedViews, merge_views
 from pymc_robust_alloc.result import AllocationResult, SolveReport
+from pymc_robust_alloc.sensitivity import scale_sweep
+from pymc_robust_alloc.success import (
+    log_success_probability,
+    robust_success_probability,
+    success_probability,
+)
 from pymc_robust_alloc.utility import (
     minimax_regret,
     normalized_regret,
@@ -32,12 +37,15 @@ __all__ = [
     "SolveReport",
     "View",
     "allocate",
+    "log_success_probability",
     "merge_views",
     "minimax_regret",
     "normalized_regret",
     "python_mode",
     "risk_averse_regret",
+    "robust_success_probability",
     "scale_sweep",
+    "success_probability",
     "view_values",
     "weighted_minimax_regret",
 ]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pytensor
+import pytensor.tensor as pt
+import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import BudgetOptimizer
 from pytensor.compile.mode import Mode
@@ -18,7 +20,13 @@ from pytensor.xtensor.type import XTensorVariable
 from pymc_robust_alloc.budget import as_bounds, as_plan, check_total_budget
 from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
 from pymc_robust_alloc.result import AllocationResult, SolveReport
-from pymc_robust_alloc.utility import smooth_max, view_values
+from pymc_robust_alloc.success import (
+    METHODS,
+    TEMPERATURE,
+    check_success_arguments,
+    log_success_probability,
+)
+from pymc_robust_alloc.utility import SAMPLE, smooth_max, view_values
 from pymc_robust_alloc.views.base import View
 
 __all__ = ["ConvergenceWarning", "RobustAllocator", "allocate", "python_mode"]
@@ -27,6 +35,8 @@ AVERAGED = "averaged"
 MINIMAX = "minimax"
 WEIGHTED = "weighted minimax"
 RISK_AVERSE = "risk-averse minimax"
+REFERENCE = "reference"
+SUCCESS = "success"
 
 
 class ConvergenceWarning(UserWarning):
@@ -64,15 +74,20 @@ class RobustAllocator:
     .. math::
 
         U(a) = \sum_m c_m V(a, m) \;-\; t \operatorname{smax}_{\tau, m}
-        w_m \Big(1 - \frac{V(a, m)}{T_m}\Big),
+        w_m \Big(1 - \frac{V(a, m)}{T_m}\Big)
+        \;-\; s \operatorname{smax}_{\tau, m} \big(-\log P_m(a)\big),
 
-    with :math:`c, t, w, T, \tau` PyTensor shared variables and
+    with :math:`P_m` the success probability against a reference plan
+    (:func:`~pymc_robust_alloc.success.log_success_probability`),
+    :math:`c, t, w, T, s, \tau` and the reference's responses PyTensor shared
+    variables, and
     :math:`\operatorname{smax}_\tau` the log-sum-exp maximum
     (:func:`~pymc_robust_alloc.utility.smooth_max`). Minimax plans are solved
     with a decreasing temperature :math:`\tau`, each solve warm-started from the
     last, and judged by the hard maximum. Each step of the decision
     (every view's optimum, the averaged model, minimax regret and its weighted
-    and risk-averse variants) is the same compiled graph with other values of
+    and risk-averse variants, the robust success probability) is the same
+    compiled graph with other values of
     those variables, so the graph is compiled once however many plans are
     solved or budgets tried.
 
@@ -126,6 +141,11 @@ class RobustAllocator:
         self._use_quantile = pytensor.shared(np.array(0.0), name="use_quantile")
         self._quantile = pytensor.shared(np.array(0.1), name="quantile")
         self._temperature = pytensor.shared(np.array(1.0), name="temperature")
+        self._success_weight = pytensor.shared(np.array(0.0), name="success_weight")
+        self._reference = pytensor.shared(np.ones((n_samples, n_views)), name="reference")
+        self._required_gain = pytensor.shared(np.array(0.0), name="required_gain")
+        self._empirical = pytensor.shared(np.array(0.0), name="use_empirical")
+        self._log_success = None
         horizon = self.merged.horizon
         coords = self.merged.budget_coords
         mask = xr.DataArray(
@@ -134,7 +154,7 @@ class RobustAllocator:
             coords={d: list(v) for d, v in coords.items()},
         )
         # Constraints are compiled with PyTensor's default mode, so set it too.
-        with pytensor.config.change_flags(mode=self.mode):
+        with pytensor.config.change_flags(mode=self.mode, cxx=""):
             self.optimizer = BudgetOptimizer(
                 model=self.merged.model,
                 idata=self.merged.idata,
@@ -146,9 +166,10 @@ class RobustAllocator:
                 budgets_to_optimize=mask,
                 compile_kwargs={"mode": self.mode},
             )
-        zero = self.responses(mask * 0.0)
-        self._baseline.set_value(zero.transpose("sample", VIEW).values)
-        self.merged.v_zero.set_value(zero.mean("sample").values)
+        zero = self.responses(mask * 0.0).transpose(SAMPLE, VIEW).values
+        self._baseline.set_value(zero)
+        self._reference.set_value(zero + 1.0)  # any plan that adds something
+        self.merged.v_zero.set_value(zero.mean(axis=0))
 
     @property
     def views(self) -> tuple[str, ...]:
@@ -168,7 +189,25 @@ class RobustAllocator:
         linear = (value * self._vector(self._linear)).sum(VIEW)
         regret = 1 - value / self._vector(self._target)
         worst = smooth_max(regret * self._vector(self._weights), VIEW, self._temperature)
-        return linear - self._regret_weight * worst
+        return (
+            linear
+            - self._regret_weight * worst
+            + self._success_weight * self._robust_log_success(samples)
+        )
+
+    def _robust_log_success(self, samples: XTensorVariable) -> XTensorVariable:
+        r"""Smoothed :math:`\min_m \log P_m`, by the method the switch selects."""
+        settings = {
+            "required_gain": self._required_gain,
+            "baseline": self._baseline,
+            "dim": VIEW,
+        }
+        gaussian = log_success_probability(samples, self._reference, **settings)
+        empirical = log_success_probability(
+            samples, self._reference, method="empirical", **settings
+        )
+        log_p = gaussian + self._empirical * (empirical - gaussian)
+        return -smooth_max(-log_p, VIEW, self._temperature)
 
     @staticmethod
     def _vector(shared):
@@ -233,6 +272,84 @@ class RobustAllocator:
             return increments.mean("sample")
         return increments.quantile(quantile, dim="sample").drop_vars("quantile")
 
+    def success_probability(
+        self,
+        plan: xr.DataArray,
+        reference_plan: xr.DataArray | Mapping,
+        *,
+        required_gain: float = 0.0,
+        method: str = "gaussian",
+    ) -> xr.DataArray:
+        r""":math:`P_m(V(a) \ge (1 + r) V(a_{ref}))` under each view, draws paired.
+
+        See :mod:`pymc_robust_alloc.success`; increments are over the zero plan.
+
+        Parameters
+        ----------
+        plan, reference_plan : xarray.DataArray or mapping
+            Spend per period, labelled (a dict ``{channel: spend}`` too).
+        required_gain : float, default 0
+            Relative gain :math:`r > -1` over the reference's increment.
+        method : {"gaussian", "empirical"}, default "gaussian"
+            As in :func:`~pymc_robust_alloc.success_probability`.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``("view",)``.
+
+        Examples
+        --------
+        .. code-block:: python
+
+            allocator.success_probability(result.plan("minimax"), {"search": 40, ...})
+        """
+        reference = self._reference_responses(
+            as_plan(reference_plan, self.budget_coords, REFERENCE)
+        )
+        check_success_arguments(
+            reference, required_gain, method, TEMPERATURE, self._baseline.get_value()
+        )
+        plan = as_plan(plan, self.budget_coords, "plan")
+        return self._success(plan, reference, float(required_gain), method)
+
+    def _reference_responses(self, reference_plan: xr.DataArray) -> np.ndarray:
+        responses = self.responses(reference_plan).transpose(SAMPLE, VIEW)
+        if not np.all(np.isfinite(responses.values)):
+            bad = [
+                str(v)
+                for v in self.views
+                if not np.all(np.isfinite(responses.sel({VIEW: v}).values))
+            ]
+            raise ValueError(
+                f"The reference plan has non-finite responses under views {bad}. "
+                "Check those views' draws at the reference spend."
+            )
+        return responses.values
+
+    def _success(
+        self, plan: xr.DataArray, reference: np.ndarray, required_gain: float, method: str
+    ) -> xr.DataArray:
+        """Success probability per view from the one compiled function."""
+        if self._log_success is None:
+            responses, ref, baseline = (pt.matrix(n) for n in ("responses", "ref", "zero"))
+            gain = pt.scalar("gain")
+            samples = ptx.as_xtensor(responses, dims=(SAMPLE, VIEW))
+            outputs = [
+                log_success_probability(
+                    samples, ref, required_gain=gain, baseline=baseline, method=m
+                ).values
+                for m in METHODS
+            ]
+            self._log_success = pytensor.function(
+                [responses, ref, baseline, gain], outputs, mode=self.mode
+            )
+        responses = self.responses(plan).transpose(SAMPLE, VIEW).values
+        log_p = self._log_success(responses, reference, self._baseline.get_value(), required_gain)[
+            METHODS.index(method)
+        ]
+        return xr.DataArray(np.exp(log_p), dims=VIEW, coords={VIEW: list(self.views)})
+
     def _scales(self, response_scale: Mapping[str, float] | None) -> xr.DataArray:
         scale = dict.fromkeys(self.views, 1.0)
         unknown = sorted(set(response_scale or {}) - set(self.views))
@@ -253,9 +370,18 @@ class RobustAllocator:
         weights: Mapping[str, float] | None = None,
         quantile: float | None = None,
         response_scale: Mapping[str, float] | None = None,
+        reference_plan: xr.DataArray | Mapping | None = None,
+        required_gain: float = 0.0,
+        success_method: str = "gaussian",
         minimize_kwargs: dict | None = None,
     ) -> AllocationResult:
         r"""Solve every view's optimum, the averaged plan and the minimax-regret plan.
+
+        With a ``reference_plan`` (e.g. today's plan), also solve the plan
+        ``"success"`` that maximises the robust success probability
+        :math:`\min_m P_m(V(a) \ge (1 + r) V(a_{ref}))`, judged per draw on the
+        increments over the zero plan (see :mod:`pymc_robust_alloc.success`), and
+        report every plan's :math:`P_m` in ``result.success_matrix``.
 
         Parameters
         ----------
@@ -276,6 +402,15 @@ class RobustAllocator:
         response_scale : mapping, optional
             Multiply a view's response by ``k`` (``{view: k}``), for sensitivity
             analysis; normalised regret is unchanged by it.
+        reference_plan : DataArray or mapping, optional
+            The plan to beat, spend per period labelled by the budget dims (or
+            ``{channel: spend}``), within ``bounds``; added to the plans as
+            ``"reference"``.
+        required_gain : float, default 0
+            Relative gain :math:`r > -1` the plan must add over the reference's
+            increment, e.g. 0.05.
+        success_method : {"gaussian", "empirical"}, default "gaussian"
+            As in :func:`~pymc_robust_alloc.success_probability`.
         minimize_kwargs : dict, optional
             Passed to :meth:`BudgetOptimizer.allocate_budget`.
 
@@ -302,6 +437,22 @@ class RobustAllocator:
             for name, plan in (candidates or {}).items()
         }
         scale = self._scales(response_scale)
+        reference = None
+        if reference_plan is not None:
+            if REFERENCE in extra:
+                raise ValueError(
+                    f"A candidate is named {REFERENCE!r}, which names reference_plan "
+                    "in the result; rename the candidate."
+                )
+            extra[REFERENCE] = self._check_reference(reference_plan, box)
+            reference = self._reference_responses(extra[REFERENCE])
+            check_success_arguments(
+                reference,
+                required_gain,
+                success_method,
+                TEMPERATURE,
+                self._baseline.get_value(),
+            )
         self._scale.set_value(scale.values)
         n_views = len(self.views)
         solver = _Solver(self, total, box, minimize_kwargs)
@@ -315,9 +466,13 @@ class RobustAllocator:
         level = np.abs(self.values(uniform, response_scale=response_scale).values)
         level = np.where(level > 0, level, 1.0)
         for m, name in enumerate(self.views):
-            plans[name] = solver.solve(name, f"maximise V(a, {name})", linear=np.eye(n_views)[m] / level[m])
+            plans[name] = solver.solve(
+                name, f"maximise V(a, {name})", linear=np.eye(n_views)[m] / level[m]
+            )
         plans[AVERAGED] = solver.solve(
-            AVERAGED, "maximise the mean of the views' responses", linear=np.ones(n_views) / level.sum()
+            AVERAGED,
+            "maximise the mean of the views' responses",
+            linear=np.ones(n_views) / level.sum(),
         )
         plans.update(extra)
         values = {name: self.values(p, response_scale=response_scale) for name, p in plans.items()}
@@ -331,17 +486,20 @@ class RobustAllocator:
 
             start = min(table, key=lambda n: float(((1 - table[n] / target) * w).max()))
             return solver.minimax(
-                name, objective, plans[start], worst,
-                target=target.values, weights=w, use_quantile=quantile is not None,
+                name,
+                objective,
+                plans[start],
+                worst,
+                target=target.values,
+                weights=w,
+                use_quantile=quantile is not None,
             )
 
         equal = np.ones(n_views)
         plans[MINIMAX] = minimax(MINIMAX, "minimise max_m R(a, m)", values, v_star, equal)
         if weights is not None:
             w = self._weight_vector(weights)
-            plans[WEIGHTED] = minimax(
-                WEIGHTED, "minimise max_m w_m R(a, m)", values, v_star, w
-            )
+            plans[WEIGHTED] = minimax(WEIGHTED, "minimise max_m w_m R(a, m)", values, v_star, w)
         quantile_regret = None
         if quantile is not None:
             if not 0 < float(quantile) < 1:
@@ -351,8 +509,10 @@ class RobustAllocator:
             for m, name in enumerate(self.views):
                 label = f"{name} (q={quantile:g})"
                 lows[label] = solver.solve(
-                    label, f"maximise the {quantile:g} quantile of V(a, {name})",
-                    linear=np.eye(n_views)[m] / level[m], use_quantile=True,
+                    label,
+                    f"maximise the {quantile:g} quantile of V(a, {name})",
+                    linear=np.eye(n_views)[m] / level[m],
+                    use_quantile=True,
                 )
             low_values = {
                 n: self.values(p, quantile=quantile, response_scale=response_scale)
@@ -360,14 +520,42 @@ class RobustAllocator:
             }
             q_star = self._v_star(low_values, what=f"{quantile:g} quantile")
             plans[RISK_AVERSE] = minimax(
-                RISK_AVERSE, f"minimise max_m R_q(a, m), q={quantile:g}",
-                low_values, q_star, equal, quantile=quantile,
+                RISK_AVERSE,
+                f"minimise max_m R_q(a, m), q={quantile:g}",
+                low_values,
+                q_star,
+                equal,
+                quantile=quantile,
             )
             quantile_regret = xr.concat(
                 [
                     1 - self.values(p, quantile=quantile, response_scale=response_scale) / q_star
                     for p in plans.values()
                 ],
+                dim=pd.Index(list(plans), name="plan"),
+            )
+
+        success = None
+        if reference is not None:
+            gain = float(required_gain)
+            self._reference.set_value(reference)
+            self._required_gain.set_value(np.array(gain))
+            self._empirical.set_value(np.array(float(success_method == "empirical")))
+            table = {n: self._success(p, reference, gain, success_method) for n, p in plans.items()}
+            start = max(table, key=lambda n: float(table[n].min()))
+
+            def worst_log_p(plan):
+                return -float(np.log(self._success(plan, reference, gain, success_method).min()))
+
+            plans[SUCCESS] = solver.minimax(
+                SUCCESS,
+                f"maximise min_m P_m(V(a) >= {1 + gain:g} V(reference)), {success_method}",
+                plans[start],
+                worst_log_p,
+                success=True,
+            )
+            success = xr.concat(
+                [self._success(p, reference, gain, success_method) for p in plans.values()],
                 dim=pd.Index(list(plans), name="plan"),
             )
 
@@ -386,6 +574,10 @@ class RobustAllocator:
             "quantile": quantile,
             "response_scale": dict(zip(self.views, scale.values.tolist(), strict=True)),
         }
+        if reference is not None:
+            settings["reference_plan"] = extra[REFERENCE].to_series().to_dict()
+            settings["required_gain"] = float(required_gain)
+            settings["success_method"] = success_method
         return AllocationResult(
             plans=xr.concat(list(plans.values()), dim=pd.Index(list(plans), name="plan")),
             value=value,
@@ -394,7 +586,22 @@ class RobustAllocator:
             solves=solver.reports,
             settings=settings,
             quantile_regret=quantile_regret,
+            success_probability=success,
         )
+
+    def _check_reference(self, reference_plan, box: xr.DataArray) -> xr.DataArray:
+        plan = as_plan(reference_plan, self.budget_coords, REFERENCE)
+        low, high = box.sel(bound="lower", drop=True), box.sel(bound="upper", drop=True)
+        outside = (plan < low - 1e-9) | (plan > high + 1e-9)
+        if bool(outside.any()):
+            cells = plan.where(outside, drop=True).to_series().to_dict()
+            raise ValueError(
+                f"The reference plan is outside the bounds at {cells} (spend per "
+                "period). Widen the bounds to include today's plan, or pass a reference "
+                "plan within them: success is judged against a plan the optimizer "
+                "could have chosen."
+            )
+        return plan
 
     def _v_star(self, values: Mapping[str, xr.DataArray], what: str = "mean") -> xr.DataArray:
         """Each view's best value over the evaluated plans, validated positive."""
@@ -424,7 +631,7 @@ class _Solver:
 
     TEMPERATURES = (1e-1, 1e-2, 1e-3, 1e-4)
     #: Every objective is scaled to order one, so the tolerance is relative.
-    OPTIONS = {"ftol": 1e-12, "maxiter": 1_000}
+    OPTIONS: ClassVar[dict[str, float]] = {"ftol": 1e-12, "maxiter": 1_000}
 
     def __init__(self, allocator: RobustAllocator, total: float, box, minimize_kwargs):
         self.allocator = allocator
@@ -443,10 +650,12 @@ class _Solver:
         target=None,
         weights=None,
         use_quantile: bool = False,
+        success: bool = False,
         temperature: float = 1.0,
         x0: xr.DataArray | None = None,
     ) -> xr.DataArray:
         a = self.allocator
+        a._success_weight.set_value(np.array(float(success)))
         n_views = len(a.views)
         a._linear.set_value(np.zeros(n_views) if linear is None else np.asarray(linear, float))
         a._regret_weight.set_value(np.array(0.0 if target is None else 1.0))
@@ -485,29 +694,25 @@ class _Solver:
         objective: str,
         start: xr.DataArray,
         worst,
-        *,
-        target,
-        weights,
-        use_quantile: bool,
+        **objective_switches,
     ) -> xr.DataArray:
-        """Minimise the smoothed maximum at decreasing temperatures, warm-started.
+        r"""Minimise the smoothed maximum at decreasing temperatures, warm-started.
 
-        The temperatures are fractions of the starting plan's max regret, so the
-        schedule does not depend on the size of the regrets. The plan with the
-        smallest hard maximum (the start included) is returned.
+        The maximum is of the regrets, or of :math:`-\log P_m` for the success
+        probability (``success=True``). The temperatures are fractions of the
+        starting plan's maximum, so the schedule does not depend on its size. The
+        plan with the smallest hard maximum (the start included) is returned.
         """
         best, best_worst = start, worst(start)
-        scale = max(best_worst, 1e-12)
+        scale = max(abs(best_worst), 1e-12)
         plan = start
         for fraction in self.TEMPERATURES:
             plan = self.solve(
                 name,
                 f"{objective}, smoothed at tau = {fraction:g} x start",
-                target=target,
-                weights=weights,
-                use_quantile=use_quantile,
                 temperature=fraction * scale,
                 x0=plan,
+                **objective_switches,
             )
             value = worst(plan)
             if value < best_worst:
@@ -524,6 +729,8 @@ def allocate(
     candidates: Mapping[str, xr.DataArray | Mapping] | None = None,
     weights: Mapping[str, float] | None = None,
     quantile: float | None = None,
+    reference_plan: xr.DataArray | Mapping | None = None,
+    required_gain: float = 0.0,
     n_draws: int | None = None,
 ) -> AllocationResult:
     """Robust allocation in one call: see :class:`RobustAllocator`.
@@ -538,7 +745,7 @@ def allocate(
         Number of decision periods.
     bounds : dict or DataArray, optional
         Per-period bounds by channel label.
-    candidates, weights, quantile
+    candidates, weights, quantile, reference_plan, required_gain
         As in :meth:`RobustAllocator.allocate`.
     n_draws : int, optional
         Posterior draws kept per view.
@@ -561,5 +768,11 @@ def allocate(
     """
     allocator = RobustAllocator(views, num_periods, n_draws=n_draws)
     return allocator.allocate(
-        total_budget, bounds, candidates=candidates, weights=weights, quantile=quantile
+        total_budget,
+        bounds,
+        candidates=candidates,
+        weights=weights,
+        quantile=quantile,
+        reference_plan=reference_plan,
+        required_gain=required_gain,
     )

@@ -142,7 +142,7 @@ def _pair(channel, pair) -> tuple[float, float]:
 def as_plan(
     plan: xr.DataArray | Mapping | object, budget_coords: Mapping[str, tuple], name: str
 ) -> xr.DataArray:
-    """A candidate plan (spend per period) aligned to the budget cells.
+    """Align a candidate plan (spend per period) to the budget cells.
 
     Parameters
     ----------

@@ -44,20 +44,51 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also rescale attribution's response by k = 1..10 and show the plans",
     )
+    demo.add_argument(
+        "--reference",
+        default=None,
+        metavar="PLAN",
+        help="also maximise the robust probability of beating this plan: 'equal' "
+        "(the budget split equally) or spend per period, e.g. "
+        "'search=50,social=30,display=20'",
+    )
+    demo.add_argument(
+        "--required-gain",
+        type=float,
+        default=0.0,
+        help="relative gain over the reference's increment, e.g. 0.01",
+    )
     demo.add_argument("--format", choices=["text", "json"], default="text")
     run = commands.add_parser("run", help="Run a decision described in a config file.")
     run.add_argument("config", help="YAML or TOML file")
     run.add_argument("--output", default=None, help="output folder")
-    run.add_argument(
-        "--overwrite", action="store_true", help="replace existing output files"
-    )
+    run.add_argument("--overwrite", action="store_true", help="replace existing output files")
     return parser
+
+
+def _reference(text: str | None, budget: float) -> dict[str, float] | None:
+    if text is None:
+        return None
+    if text == "equal":
+        return dict.fromkeys(CHANNELS, budget / len(CHANNELS))
+    try:
+        pairs = (item.split("=") for item in text.split(","))
+        return {channel.strip(): float(spend) for channel, spend in pairs}
+    except ValueError:
+        raise SystemExit(
+            f"--reference: expected 'equal' or 'channel=spend,...', got {text!r}."
+        ) from None
 
 
 def _demo(args: argparse.Namespace) -> dict:
     bounds = {c: (0.0, args.max_share) for c in CHANNELS}
     allocator = RobustAllocator(demo_views(args.draws, args.seed), args.periods)
-    result = allocator.allocate(args.budget, bounds)
+    result = allocator.allocate(
+        args.budget,
+        bounds,
+        reference_plan=_reference(args.reference, args.budget),
+        required_gain=args.required_gain,
+    )
     out = result.to_dict()
     out["settings"].update({"draws": args.draws, "seed": args.seed})
     out["channels"] = list(CHANNELS)
@@ -65,6 +96,7 @@ def _demo(args: argparse.Namespace) -> dict:
         "plans": result.to_dataframe(),
         "regret": result.regret_matrix,
         "convergence": result.convergence[["success", "iterations"]],
+        "success": result.success_matrix,
     }
     if args.sweep:
         sweep_views = demo_views(args.draws, args.seed, attribution_alpha=SWEEP_ALPHA)
@@ -92,9 +124,7 @@ def _demo(args: argparse.Namespace) -> dict:
                 for p in sweep["plan"].values
             },
         }
-        out["text"]["sweep"] = {
-            str(p): plans.sel(plan=p).to_pandas() for p in plans["plan"].values
-        }
+        out["text"]["sweep"] = {str(p): plans.sel(plan=p).to_pandas() for p in plans["plan"].values}
     return out
 
 
@@ -113,6 +143,11 @@ def _print_text(out: dict) -> None:
     with pd.option_context("display.float_format", "{:.2%}".format):
         print("\nRegret matrix (1 - V/V*):")
         print(out["text"]["regret"].to_string())
+    if out["text"]["success"] is not None:
+        gain = out["settings"]["required_gain"]
+        with pd.option_context("display.float_format", "{:.2%}".format):
+            print(f"\nSuccess probability P(V(a) >= {1 + gain:g} V(reference)):")
+            print(out["text"]["success"].to_string())
     print("\nSolves converged:", bool(out["text"]["convergence"]["success"].all()))
     for plan, table in out["text"].get("sweep", {}).items():
         with pd.option_context("display.float_format", "{:.2f}".format):

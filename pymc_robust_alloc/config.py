@@ -86,9 +86,7 @@ class RunConfig(_Strict):
 
     views: dict[str, ViewConfig]
     budget: BudgetConfig
-    objectives: dict[str, dict[str, Any] | bool] = Field(
-        default_factory=lambda: {"minimax": True}
-    )
+    objectives: dict[str, dict[str, Any] | bool] = Field(default_factory=lambda: {"minimax": True})
     candidates: dict[str, dict[str, float]] | None = None
     n_draws: int | None = Field(None, description="Draws per view in the allocation.")
     seed: int = 0
@@ -112,13 +110,31 @@ def _risk_averse(spec) -> dict:
     return {"quantile": float(spec["quantile"])}
 
 
+def _success(spec) -> dict:
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("reference_plan"), Mapping):
+        raise ValueError(
+            "objective 'success' needs `reference_plan: {channel: spend per period, "
+            "...}` and optionally `required_gain`, e.g. 0.05."
+        )
+    unknown = sorted(set(spec) - {"reference_plan", "required_gain"})
+    if unknown:
+        raise ValueError(
+            f"objective 'success' has unknown keys {unknown}; known: reference_plan, required_gain."
+        )
+    return {
+        "reference_plan": {str(k): float(v) for k, v in spec["reference_plan"].items()},
+        "required_gain": float(spec.get("required_gain", 0.0)),
+    }
+
+
 #: Objective name -> function of its settings returning keyword arguments of
-#: :func:`~pymc_robust_alloc.allocate`. Register new objectives here (e.g.
-#: ``"success_probability"``) and the config accepts them.
+#: :func:`~pymc_robust_alloc.allocate`. Register new objectives here and the
+#: config accepts them.
 OBJECTIVES: dict[str, Callable[[Any], dict]] = {
     "minimax": _minimax,
     "weighted": _weighted,
     "risk_averse": _risk_averse,
+    "success": _success,
 }
 
 
@@ -188,9 +204,7 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
             raise ConfigError(f"{path}: not valid TOML: {err}") from None
         lines = _toml_lines(text)
     else:
-        raise ConfigError(
-            f"{path}: expected a .yaml, .yml or .toml config, got '{suffix}'."
-        )
+        raise ConfigError(f"{path}: expected a .yaml, .yml or .toml config, got '{suffix}'.")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the config must be a mapping of keys, got {raw!r}.")
 
@@ -239,7 +253,8 @@ def run_config(
     Writes ``plans.csv``, ``regret_matrix.csv``, ``result.json``,
     ``fit_summary.csv``, ``plans.png`` and ``regret.png`` (when
     :mod:`pymc_robust_alloc.plots` is available), ``fit_<view>.png`` and
-    ``report.html``. Input files are only read.
+    ``report.html``; with the ``success`` objective also ``success_matrix.csv``
+    and ``success.png``. Input files are only read.
 
     Parameters
     ----------
@@ -275,11 +290,7 @@ def run_config(
     out = (
         Path(output_dir)
         if output_dir is not None
-        else (
-            base / config.output
-            if config.output
-            else base / f"{Path(path).stem}_output"
-        )
+        else (base / config.output if config.output else base / f"{Path(path).stem}_output")
     )
     names = [
         "plans.csv",
@@ -291,6 +302,8 @@ def run_config(
         "report.html",
     ]
     names += [f"fit_{v}.png" for v in config.views]
+    if config.objectives.get("success", False) is not False:
+        names += ["success_matrix.csv", "success.png"]
     targets = [out / n for n in names]
     existing = [str(t) for t in targets if t.exists()]
     if existing and not overwrite:
@@ -372,9 +385,7 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             **spec.columns,
         )
     if spec.source == "lift_tests":
-        untested = {
-            c: _priors(p) for c, p in (spec.untested_priors or {}).items()
-        } or None
+        untested = {c: _priors(p) for c, p in (spec.untested_priors or {}).items()} or None
         return fit.fit_lift_tests(
             fit.read_table(path),
             name,
@@ -387,12 +398,8 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             random_seed=seed,
         )
     if spec.source == "draws":
-        return fit.view_from_draws(
-            fit.read_table(path), name, spec.saturation, spec.adstock
-        )
-    return fit.view_from_draws(
-        _open_posterior(path), name, spec.saturation, spec.adstock
-    )
+        return fit.view_from_draws(fit.read_table(path), name, spec.saturation, spec.adstock)
+    return fit.view_from_draws(_open_posterior(path), name, spec.saturation, spec.adstock)
 
 
 def _open_posterior(path: Path) -> xr.DataTree:
@@ -455,6 +462,8 @@ def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
     plans = result.to_dataframe()
     save("plans.csv", plans.to_csv)
     save("regret_matrix.csv", result.regret_matrix.to_csv)
+    if result.success_matrix is not None:
+        save("success_matrix.csv", result.success_matrix.to_csv)
     save("result.json", lambda p: p.write_text(json.dumps(result.to_dict(), indent=2)))
     summaries = {name: f.summary() for name, f in fits.items()}
     table = pd.concat(summaries, names=["view"])
@@ -465,7 +474,10 @@ def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
     except ImportError:
         plots = None
     if plots is not None:
-        for name, plot in (("plans", plots.plot_plans), ("regret", plots.plot_regret)):
+        figures = [("plans", plots.plot_plans), ("regret", plots.plot_regret)]
+        if result.success_matrix is not None:
+            figures.append(("success", plots.plot_success))
+        for name, plot in figures:
             fig = plot(result)
             fig = fig if isinstance(fig, Figure) else fig.figure
             save(f"{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))
@@ -477,9 +489,7 @@ def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
     settings = {
         "budget per period": config.budget.total,
         "periods": config.budget.num_periods,
-        "objectives": ", ".join(
-            k for k, v in config.objectives.items() if v is not False
-        ),
+        "objectives": ", ".join(k for k, v in config.objectives.items() if v is not False),
         "views": ", ".join(config.views),
     }
     page = render_report(

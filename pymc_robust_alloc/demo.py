@@ -22,7 +22,7 @@ SWEEP_FACTORS = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
 def demo_views(
     draws: int = 500, random_seed: int = 42, attribution_alpha=None
 ) -> list[CurveView]:
-    """The three views of the demo, with seeded LogNormal draws.
+    """Build the three views of the demo, with seeded LogNormal draws.
 
     Parameters
     ----------

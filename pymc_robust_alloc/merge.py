@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pymc.dims as pmd
 import pytensor
+import pytensor.tensor as pt
 import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import merge_models_and_idata
 from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.replace import graph_replace
 
+from pymc_robust_alloc.budget import as_plan
+from pymc_robust_alloc.success import check_success_arguments
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
 
-__all__ = ["REGRET", "VIEW", "VIEW_RESPONSE", "MergedViews", "merge_views"]
+__all__ = [
+    "REGRET",
+    "SUCCESS_MARGIN",
+    "SUCCESS_PROBABILITY",
+    "VIEW",
+    "VIEW_RESPONSE",
+    "MergedViews",
+    "merge_views",
+]
 
 VIEW = "view"
 #: Deterministic stacking each view's response, dims ``("view",)``.
 VIEW_RESPONSE = "view_response"
 #: Deterministic of the per-draw normalised regret, dims ``("view",)``.
 REGRET = "regret"
+#: Deterministic of the per-draw paired difference against a reference plan.
+SUCCESS_MARGIN = "success_margin"
+#: Deterministic of the per-draw success indicator against a reference plan.
+SUCCESS_PROBABILITY = "success_probability"
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,16 @@ class MergedViews:
     :attr:`v_zero` (set them with ``set_value``); compiled functions read them
     at call time, so changing them needs no recompilation.
 
+    Merged with a ``reference_plan``, the model also evaluates every view at the
+    reference plan and at the zero plan on the same draw (paired), and holds:
+
+    - ``success_margin``: :math:`D = V(a) - (1 + r) V(a_{ref})`, increments over
+      the zero plan; :math:`\Phi(\bar D / s_D)` over the draws is the Gaussian
+      success probability;
+    - ``success_probability``: :math:`1[D \ge 0]`, whose mean over the draws is
+      the empirical success probability (no gradient: optimise with
+      :func:`~pymc_robust_alloc.robust_success_probability`).
+
     Attributes
     ----------
     model : pymc.Model
@@ -54,6 +80,10 @@ class MergedViews:
         Budget dims and labels of ``channel_data`` (all but ``date``).
     v_star, v_zero : pytensor shared variables
         Per-view optimum value and mean zero-plan response.
+    reference_plan : xarray.DataArray, optional
+        The reference plan of the success deterministics (spend per period).
+    required_gain : float
+        Their required relative gain :math:`r`.
     """
 
     model: object
@@ -63,6 +93,8 @@ class MergedViews:
     budget_coords: dict[str, tuple]
     v_star: SharedVariable = field(repr=False)
     v_zero: SharedVariable = field(repr=False)
+    reference_plan: xr.DataArray | None = None
+    required_gain: float = 0.0
 
     @property
     def n_draws(self) -> int:
@@ -71,7 +103,12 @@ class MergedViews:
 
 
 def merge_views(
-    views: Sequence[View], num_periods: int, *, n_draws: int | None = None
+    views: Sequence[View],
+    num_periods: int,
+    *,
+    n_draws: int | None = None,
+    reference_plan: xr.DataArray | Mapping | None = None,
+    required_gain: float = 0.0,
 ) -> MergedViews:
     """Merge views into one model whose views all read the same spend.
 
@@ -90,6 +127,12 @@ def merge_views(
         Number of decision periods.
     n_draws : int, optional
         Draws kept per view; defaults to the smallest number any view has.
+    reference_plan : DataArray or mapping, optional
+        Spend per period of a plan to beat (``{channel: spend}`` or labelled by
+        the budget dims): adds the ``success_margin`` and ``success_probability``
+        deterministics.
+    required_gain : float, default 0
+        Relative gain :math:`r > -1` over the reference's increment.
 
     Returns
     -------
@@ -109,6 +152,7 @@ def merge_views(
     (('mmm', 'lift'), 50)
     """
     views = check_views(views)
+    check_success_arguments(None, required_gain, "gaussian", 1.0)
     horizon = common_horizon(views, num_periods)
     n_draws = common_draws(views, n_draws)
 
@@ -147,6 +191,9 @@ def merge_views(
         response = pmd.Deterministic(VIEW_RESPONSE, response)
         value = response - ptx.as_xtensor(v_zero, dims=(VIEW,))
         pmd.Deterministic(REGRET, 1 - value / ptx.as_xtensor(v_star, dims=(VIEW,)))
+    if reference_plan is not None:
+        reference_plan = as_plan(reference_plan, budget_coords, "reference")
+        _add_success(model, response, horizon, reference_plan, float(required_gain))
     return MergedViews(
         model=model,
         idata=idata,
@@ -155,7 +202,33 @@ def merge_views(
         budget_coords=budget_coords,
         v_star=v_star,
         v_zero=v_zero,
+        reference_plan=reference_plan,
+        required_gain=float(required_gain),
     )
+
+
+def _add_success(model, response, horizon: Horizon, plan: xr.DataArray, gain: float) -> None:
+    """Add the paired success deterministics against ``plan`` to ``model``.
+
+    The response is evaluated again, in the same graph and so on the same draw,
+    with the decision periods of ``channel_data`` set to ``plan`` and to zero;
+    carry-in history and carry-over are kept as in the optimizer's layout.
+    """
+    spend = model[CHANNEL_DATA]
+    decisions = slice(horizon.carry_in_periods, horizon.carry_in_periods + horizon.num_periods)
+
+    def at(per_period: np.ndarray):
+        full = np.array(spend.get_value(), dtype=float)
+        full[horizon.carry_in_periods :] = 0.0
+        full[decisions] = per_period
+        constant = ptx.as_xtensor(pt.as_tensor(full, dtype=spend.dtype), dims=spend.type.dims)
+        return graph_replace(response, {spend: constant}, strict=False)
+
+    zero = at(np.zeros_like(plan.values))
+    margin = (response - zero) - (1 + gain) * (at(plan.values) - zero)
+    with model:
+        margin = pmd.Deterministic(SUCCESS_MARGIN, margin)
+        pmd.Deterministic(SUCCESS_PROBABILITY, ptx.math.cast(margin >= 0, "float64"))
 
 
 def check_views(views: Sequence[View]) -> list[View]:
@@ -166,7 +239,7 @@ def check_views(views: Sequence[View]) -> list[View]:
     >>> check_views([])
     Traceback (most recent call last):
     ...
-    ValueError: At least two views are needed to compare plans across measurement systems, got 0. ...
+    ValueError: At least two views are needed to compare plans across ...
     """
     views = list(views)
     if len(views) < 2:
@@ -210,7 +283,7 @@ def check_views(views: Sequence[View]) -> list[View]:
 
 
 def common_horizon(views: Sequence[View], num_periods: int) -> Horizon:
-    """The horizon every view is built on.
+    """Return the horizon every view is built on.
 
     A view that fixes its own dates and carry-in history (an MMM) sets it;
     otherwise the axis is ``num_periods`` plus the longest carry-over.
@@ -245,7 +318,7 @@ def common_horizon(views: Sequence[View], num_periods: int) -> Horizon:
 
 
 def common_draws(views: Sequence[View], n_draws: int | None) -> int:
-    """Number of draws every view is thinned to.
+    """Return the number of draws every view is thinned to.
 
     Examples
     --------

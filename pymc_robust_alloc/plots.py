@@ -1,4 +1,4 @@
-"""Figures for a decision deck: beliefs, response curves, plans, regret, the sweep.
+"""Figures for a decision deck: beliefs, curves, plans, regret, success, the sweep.
 
 Every function takes the package's own objects and returns a
 :class:`matplotlib.figure.Figure` built without :mod:`matplotlib.pyplot`, so
@@ -28,7 +28,7 @@ from matplotlib.ticker import (
 )
 from scipy.stats import gaussian_kde
 
-from pymc_robust_alloc.result import MAX_REGRET, AllocationResult
+from pymc_robust_alloc.result import MAX_REGRET, MIN_SUCCESS, AllocationResult
 from pymc_robust_alloc.views.base import View
 from pymc_robust_alloc.views.curves import CurveView
 
@@ -37,6 +37,7 @@ __all__ = [
     "plot_plans",
     "plot_regret",
     "plot_response_curves",
+    "plot_success",
     "plot_sweep",
     "plot_values",
     "view_colors",
@@ -84,9 +85,7 @@ def view_colors(views: Sequence[str | View], colors: Colors = None) -> dict[str,
     {'regression': '#0072B2', 'experiment': '#E69F00'}
     """
     names = [v.name if isinstance(v, View) else str(v) for v in views]
-    palette = {
-        name: VIEW_PALETTE[i % len(VIEW_PALETTE)] for i, name in enumerate(names)
-    }
+    palette = {name: VIEW_PALETTE[i % len(VIEW_PALETTE)] for i, name in enumerate(names)}
     palette.update({str(k): v for k, v in (colors or {}).items()})
     return palette
 
@@ -153,9 +152,7 @@ def plot_beliefs(
             ax.set_xlabel(_param_label(param))
             if col == 0:
                 ax.set_ylabel("belief density")
-    handles = [
-        Rectangle((0, 0), 1, 1, color=palette[v.name], alpha=0.6) for v in curve_views
-    ]
+    handles = [Rectangle((0, 0), 1, 1, color=palette[v.name], alpha=0.6) for v in curve_views]
     fig.legend(
         handles,
         [v.name for v in curve_views],
@@ -225,16 +222,12 @@ def plot_response_curves(
         raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
     grid = np.linspace(0.0, float(max_spend), int(n_points))
     low, high = (1 - interval) / 2, (1 + interval) / 2
-    fig = Figure(
-        figsize=figsize or (4.2 * len(channels), 3.4 + 0.4), layout="constrained"
-    )
+    fig = Figure(figsize=figsize or (4.2 * len(channels), 3.4 + 0.4), layout="constrained")
     axes = fig.subplots(1, len(channels), squeeze=False)[0]
     pooled = set()
     for view in curve_views:
         curves = view.curves(grid)
-        extra = [
-            d for d in curves.dims if d not in ("chain", "draw", "spend", "channel")
-        ]
+        extra = [d for d in curves.dims if d not in ("chain", "draw", "spend", "channel")]
         pooled.update(extra)
         q = curves.quantile([low, 0.5, high], dim=("chain", "draw", *extra))
         for ax, channel in zip(axes, channels, strict=True):
@@ -378,6 +371,92 @@ def plot_regret(
         fig.savefig("regret.png", dpi=150, bbox_inches="tight")
     """
     table = result.regret_matrix
+    vmax = max(float(np.nanmax(table.to_numpy(dtype=float))), 1e-12)
+    return _plan_view_heatmap(
+        result,
+        table,
+        best=int(np.nanargmin(table[MAX_REGRET].to_numpy(dtype=float))),
+        cmap=cmap,
+        limits=(0.0, vmax),
+        label="regret  1 - V(a, m) / V*(m)",
+        title="Regret of each plan under each view",
+        colors=colors,
+        figsize=figsize,
+    )
+
+
+def plot_success(
+    result: AllocationResult,
+    *,
+    colors: Colors = None,
+    cmap: str = "Greens",
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    r"""Plot each plan's success probability under each view as a heatmap.
+
+    Rows are candidate plans (the reference plan included), columns views, plus
+    the minimum over views (outlined); each cell reads
+    :math:`P_m(V(a) \ge (1 + r) V(a_{ref}))` as a percentage, and the largest
+    minimum, the robust success probability, is marked bold.
+
+    Parameters
+    ----------
+    result : AllocationResult
+        From :meth:`RobustAllocator.allocate` with a ``reference_plan``.
+    colors : mapping, optional
+        ``{view: colour}`` overrides of :func:`view_colors` (for the column labels).
+    cmap : str, default "Greens"
+        Colour map of the cells.
+    figsize : tuple of float, optional
+        Defaults to a size growing with the matrix.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    .. code-block:: python
+
+        result = allocator.allocate(100.0, bounds, reference_plan=current,
+                                    required_gain=0.02)
+        plot_success(result).savefig("success.png", dpi=150, bbox_inches="tight")
+    """
+    table = result.success_matrix
+    if table is None:
+        raise ValueError(
+            "This result has no success probabilities: allocate with a reference "
+            "plan, e.g. `allocator.allocate(budget, bounds, reference_plan=current)`."
+        )
+    settings = result.settings or {}
+    gain = settings.get("required_gain", 0.0)
+    method = settings.get("success_method", "gaussian")
+    return _plan_view_heatmap(
+        result,
+        table,
+        best=int(np.nanargmax(table[MIN_SUCCESS].to_numpy(dtype=float))),
+        cmap=cmap,
+        limits=(0.0, 1.0),
+        label=f"P( V(a) >= {1 + gain:g} x V(reference) ), {method}",
+        title=f"Probability of beating the reference plan by {gain:.1%} under each view",
+        colors=colors,
+        figsize=figsize,
+    )
+
+
+def _plan_view_heatmap(
+    result: AllocationResult,
+    table,
+    *,
+    best: int,
+    cmap: str,
+    limits: tuple[float, float],
+    label: str,
+    title: str,
+    colors: Colors,
+    figsize: tuple[float, float] | None,
+) -> Figure:
+    """Annotated plans x views heatmap whose last column summarises each row."""
     palette = view_colors(result.views, colors)
     values = table.to_numpy(dtype=float)
     n_rows, n_cols = values.shape
@@ -386,10 +465,9 @@ def plot_regret(
         layout="constrained",
     )
     ax = fig.subplots()
-    vmax = max(float(np.nanmax(values)), 1e-12)
-    image = ax.imshow(values, cmap=cmap, vmin=0, vmax=vmax, aspect="auto")
-    decimals = _decimals(vmax)
-    best = int(np.nanargmin(values[:, -1]))
+    image = ax.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1], aspect="auto")
+    decimals = _decimals(limits[1])
+    summary = table.columns[-1]
     for i in range(n_rows):
         for j in range(n_cols):
             shade = image.cmap(image.norm(values[i, j]))
@@ -430,10 +508,10 @@ def plot_regret(
     ax.set_yticks(range(n_rows), [str(p) for p in table.index])
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
-    for label in ax.get_xticklabels():
-        label.set_color(palette.get(label.get_text(), MINIMAX_COLOR))
-        if label.get_text() == MAX_REGRET:
-            label.set_fontweight("bold")
+    for tick in ax.get_xticklabels():
+        tick.set_color(palette.get(tick.get_text(), MINIMAX_COLOR))
+        if tick.get_text() == summary:
+            tick.set_fontweight("bold")
     _color_plan_labels(ax.get_yticklabels(), result, colors)
     ax.set_xlabel("view judging the plan")
     ax.xaxis.set_label_position("top")
@@ -441,10 +519,8 @@ def plot_regret(
     ax.spines[:].set_visible(False)
     bar = fig.colorbar(image, ax=ax, shrink=0.85, pad=0.02)
     bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
-    bar.set_label("regret  1 - V(a, m) / V*(m)")
-    ax.set_title(
-        "Regret of each plan under each view", loc="left", fontweight="bold", pad=12
-    )
+    bar.set_label(label)
+    ax.set_title(title, loc="left", fontweight="bold", pad=12)
     return fig
 
 
@@ -515,9 +591,7 @@ def plot_sweep(
     for i, name in enumerate([str(p) for p in regret["plan"].values]):
         ax.plot(factors, regret.isel(plan=i).values, label=name, **_line_style(name))
     ax.set_ylim(bottom=0, top=max(float(regret.max()) * 1.15, 1e-6))
-    ax.yaxis.set_major_formatter(
-        PercentFormatter(1.0, decimals=_decimals(float(regret.max())))
-    )
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=_decimals(float(regret.max()))))
     ax.set(title="max regret", xlabel="scale factor k", ylabel="max regret")
     _factor_axis(ax, factors)
     for a in axes:
@@ -526,8 +600,7 @@ def plot_sweep(
     axes[0].legend(frameon=False)
     view = sweep.attrs.get("view", "one view")
     fig.suptitle(
-        f"Multiplying {view}'s response by k: the averaged plan drifts, "
-        "the minimax plan stays put",
+        f"Multiplying {view}'s response by k: the averaged plan drifts, the minimax plan stays put",
         x=0.02,
         ha="left",
         fontweight="bold",
@@ -786,6 +859,4 @@ def _footnote(fig: Figure, skipped: Sequence[View], pooled: set) -> None:
     if pooled:
         notes.append(f"Draws pooled over {', '.join(sorted(map(str, pooled)))}.")
     if notes:
-        fig.supxlabel(
-            "  ".join(notes), fontsize="small", color="#555555", x=0.02, ha="left"
-        )
+        fig.supxlabel("  ".join(notes), fontsize="small", color="#555555", x=0.02, ha="left")

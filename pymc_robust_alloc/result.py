@@ -12,6 +12,7 @@ import xarray as xr
 __all__ = ["AllocationResult", "SolveReport"]
 
 MAX_REGRET = "max regret"
+MIN_SUCCESS = "min"
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,10 @@ class AllocationResult:
         Regret with each view's value taken at the ``quantile`` of its draws,
         against its best such value (risk-averse runs only).
     success_probability : xarray.DataArray, optional
-        :math:`P_m(Y(a) \ge (1 + r)\, Y(a_{ref}))` per plan and view (when a
-        reference plan was given).
+        :math:`P_m(V(a) \ge (1 + r)\, V(a_{ref}))` per plan and view, judged
+        per draw on the increments over the zero plan, dims ``("plan", "view")``
+        (when a reference plan was given; ``settings`` records it, ``r`` and the
+        method).
     """
 
     plans: xr.DataArray
@@ -106,6 +109,27 @@ class AllocationResult:
         return table
 
     @property
+    def success_matrix(self) -> pd.DataFrame | None:
+        """Success probability of every plan (rows) under every view, plus the min.
+
+        ``None`` unless a reference plan was given. The row ``"reference"`` is the
+        reference plan itself, ``"success"`` the plan maximising the minimum.
+
+        Examples
+        --------
+        .. code-block:: python
+
+            result.success_matrix.style.format("{:.1%}")
+        """
+        if self.success_probability is None:
+            return None
+        table = self.success_probability.to_pandas()
+        table.columns = [str(c) for c in table.columns]
+        table[MIN_SUCCESS] = table.min(axis=1)
+        table.index.name = "plan"
+        return table
+
+    @property
     def convergence(self) -> pd.DataFrame:
         """One row per solve: plan, objective, success, message, iterations."""
         return pd.DataFrame([vars(s) for s in self.solves]).set_index("plan")
@@ -129,9 +153,7 @@ class AllocationResult:
             result.plan("minimax").to_pandas()
         """
         if name not in self.plans["plan"].values:
-            raise KeyError(
-                f"No plan {name!r}; plans are {list(self.plans['plan'].values)}."
-            )
+            raise KeyError(f"No plan {name!r}; plans are {list(self.plans['plan'].values)}.")
         return self.plans.sel(plan=name, drop=True)
 
     def to_dataframe(self) -> pd.DataFrame:
@@ -168,9 +190,7 @@ class AllocationResult:
             "settings": _plain(self.settings),
             "views": self.views,
             "budget_dims": {
-                d: [_plain(v) for v in self.plans[d].values]
-                for d in self.plans.dims
-                if d != "plan"
+                d: [_plain(v) for v in self.plans[d].values] for d in self.plans.dims if d != "plan"
             },
             "v_star": dict(zip(self.views, _plain(self.v_star.values), strict=True)),
             "plans": {
@@ -188,6 +208,7 @@ class AllocationResult:
             out["quantile_regret"] = _table(self.quantile_regret)
         if self.success_probability is not None:
             out["success_probability"] = _table(self.success_probability)
+            out["min_success_probability"] = _plain(self.success_matrix[MIN_SUCCESS].to_dict())
         return out
 
 

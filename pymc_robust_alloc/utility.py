@@ -29,9 +29,9 @@ from pytensor.xtensor.type import XTensorVariable
 
 __all__ = [
     "minimax_regret",
-    "smooth_max",
     "normalized_regret",
     "risk_averse_regret",
+    "smooth_max",
     "view_values",
     "weighted_minimax_regret",
 ]
@@ -44,7 +44,7 @@ Numeric = float | Sequence[float] | np.ndarray | Variable
 
 
 def _as_view_vector(values: Numeric, dim: str) -> XTensorVariable | float:
-    """A scalar, or an xtensor over ``dim`` (over ``(sample, dim)`` if 2-D)."""
+    """Return a scalar, or an xtensor over ``dim`` (``(sample, dim)`` if 2-D)."""
     if not isinstance(values, Variable):
         values = np.asarray(values, dtype="float64")
         if values.ndim == 0:
@@ -57,7 +57,7 @@ def _as_view_vector(values: Numeric, dim: str) -> XTensorVariable | float:
 def lower_quantile(
     samples: XTensorVariable, q: float | Variable, dim: str = VIEW
 ) -> XTensorVariable:
-    """The ``q`` quantile over ``sample`` of each ``dim`` entry (linear interpolation).
+    """Return the ``q`` quantile over ``sample`` of each ``dim`` entry (linear).
 
     Matches :func:`numpy.quantile` with its default method; ``q`` may be symbolic.
 
@@ -78,9 +78,7 @@ def lower_quantile(
     return ptx.as_xtensor(value, dims=(dim,))
 
 
-def smooth_max(
-    x: XTensorVariable, dim: str, temperature: float | Variable
-) -> XTensorVariable:
+def smooth_max(x: XTensorVariable, dim: str, temperature: float | Variable) -> XTensorVariable:
     r"""Log-sum-exp maximum over ``dim``: :math:`\tau \log \sum_m e^{x_m / \tau}`.
 
     Differentiable everywhere, above the maximum by at most
@@ -229,17 +227,19 @@ def minimax_regret(
     >>> float(minimax_regret([4.0, 10.0])(samples=x, budgets=None).eval())
     -0.5
     """
-    _check_positive(v_star, "v_star", "regret is undefined for a view whose best plan "
-                    "has no positive value; check that view's response")
+    _check_positive(
+        v_star,
+        "v_star",
+        "regret is undefined for a view whose best plan "
+        "has no positive value; check that view's response",
+    )
     if weights is not None:
         _check_weights(weights)
     if quantile is not None:
         _check_quantile(quantile)
 
     def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
-        regret = normalized_regret(
-            samples, v_star, baseline=baseline, quantile=quantile, dim=dim
-        )
+        regret = normalized_regret(samples, v_star, baseline=baseline, quantile=quantile, dim=dim)
         if weights is not None:
             regret = regret * _as_view_vector(weights, dim)
         if smoothing is None:
@@ -328,9 +328,7 @@ def risk_averse_regret(
     >>> float(risk_averse_regret([2.0, 5.0], quantile=0.0)(x, None).eval())
     -0.0
     """
-    return minimax_regret(
-        v_star, weights=weights, baseline=baseline, quantile=quantile, dim=dim
-    )
+    return minimax_regret(v_star, weights=weights, baseline=baseline, quantile=quantile, dim=dim)
 
 
 def _check_positive(values: Numeric, name: str, why: str) -> None:
@@ -346,9 +344,7 @@ def _check_weights(weights: Numeric) -> None:
         return
     array = np.asarray(weights, dtype=float)
     if not np.all(np.isfinite(array)) or np.any(array < 0) or not np.any(array > 0):
-        raise ValueError(
-            f"weights must be non-negative, finite and not all zero, got {array}."
-        )
+        raise ValueError(f"weights must be non-negative, finite and not all zero, got {array}.")
 
 
 def _check_quantile(quantile: float | Variable) -> None:

@@ -86,9 +86,7 @@ def test_scaling_a_view_leaves_minimax_but_moves_the_averaged_plan(sweep_allocat
 
 def test_weighted_minimax_with_equal_weights_is_minimax(allocator):
     result = allocator.allocate(BUDGET, BOUNDS, weights=dict.fromkeys(allocator.views, 3.0))
-    np.testing.assert_allclose(
-        result.plan("weighted minimax"), result.plan("minimax"), atol=1e-6
-    )
+    np.testing.assert_allclose(result.plan("weighted minimax"), result.plan("minimax"), atol=1e-6)
 
 
 def test_weights_shift_the_plan_towards_the_trusted_view(result):
@@ -107,9 +105,10 @@ def test_candidate_plans_are_judged(allocator):
     current = xr.DataArray([50.0, 30.0, 20.0], dims="channel", coords={"channel": list(CHANNELS)})
     result = allocator.allocate(BUDGET, BOUNDS, candidates={"current": current})
     assert "current" in result.regret_matrix.index
-    assert result.regret_matrix.loc["current", "max regret"] >= result.regret_matrix.loc[
-        "minimax", "max regret"
-    ]
+    assert (
+        result.regret_matrix.loc["current", "max regret"]
+        >= result.regret_matrix.loc["minimax", "max regret"]
+    )
 
 
 def test_same_seed_same_result():
@@ -129,16 +128,13 @@ def test_channel_order_of_a_view_and_of_bounds_changes_nothing(views, result):
     other = RobustAllocator([views[0], permuted, views[2]], PERIODS).allocate(
         BUDGET, bounds, weights={"experiment": 2.0}, quantile=0.1
     )
-    xr.testing.assert_allclose(
-        other.plans.sel(channel=list(CHANNELS)), result.plans, atol=1e-6
-    )
+    xr.testing.assert_allclose(other.plans.sel(channel=list(CHANNELS)), result.plans, atol=1e-6)
 
 
 @pytest.mark.parametrize("factor", [1e-6, 1e6])
 def test_plans_do_not_depend_on_response_units(views, result, factor):
     scaled = [
-        CurveView(v.name, v.posterior.assign(alpha=v.posterior["alpha"] * factor))
-        for v in views
+        CurveView(v.name, v.posterior.assign(alpha=v.posterior["alpha"] * factor)) for v in views
     ]
     other = RobustAllocator(scaled, PERIODS).allocate(BUDGET, BOUNDS)
     plans = ["regression", "experiment", "attribution", "averaged", "minimax"]
@@ -150,9 +146,7 @@ def test_plans_do_not_depend_on_response_units(views, result, factor):
 
 def test_non_convergence_is_reported_and_warned(allocator):
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        result = allocator.allocate(
-            BUDGET, BOUNDS, minimize_kwargs={"options": {"maxiter": 1}}
-        )
+        result = allocator.allocate(BUDGET, BOUNDS, minimize_kwargs={"options": {"maxiter": 1}})
     assert not result.converged
     assert (~result.convergence["success"]).any()
 

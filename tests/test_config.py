@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pymc_robust_alloc import allocate
-from pymc_robust_alloc.config import ConfigError, load_config, run_config
+from pymc_robust_alloc.config import OBJECTIVES, ConfigError, load_config, run_config
 from pymc_robust_alloc.fit import fit_least_squares, read_table, view_from_draws
 
 EXAMPLES = files("pymc_robust_alloc") / "examples"
@@ -85,9 +85,7 @@ def test_config_run_reproduces_the_python_run(run, folder):
         n_draws=60,
     )
     expected = result.plans.sel(channel=run.result.plans["channel"])
-    np.testing.assert_allclose(
-        run.result.plans.values, expected.values, rtol=1e-6, atol=1e-6
-    )
+    np.testing.assert_allclose(run.result.plans.values, expected.values, rtol=1e-6, atol=1e-6)
 
 
 def test_output_is_never_overwritten_without_the_flag(run, folder):
@@ -106,9 +104,7 @@ def test_input_files_are_not_modified(folder):
 def test_unknown_key_names_the_key_and_line(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(CONFIG.replace("    n_draws: 60\n", "    n_draw: 60\n", 1))
-    with pytest.raises(
-        ConfigError, match=r"line 6: 'views.attribution.n_draw' is not a known key"
-    ):
+    with pytest.raises(ConfigError, match=r"line 6: 'views.attribution.n_draw' is not a known key"):
         load_config(path)
 
 
@@ -152,3 +148,15 @@ def test_channel_labels_must_match_across_views(tmp_path, folder):
     (tmp_path / "c.yaml").write_text(CONFIG)
     with pytest.raises(ValueError, match=r"only in 'vendor': \['Social'\]"):
         run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)
+
+
+def test_success_objective_passes_the_reference_and_gain():
+    spec = {"reference_plan": {"search": 30, "social": 20}, "required_gain": 0.05}
+    assert OBJECTIVES["success"](spec) == {
+        "reference_plan": {"search": 30.0, "social": 20.0},
+        "required_gain": 0.05,
+    }
+    with pytest.raises(ValueError, match="needs `reference_plan"):
+        OBJECTIVES["success"](True)
+    with pytest.raises(ValueError, match="unknown keys"):
+        OBJECTIVES["success"]({**spec, "gain": 0.1})

@@ -68,7 +68,7 @@ def test_a_model_written_with_plain_pm_is_refused_with_the_fix():
     post = xr.Dataset(
         {"beta": (("chain", "draw", "channel"), np.ones((1, 4, 1)))}, coords={"channel": ["x"]}
     )
-    with pytest.raises(TypeError, match="pymc.dims"):
+    with pytest.raises(TypeError, match=r"pymc\.dims"):
         ModelView("plain", model, xr.DataTree.from_dict({"posterior": post}), "total")
 
 

@@ -19,6 +19,7 @@ from pymc_robust_alloc.plots import (
     plot_plans,
     plot_regret,
     plot_response_curves,
+    plot_success,
     plot_sweep,
     plot_values,
     view_colors,
@@ -235,3 +236,20 @@ def test_plot_values_marks_v_star_in_every_view_panel(example, render):
         np.testing.assert_allclose(v_star.get_xdata()[0], result.v_star.sel(view=view))
         own = ax.patches[[str(p) for p in result.plans["plan"].values].index(view)]
         assert to_hex(own.get_facecolor()) == colors[view].lower()
+
+
+def test_success_heatmap_marks_the_robust_success_plan(success_result):
+    fig = plot_success(success_result)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == list(success_result.success_matrix.index)
+    bold = [t for t in ax.texts if t.get_fontweight() == "bold"]
+    row = labels.index("success")
+    assert len(bold) == 1 and bold[0].get_position()[1] == row
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def test_success_heatmap_needs_a_reference(result):
+    with pytest.raises(ValueError, match="reference_plan"):
+        plot_success(result)

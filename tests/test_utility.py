@@ -115,7 +115,5 @@ def test_utility_gradients_match_finite_differences(merged, make):
         up, down = plan.copy(), plan.copy()
         up.loc[channel] += h
         down.loc[channel] -= h
-        fd = (optimizer.evaluate_plan(up).utility - optimizer.evaluate_plan(down).utility) / (
-            2 * h
-        )
+        fd = (optimizer.evaluate_plan(up).utility - optimizer.evaluate_plan(down).utility) / (2 * h)
         assert float(gradient.sel(channel=channel)) == pytest.approx(fd, rel=1e-4, abs=1e-9)

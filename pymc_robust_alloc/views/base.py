@@ -115,7 +115,7 @@ class View(abc.ABC):
         """Posterior draws, dims ``(chain, draw, ...)``."""
 
     def horizon(self, num_periods: int) -> Horizon | None:
-        """The horizon this view imposes, or ``None`` if it can take any.
+        """Return the horizon this view imposes, or ``None`` if it can take any.
 
         A view built from a fitted MMM fixes its dates and carry-in history; a
         view defined by response curves adapts to whatever horizon it is given.

@@ -1,0 +1,375 @@
+r"""Success probability: how likely a plan is to beat a reference plan.
+
+A plan :math:`a` *succeeds* against a reference plan :math:`a_{ref}` (today's
+plan) with required relative gain :math:`r` when its response increment beats
+the reference's by that margin. Under a view with posterior draws :math:`d`,
+judged per draw (paired: the same draw for both plans),
+
+.. math::
+
+    D_d(a) = V_d(a) - (1 + r)\, V_d(a_{ref}), \qquad
+    P(a) = \Pr\big(D(a) \ge 0\big),
+
+with :math:`V_d(a) = Y_d(a) - Y_d(0)` the increment over the zero plan. For a
+fitted MMM, :math:`Y` includes the fixed carry-in history: it cancels from the
+paired difference, but the required gain :math:`r` is a share of what the
+reference plan *adds*, not of history. For a view whose response starts at zero
+(e.g. a :class:`~pymc_robust_alloc.CurveView`) the increment is the response.
+
+Two estimates of :math:`P` from the draws (Betlei et al., AAAI-24):
+
+- ``"gaussian"``: :math:`\Phi(\bar D / s_D)`, with :math:`\bar D` and
+  :math:`s_D` the mean and standard deviation of the draws of :math:`D`;
+- ``"empirical"``: the share of draws with :math:`D_d \ge 0`, smoothed as
+  :math:`\frac{1}{n}\sum_d \sigma\big(D_d / (t\, s_D)\big)` with temperature
+  :math:`t` in units of :math:`s_D`.
+
+Both are scale-free: multiplying a view's response by :math:`k > 0` leaves
+:math:`P` unchanged. Across views, the *robust success probability* of a plan
+is :math:`\min_m P_m(a)`, maximised over plans. Everything is computed as
+:math:`\log P`, with an accurate normal log-CDF, so that gradients do not vanish
+when :math:`P` is tiny.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+import pytensor.xtensor as ptx
+import xarray as xr
+from pymc.distributions.dist_math import normal_lcdf
+from pytensor.graph.basic import Variable
+from pytensor.xtensor.type import XTensorVariable
+
+from pymc_robust_alloc.utility import (
+    SAMPLE,
+    VIEW,
+    Numeric,
+    UtilityFunction,
+    _as_view_vector,
+    smooth_max,
+)
+
+__all__ = [
+    "METHODS",
+    "log_success_probability",
+    "robust_success_probability",
+    "success_probability",
+]
+
+#: Estimates of the success probability from posterior draws.
+METHODS = ("gaussian", "empirical")
+#: Default smoothing of the empirical frequency, in standard deviations of D.
+TEMPERATURE = 0.1
+#: Floor of the standard deviation of D, relative to the reference's increment:
+#: at the reference plan itself with r = 0, D is zero in every draw.
+_SD_FLOOR = 1e-9
+
+Reference = np.ndarray | xr.DataArray | Variable
+
+
+def _as_draws(reference: Reference, dim: str) -> XTensorVariable:
+    """Wrap the reference responses as an xtensor over ``sample`` (and ``dim``)."""
+    if isinstance(reference, xr.DataArray):
+        data = reference.transpose(SAMPLE, ...)
+        return ptx.as_xtensor(np.asarray(data.values, dtype="float64"), dims=data.dims)
+    if not isinstance(reference, Variable):
+        reference = np.asarray(reference, dtype="float64")
+    return ptx.as_xtensor(reference, dims=(SAMPLE, dim)[: reference.ndim])
+
+
+def log_success_probability(
+    samples: XTensorVariable,
+    reference: Reference,
+    *,
+    required_gain: float | Variable = 0.0,
+    baseline: Numeric = 0.0,
+    method: str = "gaussian",
+    temperature: float | Variable = TEMPERATURE,
+    dim: str = VIEW,
+) -> XTensorVariable:
+    r""":math:`\log P(V(a) \ge (1 + r) V(a_{ref}))` under each view, draws paired.
+
+    Parameters
+    ----------
+    samples : XTensorVariable
+        Responses to the plan, dims ``("sample",)`` or ``("sample", dim)``.
+    reference : array, DataArray or shared variable
+        Responses to the reference plan on the same draws, in the same order:
+        shape ``(sample,)`` or ``(sample, view)``, or a DataArray with those dims.
+    required_gain : float or shared variable, default 0
+        :math:`r > -1`: the plan must add :math:`(1 + r)` times what the
+        reference adds over the zero plan.
+    baseline : float, array or shared variable, default 0
+        Response at the zero plan, as in :func:`~pymc_robust_alloc.view_values`.
+    method : {"gaussian", "empirical"}, default "gaussian"
+        :math:`\Phi(\bar D / s_D)`, or the smoothed share of draws with
+        :math:`D \ge 0`.
+    temperature : float or shared variable, default 0.1
+        Smoothing of ``"empirical"``, in standard deviations of :math:`D`.
+    dim : str, default "view"
+        Name of the view dim.
+
+    Returns
+    -------
+    XTensorVariable
+        :math:`\log P`, dims of ``samples`` without ``sample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = ptx.as_xtensor(np.array([2.0, 3.0, 4.0]), dims=("sample",))
+    >>> log_p = log_success_probability(plan, np.array([1.0, 2.0, 5.0]))
+    >>> round(float(np.exp(log_p.eval())), 4)  # Phi(1/3 / sqrt(8/9))
+    0.6382
+    """
+    reference = _as_draws(reference, dim)
+    baseline = _as_view_vector(baseline, dim)
+    added = reference - baseline
+    diff = (samples - baseline) - (1 + required_gain) * added
+    mean = diff.mean(SAMPLE)
+    floor = _SD_FLOOR * ptx.math.abs(added.mean(SAMPLE))
+    sd = ptx.math.sqrt(((diff - mean) ** 2).mean(SAMPLE) + floor**2)
+    if method == "gaussian":
+        z = mean / sd
+        return ptx.as_xtensor(normal_lcdf(0.0, 1.0, z.values), dims=z.dims)
+    # log mean_d sigmoid(x_d), with log sigmoid(x) = -softplus(-x).
+    x = diff / (temperature * sd)
+    n_draws = pt.cast(diff.sizes[SAMPLE], "float64")
+    return ptx.math.logsumexp(-ptx.math.softplus(-x), dim=SAMPLE) - pt.log(n_draws)
+
+
+def success_probability(
+    reference: Reference,
+    required_gain: float = 0.0,
+    method: str = "gaussian",
+    temperature: float = TEMPERATURE,
+    *,
+    baseline: Numeric = 0.0,
+    log: bool = True,
+    dim: str = VIEW,
+) -> UtilityFunction:
+    r"""Maximise the probability that the plan beats a reference plan.
+
+    .. math::
+
+        P(a) = \Pr\big(V(a) \ge (1 + r)\, V(a_{ref})\big)
+
+    judged per posterior draw (see :mod:`pymc_robust_alloc.success`). With a
+    ``view`` dim, the views are pooled with equal weights,
+    :math:`\frac{1}{M} \sum_m P_m(a)`: the success probability if each view is
+    equally likely to be right. To guard against the least favourable view, use
+    :func:`robust_success_probability`.
+
+    Parameters
+    ----------
+    reference : array, DataArray or shared variable
+        The reference plan's responses on the optimizer's posterior draws, in
+        their order, e.g. ``optimizer.evaluate_response_distribution(a_ref)``:
+        dims ``("sample",)`` or ``("sample", "view")``.
+    required_gain : float, default 0
+        Relative gain :math:`r > -1` over the reference's increment; 0.05 asks
+        for 5% more than the reference adds.
+    method : {"gaussian", "empirical"}, default "gaussian"
+        The Gaussian approximation :math:`\Phi(\bar D / s_D)` (the paper's), or
+        the smoothed share of draws in which the plan succeeds.
+    temperature : float, default 0.1
+        Smoothing of ``"empirical"``, in standard deviations of :math:`D`.
+    baseline : float, array or shared variable, default 0
+        Response at the zero plan, e.g. a fitted MMM's carry-in history; 0 when
+        the responses are already increments.
+    log : bool, default True
+        Return :math:`\log P`, whose gradient stays of order one when :math:`P`
+        is tiny (SLSQP stops early on a flat objective); False returns :math:`P`.
+    dim : str, default "view"
+        Name of the view dim, if any.
+
+    Returns
+    -------
+    callable
+        ``utility(samples, budgets)`` for ``BudgetOptimizer(utility_function=...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = ptx.as_xtensor(np.array([2.0, 3.0, 4.0]), dims=("sample",))
+    >>> utility = success_probability(np.array([1.0, 2.0, 5.0]), log=False)
+    >>> round(float(utility(samples=plan, budgets=None).eval()), 4)
+    0.6382
+    """
+    check_success_arguments(reference, required_gain, method, temperature, baseline)
+
+    def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
+        log_p = _log_p(samples, reference, required_gain, method, temperature, baseline, dim)
+        if dim in log_p.dims:
+            log_p = ptx.math.logsumexp(log_p, dim=dim) - pt.log(
+                pt.cast(log_p.sizes[dim], "float64")
+            )
+        return log_p if log else ptx.math.exp(log_p)
+
+    return utility
+
+
+def robust_success_probability(
+    reference: Reference,
+    required_gain: float = 0.0,
+    method: str = "gaussian",
+    temperature: float = TEMPERATURE,
+    *,
+    baseline: Numeric = 0.0,
+    smoothing: float | Variable | None = None,
+    log: bool = True,
+    dim: str = VIEW,
+) -> UtilityFunction:
+    r"""Maximise the success probability under the least favourable view.
+
+    .. math::
+
+        a^\ddagger = \arg\max_a \min_m P_m(a), \qquad
+        P_m(a) = \Pr_m\big(V(a) \ge (1 + r)\, V(a_{ref})\big).
+
+    Each :math:`P_m` is scale-free, so, as with normalised regret, no view wins
+    by being measured in larger units.
+
+    Parameters
+    ----------
+    reference : array, DataArray or shared variable
+        The reference plan's responses, dims ``("sample", "view")``, on the
+        optimizer's draws in their order.
+    required_gain, method, temperature, baseline, log, dim
+        As in :func:`success_probability`.
+    smoothing : float or shared variable, optional
+        Replace the minimum of :math:`\log P_m` by a log-sum-exp minimum at this
+        temperature (see :func:`~pymc_robust_alloc.utility.smooth_max`).
+
+    Returns
+    -------
+    callable
+        ``utility(samples, budgets)`` for ``BudgetOptimizer(utility_function=...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> plan = ptx.as_xtensor(np.array([[2.0, 9.0], [3.0, 8.0], [4.0, 9.5]]),
+    ...                       dims=("sample", "view"))
+    >>> reference = np.array([[1.0, 8.0], [2.0, 8.5], [5.0, 9.0]])
+    >>> utility = robust_success_probability(reference, log=False)
+    >>> round(float(utility(samples=plan, budgets=None).eval()), 4)  # view 0's
+    0.6382
+    """
+    check_success_arguments(reference, required_gain, method, temperature, baseline)
+
+    def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
+        if dim not in samples.dims:
+            raise ValueError(
+                f"robust_success_probability takes the minimum over the {dim!r} dim, "
+                f"but the samples have dims {samples.dims}. Use the merged model's "
+                "'view_response' as response_variable, or success_probability for "
+                "a single view."
+            )
+        log_p = _log_p(samples, reference, required_gain, method, temperature, baseline, dim)
+        worst = log_p.min(dim) if smoothing is None else -smooth_max(-log_p, dim, smoothing)
+        return worst if log else ptx.math.exp(worst)
+
+    return utility
+
+
+def _log_p(samples, reference, required_gain, method, temperature, baseline, dim):
+    n_reference = _n_draws(reference)
+    n_samples = samples.type.shape[samples.dims.index(SAMPLE)]
+    if None not in (n_reference, n_samples) and n_reference != n_samples:
+        raise ValueError(
+            f"The reference has responses for {n_reference} draws but the optimizer "
+            f"has {n_samples}. Success is judged draw by draw: evaluate the reference "
+            "plan on the optimizer's own draws, e.g. "
+            "`optimizer.evaluate_response_distribution(reference_plan)`."
+        )
+    return log_success_probability(
+        samples,
+        reference,
+        required_gain=required_gain,
+        baseline=baseline,
+        method=method,
+        temperature=temperature,
+        dim=dim,
+    )
+
+
+def _n_draws(reference: Reference) -> int | None:
+    if isinstance(reference, xr.DataArray):
+        return reference.sizes.get(SAMPLE)
+    if isinstance(reference, Variable):
+        return reference.type.shape[0] if reference.type.ndim else None
+    return np.shape(reference)[0] if np.ndim(reference) else None
+
+
+def check_success_arguments(
+    reference: Reference | None,
+    required_gain: float | Variable,
+    method: str,
+    temperature: float | Variable,
+    baseline: Numeric = 0.0,
+) -> None:
+    """Validate the arguments of a success probability; raise a ValueError if bad.
+
+    Symbolic (shared-variable) arguments are accepted as they are; a ``None``
+    reference is not checked.
+
+    Examples
+    --------
+    >>> check_success_arguments(np.ones(3), required_gain=-1.0, method="gaussian",
+    ...                         temperature=0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: required_gain must be greater than -1, got -1.0: ...
+    """
+    if method not in METHODS:
+        raise ValueError(
+            f"Unknown method {method!r}. Use 'gaussian' (Phi of the mean over the sd "
+            "of the paired difference, the paper's approximation) or 'empirical' "
+            "(the smoothed share of draws in which the plan succeeds)."
+        )
+    if not isinstance(required_gain, Variable) and not float(required_gain) > -1:
+        raise ValueError(
+            f"required_gain must be greater than -1, got {required_gain!r}: the plan "
+            "must add (1 + required_gain) times the reference's increment, e.g. 0.05 "
+            "for 5% more, -0.1 for at most 10% less."
+        )
+    if not isinstance(temperature, Variable) and not (
+        np.isfinite(temperature) and float(temperature) > 0
+    ):
+        raise ValueError(
+            f"temperature must be positive, got {temperature!r}; e.g. 0.1 smooths the "
+            "empirical frequency over a tenth of the spread of the paired difference."
+        )
+    if reference is None or isinstance(reference, Variable):
+        return
+    values = np.asarray(reference.values if isinstance(reference, xr.DataArray) else reference)
+    if isinstance(reference, xr.DataArray) and SAMPLE not in reference.dims:
+        raise ValueError(
+            f"The reference DataArray needs a 'sample' dim (one response per posterior "
+            f"draw); got dims {reference.dims}."
+        )
+    if values.ndim not in (1, 2) or values.shape[0] < 2:
+        raise ValueError(
+            "The reference must hold the reference plan's response per posterior "
+            f"draw: shape (sample,) or (sample, view) with at least 2 draws; got "
+            f"shape {values.shape}."
+        )
+    bad = int((~np.isfinite(values)).sum())
+    if bad:
+        raise ValueError(
+            f"The reference has {bad} non-finite responses (of {values.size}). "
+            "Evaluate the reference plan on finite posterior draws, or drop the "
+            "draws concerned from the posterior."
+        )
+    if isinstance(baseline, Variable):
+        return
+    added = values - np.asarray(baseline, dtype=float)
+    if np.any(added.mean(axis=0) <= 0):
+        raise ValueError(
+            "The reference plan must add a positive response over the zero plan "
+            f"(mean increment: {np.round(added.mean(axis=0), 6).tolist()}): success "
+            "is a gain relative to that increment. Choose a reference plan that spends, "
+            "or pass the zero-plan responses as `baseline`."
+        )
