@@ -1,7 +1,16 @@
 """Benchmark SuccessProbaMax against Algorithm 1 and the baselines (issue 3, part 1).
 
-Run: .venv/bin/python benchmarks/policy_benchmark.py [--quick]
-Writes benchmarks/results/policy_benchmark.json.
+Run: .venv/bin/python benchmarks/policy_benchmark.py [--quick] [--reuse-algorithm1]
+
+Writes benchmarks/results/policy_benchmark.json (every number), policy_algorithm1.json
+(the reference runs, reusable with --reuse-algorithm1 when the settings match) and
+policy_*.png (C against the threshold per method, train and test).
+
+SuccessProbaMax sweeps each threshold grid in order, each solve warm-started from the
+previous plan (`SuccessProbaMax.solve_path`); its time per threshold is the sweep's
+total divided by the number of thresholds. The paper's data are read from
+../shared/data/success_proba_max/ and never copied; without them only the synthetic
+cases run.
 """
 
 import argparse
@@ -9,6 +18,7 @@ import json
 import time
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 
 from pymc_robust_alloc.policy import (
@@ -16,197 +26,266 @@ from pymc_robust_alloc.policy import (
     SuccessProbaMax,
     algorithm1,
     baseline_plans,
-    log_success_probability,
-    success_probability,
+    evaluate_plans,
+    plot_success_curves,
 )
+
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "success_proba_max"
-OUT = ROOT / "benchmarks" / "results" / "policy_benchmark.json"
+RESULTS = ROOT / "benchmarks" / "results"
+OUT = RESULTS / "policy_benchmark.json"
+ALG1_OUT = RESULTS / "policy_algorithm1.json"
+# the paper's JAX code on this CPU with its settings (the issue author's timing)
 PAPER_JAX_SECONDS = {"private_1d": 0.3, "private_2d": 41.0, "criteo": 6.0}
+TOL = 1e-9
 
 
-def run_case(
-    name, train, test, thresholds, test_thresholds, alg1_kwargs, n_random_check
-):
+def _table2(mu_c, var_c):
+    mu = np.stack([[2.0, 1.0], mu_c], axis=-1)[None].astype(float)
+    var_v, var_c = np.array([9.0, 1.0]), np.asarray(var_c, float)
+    cov = np.zeros((1, 2, 2, 2))
+    cov[0, :, 0, 0], cov[0, :, 1, 1] = var_v, var_c
+    cov[0, :, 0, 1] = cov[0, :, 1, 0] = 0.5 * np.sqrt(var_v * var_c)
+    return PolicyProblem(mu, cov)
+
+
+def build_cases(quick):
+    """Each case: train, test, thresholds, Algorithm 1 settings and its thresholds."""
+    steps = (lambda n: min(n, 2000)) if quick else (lambda n: n)
+    n_dir = 5000 if quick else 50_000
+    cases = {}
+    t1 = np.array([[2, 1.9, 0], [2, 1, 0], [2, 1, 0]], float)
+    s1 = np.array([[9, 1, 9], [9, 1, 9], [1, 1, 1]], float)
+    for size, f in (("large", 1.0), ("small", 0.01)):
+        thr = np.linspace(0.0, 8.0, 17)
+        cases[f"table1_{size}"] = dict(
+            train=PolicyProblem(t1, f * s1),
+            test=None,
+            thresholds=thr,
+            alg1=dict(eta=0.01, n_steps=steps(100_000), n_dirichlet=n_dir),
+            alg1_index=np.arange(thr.size),
+        )
+    grid2 = np.array([[rv, rc] for rv in (0.0, 1.0, 2.0) for rc in (0.5, 1.0, 1.5)])
+    for case, mu_c, var_c in (("i", [1, 1.5], [4, 1]), ("ii", [1, 0.5], [1, 1])):
+        cases[f"table2_{case}"] = dict(
+            train=_table2(mu_c, var_c),
+            test=None,
+            thresholds=grid2,
+            alg1=dict(eta=1e-3, n_steps=steps(1_000_000), n_dirichlet=n_dir),
+            alg1_index=np.arange(len(grid2)),
+        )
+    if not DATA.exists():
+        print(f"{DATA} not found: the paper's data cases are skipped")
+        return cases
+    f1 = DATA / "rtb_private_1d_9buckets_3policies.npz"
+    thr = np.round(np.arange(0.010, 0.03651, 0.0005), 6)
+    cases["private_1d"] = dict(
+        train=PolicyProblem.from_npz(f1, "train"),
+        test=PolicyProblem.from_npz(f1, "test"),
+        thresholds=thr,
+        alg1=dict(eta=0.01, n_steps=steps(100_000), n_dirichlet=n_dir),
+        alg1_index=np.arange(thr.size),
+    )
+    f2 = DATA / "rtb_private_2d_9buckets_3policies.npz"
+    r_v = np.round(np.arange(0.0, 0.02001, 0.001), 6)
+    r_c = np.round(np.arange(-0.03, 0.02001, 0.0025), 6)
+    thr = [[v, 0.0] for v in r_v] + [[0.0, c] for c in r_c if c != 0.0]
+    thr = np.array(thr)
+    # the 5e6-step reference runs ~9 us a step: a subset of both cuts
+    pick = [[0.005, 0.0], [0.01, 0.0], [0.015, 0.0], [0.02, 0.0]]
+    pick += [[0.0, -0.03], [0.0, -0.02], [0.0, -0.01]]
+    index = [int(np.flatnonzero(np.all(np.isclose(thr, p), axis=1))[0]) for p in pick]
+    cases["private_2d"] = dict(
+        train=PolicyProblem.from_npz(f2, "train"),
+        test=PolicyProblem.from_npz(f2, "test"),
+        thresholds=thr,
+        alg1=dict(eta=1e-4, n_steps=steps(5_000_000), n_dirichlet=n_dir),
+        alg1_index=np.array(index),
+    )
+    f3 = DATA / "criteo_uplift_v2_2d_8buckets.npz"
+    train = PolicyProblem.from_npz(f3, "train")
+    gains = np.linspace(0.0, 0.2, 5)
+    gains = np.array([[gv, gc] for gc in gains for gv in gains])
+    cases["criteo"] = dict(
+        train=train,
+        test=PolicyProblem.from_npz(f3, "test"),
+        thresholds=(1.0 + gains) * train.reference_totals,
+        gains=gains,
+        alg1=dict(eta=1e-3, n_steps=steps(1_000_000), n_dirichlet=n_dir),
+        alg1_index=np.arange(len(gains)),
+    )
+    return cases
+
+
+def run_algorithm1(name, case):
+    """Reference runs, one threshold at a time (each timed on its own)."""
+    rows = []
+    thr = np.asarray(case["thresholds"])
+    for i in case["alg1_index"]:
+        t0 = time.perf_counter()
+        [res] = algorithm1(case["train"], thr[i : i + 1], seed=int(i), **case["alg1"])
+        rows.append(
+            {
+                "index": int(i),
+                "psi": res.psi.values.tolist(),
+                "wall_time": time.perf_counter() - t0,
+                "message": res.message,
+            }
+        )
+        print(f"  Algorithm 1 {name} {thr[i].tolist()}: C={res.C:.12g}", flush=True)
+    return {"settings": case["alg1"], "rows": rows}
+
+
+def _settings_key(case):
+    return json.dumps({"alg1": case["alg1"], "index": case["alg1_index"].tolist()})
+
+
+def run_case(name, case, alg1, n_check):
+    train, test, thr = case["train"], case["test"], np.asarray(case["thresholds"])
+    n_t = len(thr)
     solver = SuccessProbaMax(train)
-    rows, t_solver = [], []
-    for thr, thr_test in zip(thresholds, test_thresholds, strict=True):
-        res = solver.solve(thr)
-        t_solver.append(res.wall_time)
-        row = {"threshold": np.asarray(thr).tolist(), "methods": {}}
-        plans = {"SuccessProbaMax": res.psi.values}
-        for bname, psi in baseline_plans(train, thr).items():
-            plans[bname] = psi
-        # independent check: many random starts refined by SLSQP
-        checker = SuccessProbaMax(train, n_random=n_random_check, n_local=6, seed=123)
-        plans["RandomStartsCheck"] = checker.solve(thr).psi.values
-        for mname, psi in plans.items():
-            entry = {
-                "C_train": float(success_probability(train, psi, thr)),
-                "log_C_train": float(log_success_probability(train, psi, thr)),
+    solver.solve(thr[0])  # first call outside the timing: imports and caches
+    t0 = time.perf_counter()
+    results = solver.solve_path(thr)
+    t_spm = (time.perf_counter() - t0) / n_t
+    plans = {"SuccessProbaMax": np.stack([r.psi.values for r in results])}
+    per_base = [baseline_plans(train, t) for t in thr]
+    for bname in per_base[0]:
+        plans[bname] = np.stack([b[bname] for b in per_base])
+    # independent checks: many seeded random starts, each refined by SLSQP, cold
+    checker = SuccessProbaMax(train, method="slsqp", n_random=n_check, n_local=8, seed=123)
+    t0 = time.perf_counter()
+    plans["RandomStartsCheck"] = np.stack([checker.solve(t).psi.values for t in thr])
+    t_check = (time.perf_counter() - t0) / n_t
+    ev = evaluate_plans(train, test if test is not None else train, plans, thr)
+    # Algorithm 1 on its subset: NaN elsewhere
+    a1 = np.full((n_t, *plans["SuccessProbaMax"].shape[1:]), np.nan)
+    for row in alg1["rows"]:
+        a1[row["index"]] = np.asarray(row["psi"])
+    idx = np.array([row["index"] for row in alg1["rows"]])
+    ev_a1 = evaluate_plans(
+        train, test if test is not None else train, {"Algorithm1": a1[idx]}, thr[idx]
+    )
+    rows, failures = [], []
+    for t in range(n_t):
+        row = {
+            "threshold": thr[t].tolist(),
+            "threshold_test": np.atleast_1d(ev["r_test"].values[t]).tolist(),
+            "methods": {},
+            "flags": {
+                "reachable": results[t].reachable,
+                "beats_baselines": results[t].beats_baselines,
+                "message": results[t].message,
+            },
+        }
+        for m in ev["plan"].values:
+            e = {"C_train": float(ev["C_train"].sel(plan=m).values[t])}
+            if test is not None:
+                e["C_test"] = float(ev["C_test"].sel(plan=m).values[t])
+                e["C_test_train_threshold"] = float(
+                    ev["C_test_train_threshold"].sel(plan=m).values[t]
+                )
+            row["methods"][str(m)] = e
+        if t in idx:
+            j = int(np.flatnonzero(idx == t)[0])
+            e = {
+                "C_train": float(ev_a1["C_train"].values[j, 0]),
+                "wall_time": alg1["rows"][j]["wall_time"],
+                "message": alg1["rows"][j]["message"],
             }
             if test is not None:
-                entry["C_test"] = float(success_probability(test, psi, thr_test))
-                if not np.allclose(thr_test, thr):
-                    entry["C_test_train_threshold"] = float(
-                        success_probability(test, psi, thr)
-                    )
-            row["methods"][mname] = entry
-        row["methods"]["SuccessProbaMax"]["wall_time"] = res.wall_time
-        row["flags"] = {
-            "reachable": res.reachable,
-            "beats_baselines": res.beats_baselines,
-        }
+                e["C_test"] = float(ev_a1["C_test"].values[j, 0])
+                e["C_test_train_threshold"] = float(ev_a1["C_test_train_threshold"].values[j, 0])
+            row["methods"]["Algorithm1"] = e
+        spm = row["methods"]["SuccessProbaMax"]["C_train"]
+        for m, e in row["methods"].items():
+            gap = e["C_train"] - spm
+            if m != "SuccessProbaMax" and gap > TOL:
+                failures.append({"threshold": row["threshold"], "method": m, "gap": gap})
+                print(f"  !! {name} {row['threshold']}: {m} beats SPM by {gap:.3g}")
+        row["max_gap_others_minus_spm"] = max(e["C_train"] - spm for m, e in row["methods"].items())
         rows.append(row)
-    # Algorithm 1, batched over thresholds
-    t0 = time.perf_counter()
-    alg = algorithm1(train, thresholds, **alg1_kwargs)
-    alg_total = time.perf_counter() - t0
-    for row, a, thr_test in zip(rows, alg, test_thresholds, strict=True):
-        entry = {
-            "C_train": a.C,
-            "log_C_train": a.log_C,
-            "wall_time": alg_total / len(rows),
-            "message": a.message,
-        }
-        if test is not None:
-            entry["C_test"] = float(success_probability(test, a.psi.values, thr_test))
-        row["methods"]["Algorithm1"] = entry
-    checks = []
-    for row in rows:
-        spm = row["methods"]["SuccessProbaMax"]
-        for mname, e in row["methods"].items():
-            if mname == "SuccessProbaMax":
-                continue
-            ok = spm["C_train"] >= e["C_train"] - 1e-9
-            checks.append(ok)
-            if not ok:
-                print(
-                    f"  !! {name} {row['threshold']}: {mname} C={e['C_train']:.12g} > "
-                    f"SPM C={spm['C_train']:.12g}"
-                )
-    mean_solver = float(np.mean(t_solver))
+    t_alg1 = float(np.mean([r["wall_time"] for r in alg1["rows"]]))
     summary = {
-        "n_thresholds": len(rows),
-        "solver_seconds_per_threshold": mean_solver,
-        "algorithm1_seconds_per_threshold": alg_total / len(rows),
-        "algorithm1_settings": {k: v for k, v in alg1_kwargs.items()},
-        "ratio_algorithm1_over_solver": alg_total / len(rows) / mean_solver,
-        "all_checks_pass": bool(all(checks)),
+        "n_thresholds": n_t,
+        "solver_seconds_per_threshold": t_spm,
+        "solver_timing": "sweep of all thresholds, warm-started; total / n_thresholds",
+        "random_start_check_seconds_per_threshold": t_check,
+        "random_start_check_starts": n_check,
+        "algorithm1_thresholds": len(idx),
+        "algorithm1_seconds_per_threshold": t_alg1,
+        "algorithm1_settings": alg1["settings"],
+        "ratio_algorithm1_over_solver": t_alg1 / t_spm,
+        "max_gap_others_minus_spm": max(r["max_gap_others_minus_spm"] for r in rows),
+        "failures": failures,
+        "all_checks_pass": not failures,
     }
-    ratio = summary["ratio_algorithm1_over_solver"]
+    if name in PAPER_JAX_SECONDS:
+        jax_s = PAPER_JAX_SECONDS[name]
+        summary["paper_jax_seconds_per_threshold"] = jax_s
+        summary["speedup_vs_paper_jax"] = jax_s / t_spm
     print(
-        f"{name}: solver {mean_solver * 1e3:.1f} ms/threshold, Algorithm 1 "
-        f"{alg_total / len(rows):.2f} s/threshold (x{ratio:.0f}),"
-        f" checks pass: {summary['all_checks_pass']}"
+        f"{name}: SPM {t_spm * 1e3:.2f} ms/threshold ({n_t} thresholds), Algorithm 1 "
+        f"{t_alg1:.2f} s/threshold on {len(idx)} (x{t_alg1 / t_spm:.0f}), "
+        f"max C gap others - SPM {summary['max_gap_others_minus_spm']:.2g}, "
+        f"checks pass: {not failures}",
+        flush=True,
     )
-    for row in rows:
-        cs = {m: round(e["C_train"], 6) for m, e in row["methods"].items()}
-        print(f"   {row['threshold']}: {cs}")
-    return {"summary": summary, "rows": rows}
+    if "gains" in case:
+        ev = ev.assign_coords(gain=(("threshold", "outcome"), case["gains"]))  # for the plots
+    return {"summary": summary, "rows": rows}, ev
+
+
+def plot_case(name, ev, test):
+    variables = ("C_train", "C_test", "C_test_train_threshold") if test else ("C_train",)
+    cuts = [None] if "outcome" not in ev["r_train"].dims else ["value", "cost"]
+    written = []
+    for cut in cuts:
+        fig = plot_success_curves(ev, variables=variables, outcome=cut)
+        fig.suptitle(f"{name}" + (f" ({cut} threshold varies)" if cut else ""))
+        fig.tight_layout()
+        path = RESULTS / f"policy_{name}{'_' + cut if cut else ''}.png"
+        fig.savefig(path, dpi=80)
+        matplotlib.pyplot.close(fig)
+        written.append(path.name)
+    return written
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short Algorithm 1 runs")
+    parser.add_argument(
+        "--reuse-algorithm1",
+        action="store_true",
+        help="reuse policy_algorithm1.json where its settings match",
+    )
+    parser.add_argument("--algorithm1-only", action="store_true")
+    parser.add_argument("--no-plots", action="store_true")
     args = parser.parse_args()
-    quick = args.quick
-    out = {"quick": quick, "cases": {}}
-    n_check = 30 if quick else 200
-    # Table 1 (synthetic, 1-D)
-    for size, f in (("large", 1.0), ("small", 0.01)):
-        mu = np.array([[2, 1.9, 0], [2, 1, 0], [2, 1, 0]], float)
-        var = f * np.array([[9, 1, 9], [9, 1, 9], [1, 1, 1]], float)
-        p = PolicyProblem(mu, var)
-        thr = np.linspace(0, 8, 9)
-        out["cases"][f"table1_{size}"] = run_case(
-            f"table1_{size}",
-            p,
-            None,
-            thr,
-            thr,
-            dict(
-                eta=0.01,
-                n_steps=2000 if quick else 100_000,
-                n_dirichlet=5000 if quick else 50_000,
-            ),
-            n_check,
-        )
-    # Table 2 (synthetic, 2-D, one bucket, two policies, rho = 0.5)
-    for case, mu_c, var_c in (("i", [1, 1.5], [4, 1]), ("ii", [1, 0.5], [1, 1])):
-        mu = np.stack([[2, 1], mu_c], axis=-1)[None].astype(float)
-        var_v, var_c = np.array([9, 1.0]), np.array(var_c, float)
-        cov = np.zeros((1, 2, 2, 2))
-        cov[0, :, 0, 0], cov[0, :, 1, 1] = var_v, var_c
-        cov[0, :, 0, 1] = cov[0, :, 1, 0] = 0.5 * np.sqrt(var_v * var_c)
-        p = PolicyProblem(mu, cov)
-        thr = np.array([[rv, rc] for rv in (0.0, 1.0, 2.0) for rc in (0.5, 1.0, 1.5)])
-        out["cases"][f"table2_{case}"] = run_case(
-            f"table2_{case}",
-            p,
-            None,
-            thr,
-            thr,
-            dict(eta=1e-3, n_steps=2000 if quick else 100_000, n_dirichlet=1000),
-            n_check,
-        )
-    if DATA.exists():
-        f1 = DATA / "rtb_private_1d_9buckets_3policies.npz"
-        tr, te = PolicyProblem.from_npz(f1, "train"), PolicyProblem.from_npz(f1, "test")
-        thr = np.linspace(0.010, 0.0365, 12)
-        out["cases"]["private_1d"] = run_case(
-            "private_1d",
-            tr,
-            te,
-            thr,
-            thr,
-            dict(
-                eta=0.01,
-                n_steps=5000 if quick else 100_000,
-                n_dirichlet=5000 if quick else 50_000,
-            ),
-            n_check,
-        )
-        f2 = DATA / "rtb_private_2d_9buckets_3policies.npz"
-        tr, te = PolicyProblem.from_npz(f2, "train"), PolicyProblem.from_npz(f2, "test")
-        thr = [[rv, 0.0] for rv in np.linspace(0, 0.02, 5)]
-        thr += [[0.0, rc] for rc in np.linspace(-0.03, 0.02, 6)]
-        thr = np.array(thr)
-        out["cases"]["private_2d"] = run_case(
-            "private_2d",
-            tr,
-            te,
-            thr,
-            thr,
-            dict(eta=1e-4, n_steps=2000 if quick else 200_000, n_dirichlet=1000),
-            n_check,
-        )
-        f3 = DATA / "criteo_uplift_v2_2d_8buckets.npz"
-        tr, te = PolicyProblem.from_npz(f3, "train"), PolicyProblem.from_npz(f3, "test")
-        gains = np.array(
-            [[gv, gc] for gv in np.linspace(0, 0.2, 5) for gc in np.linspace(0, 0.2, 5)]
-        )
-        thr = (1 + gains) * tr.reference_totals
-        thr_test = (1 + gains) * te.reference_totals
-        out["cases"]["criteo"] = run_case(
-            "criteo",
-            tr,
-            te,
-            thr,
-            thr_test,
-            dict(eta=1e-3, n_steps=2000 if quick else 100_000, n_dirichlet=1000),
-            n_check,
-        )
-        for key, jax_s in PAPER_JAX_SECONDS.items():
-            s = out["cases"][key]["summary"]
-            s["paper_jax_seconds_per_threshold"] = jax_s
-            s["speedup_vs_paper_jax"] = jax_s / s["solver_seconds_per_threshold"]
-            print(
-                f"{key}: x{s['speedup_vs_paper_jax']:.0f} faster than the paper's JAX "
-                f"(issue author's timing, {jax_s} s)"
-            )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    cases = build_cases(args.quick)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    cached = json.loads(ALG1_OUT.read_text()) if ALG1_OUT.exists() else {}
+    alg1 = {}
+    for name, case in cases.items():
+        hit = cached.get(name)
+        if args.reuse_algorithm1 and hit and hit["key"] == _settings_key(case):
+            alg1[name] = hit
+            print(f"{name}: reusing Algorithm 1 runs from {ALG1_OUT.name}")
+        else:
+            alg1[name] = run_algorithm1(name, case) | {"key": _settings_key(case)}
+            if not args.quick:
+                cached[name] = alg1[name]
+                ALG1_OUT.write_text(json.dumps(cached, indent=1))
+    if args.algorithm1_only:
+        return
+    n_check = 30 if args.quick else 200
+    out = {"quick": args.quick, "tolerance": TOL, "cases": {}, "figures": []}
+    for name, case in cases.items():
+        out["cases"][name], ev = run_case(name, case, alg1[name], n_check)
+        if not args.no_plots:
+            out["figures"] += plot_case(name, ev, case["test"] is not None)
     OUT.write_text(json.dumps(out, indent=1))
     print("wrote", OUT)
 

@@ -28,6 +28,7 @@ from pymc_robust_alloc.success import (
 )
 from pymc_robust_alloc.utility import SAMPLE, smooth_max, view_values
 from pymc_robust_alloc.views.base import View
+from pymc_robust_alloc.views.mmm import MMMView
 
 __all__ = ["ConvergenceWarning", "RobustAllocator", "allocate", "python_mode"]
 
@@ -130,6 +131,7 @@ class RobustAllocator:
     ) -> None:
         self.mode = python_mode() if mode is None else mode
         self.merged: MergedViews = merge_views(views, num_periods, n_draws=n_draws)
+        self._mmm_views = tuple(v for v in views if isinstance(v, MMMView))
         self.num_periods = int(num_periods)
         n_views, n_samples = len(self.merged.views), self.merged.n_draws
         self._linear = pytensor.shared(np.zeros(n_views), name="linear_weights")
@@ -402,10 +404,12 @@ class RobustAllocator:
         response_scale : mapping, optional
             Multiply a view's response by ``k`` (``{view: k}``), for sensitivity
             analysis; normalised regret is unchanged by it.
-        reference_plan : DataArray or mapping, optional
+        reference_plan : DataArray, mapping or "historical", optional
             The plan to beat, spend per period labelled by the budget dims (or
             ``{channel: spend}``), within ``bounds``; added to the plans as
-            ``"reference"``.
+            ``"reference"``. ``"historical"`` takes the spend mix of the data
+            the (first) :class:`~pymc_robust_alloc.MMMView` was fitted on, at
+            ``total_budget`` (:meth:`MMMView.historical_plan`).
         required_gain : float, default 0
             Relative gain :math:`r > -1` the plan must add over the reference's
             increment, e.g. 0.05.
@@ -444,6 +448,8 @@ class RobustAllocator:
                     f"A candidate is named {REFERENCE!r}, which names reference_plan "
                     "in the result; rename the candidate."
                 )
+            if isinstance(reference_plan, str):
+                reference_plan = self._named_reference(reference_plan, total)
             extra[REFERENCE] = self._check_reference(reference_plan, box)
             reference = self._reference_responses(extra[REFERENCE])
             check_success_arguments(
@@ -588,6 +594,20 @@ class RobustAllocator:
             quantile_regret=quantile_regret,
             success_probability=success,
         )
+
+    def _named_reference(self, name: str, total: float) -> xr.DataArray:
+        if name != "historical":
+            raise ValueError(
+                f"reference_plan {name!r} is not a plan; the only named reference is "
+                "'historical'. Pass today's plan as {channel: spend per period}."
+            )
+        if not self._mmm_views:
+            raise ValueError(
+                "reference_plan='historical' needs an MMMView, whose fitted data hold "
+                f"the historical spend mix; the views are {list(self.views)}. Pass "
+                "today's plan as {channel: spend per period} instead."
+            )
+        return self._mmm_views[0].historical_plan(total)
 
     def _check_reference(self, reference_plan, box: xr.DataArray) -> xr.DataArray:
         plan = as_plan(reference_plan, self.budget_coords, REFERENCE)

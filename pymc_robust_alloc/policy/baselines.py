@@ -106,15 +106,11 @@ def _lp_arrays(problem: PolicyProblem, threshold: ArrayLike):
     constraints = [LinearConstraint(a_eq, 1.0, 1.0)]
     if problem.n_outcomes == 2:
         r_c = float(np.asarray(threshold, dtype=float)[1])
-        constraints.append(
-            LinearConstraint(problem.mu[..., 1].ravel()[None], -np.inf, r_c)
-        )
+        constraints.append(LinearConstraint(problem.mu[..., 1].ravel()[None], -np.inf, r_c))
     return c, constraints
 
 
-def _solve_lp(
-    problem: PolicyProblem, threshold: ArrayLike, integral: bool
-) -> np.ndarray:
+def _solve_lp(problem: PolicyProblem, threshold: ArrayLike, integral: bool) -> np.ndarray:
     m, k = problem.n_buckets, problem.n_policies
     if problem.n_outcomes == 1:
         # no cost constraint: the expected value is maximised bucket by bucket
@@ -122,9 +118,7 @@ def _solve_lp(
     c, constraints = _lp_arrays(problem, threshold)
     integrality = np.ones(m * k) if integral else None
     if integral:
-        res = milp(
-            c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1)
-        )
+        res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1))
     else:
         a_ub = b_ub = None
         if len(constraints) > 1:

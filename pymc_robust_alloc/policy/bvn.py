@@ -26,6 +26,8 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from scipy.special import log_ndtr, logsumexp, ndtr, owens_t
 
+from pymc_robust_alloc.policy._tail_kernel import quadrature_logcdf
+
 __all__ = [
     "BivariateNormalLogCDF",
     "bvn_cdf",
@@ -36,9 +38,7 @@ __all__ = [
 _RHO_MAX = 1.0 - 1e-12
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _TAIL = 1e-3  # below this probability, switch to the log-space quadrature
-_DEPTH = (
-    45.0  # the quadrature window keeps the integrand within exp(-_DEPTH) of its peak
-)
+_DEPTH = 45.0  # the quadrature window keeps the integrand within exp(-_DEPTH) of its peak
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(24)
 
 
@@ -127,9 +127,7 @@ def _quadrature_logcdf(a: np.ndarray, b: np.ndarray, rho: np.ndarray) -> np.ndar
     points = [left, right, mode, turn]
     points += [mode + sign * width * g for sign in (-1.0, 1.0) for g in grade]
     points += [turn + sign * turn_width * g for sign in (-1.0, 1.0) for g in grade[:3]]
-    points = np.sort(
-        np.clip(np.stack(points, axis=-1), left[..., None], right[..., None])
-    )
+    points = np.sort(np.clip(np.stack(points, axis=-1), left[..., None], right[..., None]))
     lo_, hi_ = points[..., :-1], points[..., 1:]
     half = 0.5 * (hi_ - lo_)
     nodes = (0.5 * (hi_ + lo_))[..., None] + half[..., None] * _GL_X
@@ -195,7 +193,7 @@ def bvn_logcdf(a: ArrayLike, b: ArrayLike, rho: ArrayLike) -> np.ndarray:
             # integrate over the smaller limit: the integrand is then the most compact
             al, bl, rl = af[low], bf[low], rf[low]
             x_lim, other = np.minimum(al, bl), np.maximum(al, bl)
-            res[low] = _quadrature_logcdf(x_lim, other, rl)
+            res[low] = quadrature_logcdf(x_lim, other, rl)  # compiled twin
         out[finite] = res
     return out[()] if out.ndim == 0 else out
 
@@ -282,11 +280,7 @@ class BivariateNormalLogCDF(Op):
 
         def partial(x, x_f, y):
             # phi(x) Phi((y - rho x) / s) / Phi_2, zero when x is infinite
-            log_num = (
-                -0.5 * x_f**2
-                - _LOG_SQRT_2PI
-                + normal_lcdf(0.0, 1.0, (y - rho_c * x_f) / s)
-            )
+            log_num = -0.5 * x_f**2 - _LOG_SQRT_2PI + normal_lcdf(0.0, 1.0, (y - rho_c * x_f) / s)
             return pt.switch(ok & pt.isfinite(x), pt.exp(log_num - safe_logp), 0.0)
 
         d_a = partial(a, a_f, b)

@@ -21,7 +21,7 @@ import numpy as np
 import pytensor.tensor as pt
 from numpy.typing import ArrayLike
 from pymc.distributions.dist_math import normal_lcdf
-from scipy.special import log_ndtr, logsumexp
+from scipy.special import log_ndtr
 
 from pymc_robust_alloc.policy.bvn import (
     _LOG_SQRT_2PI,
@@ -91,12 +91,8 @@ def _standardise_2d(psi, mu, cov, r_v, r_c):
     pos_v, pos_c = var_v > 0.0, var_c > 0.0
     s_v = np.sqrt(np.where(pos_v, var_v, 1.0))
     s_c = np.sqrt(np.where(pos_c, var_c, 1.0))
-    a = np.where(
-        pos_v, (m[..., 0] - r_v) / s_v, np.where(m[..., 0] > r_v, np.inf, -np.inf)
-    )
-    b = np.where(
-        pos_c, (r_c - m[..., 1]) / s_c, np.where(m[..., 1] <= r_c, np.inf, -np.inf)
-    )
+    a = np.where(pos_v, (m[..., 0] - r_v) / s_v, np.where(m[..., 0] > r_v, np.inf, -np.inf))
+    b = np.where(pos_c, (r_c - m[..., 1]) / s_c, np.where(m[..., 1] <= r_c, np.inf, -np.inf))
     both = pos_v & pos_c
     rho = np.where(both, c_vc / (s_v * s_c), 0.0)
 
@@ -155,11 +151,12 @@ def _log_complement_2d(psi, mu, cov, r_v, r_c, grad=False):
     """
     a, b, rho, derivatives = _standardise_2d(psi, mu, cov, r_v, r_c)
     r = -rho
-    terms = np.stack([log_ndtr(-a), log_ndtr(-b), bvn_logcdf(-a, -b, r)])
-    weights = np.array([1.0, 1.0, -1.0]).reshape((3,) + (1,) * a.ndim)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logq, sign = logsumexp(terms, axis=0, b=weights, return_sign=True)
-    logq = np.where(sign > 0, logq, -np.inf)
+    t_a, t_b, t_ab = log_ndtr(-a), log_ndtr(-b), bvn_logcdf(-a, -b, r)
+    top = np.maximum(t_a, t_b)  # t_ab <= min(t_a, t_b)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        shift = np.where(np.isfinite(top), top, 0.0)
+        q = np.exp(t_a - shift) + np.exp(t_b - shift) - np.exp(t_ab - shift)
+        logq = np.where(q > 0.0, shift + np.log(q), -np.inf)
     if not grad:
         return logq
     # d(1 - C) = -dC: the closed-form partials of Phi_2 divided by 1 - C
@@ -214,9 +211,7 @@ def log_success_probability(
     return _criterion_2d(psi, problem.mu, problem.cov, r[0], r[1])
 
 
-def success_probability(
-    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
-) -> np.ndarray:
+def success_probability(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike) -> np.ndarray:
     r"""Success probability :math:`C(\psi)` (NumPy).
 
     1-D: :math:`P(Y > r)`; 2-D: :math:`P(Y_v > r_v, Y_c \le r_c)`. See
@@ -307,11 +302,7 @@ def log_success_probability_graph(psi, mu, cov, threshold) -> pt.TensorVariable:
     pos_v, pos_c = pt.gt(V[0, 0], 0.0), pt.gt(V[1, 1], 0.0)
     s_v = pt.sqrt(pt.switch(pos_v, V[0, 0], 1.0))
     s_c = pt.sqrt(pt.switch(pos_c, V[1, 1], 1.0))
-    a = pt.switch(
-        pos_v, (m[0] - r_v) / s_v, pt.switch(pt.gt(m[0], r_v), np.inf, -np.inf)
-    )
-    b = pt.switch(
-        pos_c, (r_c - m[1]) / s_c, pt.switch(pt.le(m[1], r_c), np.inf, -np.inf)
-    )
+    a = pt.switch(pos_v, (m[0] - r_v) / s_v, pt.switch(pt.gt(m[0], r_v), np.inf, -np.inf))
+    b = pt.switch(pos_c, (r_c - m[1]) / s_c, pt.switch(pt.le(m[1], r_c), np.inf, -np.inf))
     rho = pt.switch(pos_v & pos_c, V[0, 1] / (s_v * s_c), 0.0)
     return bvn_logcdf_graph(a, b, -rho)

@@ -26,9 +26,7 @@ def _x_axis(evaluation: xr.Dataset, outcome: str | None):
         spread = [np.unique(r.sel(outcome=o).values).size for o in r["outcome"].values]
         outcome = str(r["outcome"].values[int(np.argmax(spread))])
     if outcome not in r["outcome"].values:
-        raise ValueError(
-            f"outcome must be one of {list(r['outcome'].values)}, got {outcome!r}."
-        )
+        raise ValueError(f"outcome must be one of {list(r['outcome'].values)}, got {outcome!r}.")
     other = next(o for o in r["outcome"].values if o != outcome)
     fixed = r.sel(outcome=other).values
     # the curve is a cut through the threshold grid: the other threshold held fixed
@@ -88,9 +86,7 @@ def plot_success_curves(
         )
     x, xlabel, keep = _x_axis(evaluation, outcome)
     order = np.argsort(x[keep], kind="stable")
-    fig, axes = plt.subplots(
-        1, len(variables), figsize=(4.5 * len(variables), 3.5), squeeze=False
-    )
+    fig, axes = plt.subplots(1, len(variables), figsize=(4.5 * len(variables), 3.5), squeeze=False)
     for ax, var in zip(axes[0], variables, strict=True):
         for plan in evaluation["plan"].values:
             c = evaluation[var].sel(plan=plan).values[keep][order]
@@ -140,9 +136,7 @@ def plot_plan(psi: xr.DataArray, title: str | None = None) -> Figure:
         )
     psi = psi.transpose("bucket", "policy")
     values = psi.values
-    fig, ax = plt.subplots(
-        figsize=(1.2 + 0.9 * values.shape[1], 1.0 + 0.45 * values.shape[0])
-    )
+    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * values.shape[1], 1.0 + 0.45 * values.shape[0]))
     image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="Blues", aspect="auto")
     ax.set_xticks(range(values.shape[1]), [str(p) for p in psi["policy"].values])
     ax.set_yticks(range(values.shape[0]), [str(b) for b in psi["bucket"].values])

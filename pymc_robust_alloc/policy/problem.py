@@ -79,9 +79,7 @@ class PolicyProblem:
             )
         m, k = mu.shape[:2]
         if m < 1 or k < 1:
-            raise ValueError(
-                f"Expected at least one bucket and one policy, got {mu.shape}."
-            )
+            raise ValueError(f"Expected at least one bucket and one policy, got {mu.shape}.")
         if mu.ndim == 3 and cov.shape == (m, k, 4):
             cov = cov.reshape(m, k, 2, 2)
         expected = (m, k) if mu.ndim == 2 else (m, k, 2, 2)
@@ -132,9 +130,7 @@ class PolicyProblem:
                 )
             reference = policies.index(reference)
         if not 0 <= int(reference) < k:
-            raise ValueError(
-                f"Expected a reference policy index in [0, {k - 1}], got {reference}."
-            )
+            raise ValueError(f"Expected a reference policy index in [0, {k - 1}], got {reference}.")
         object.__setattr__(self, "mu", mu)
         object.__setattr__(self, "cov", cov)
         object.__setattr__(self, "buckets", buckets)
@@ -169,12 +165,19 @@ class PolicyProblem:
 
     def as_plan(self, psi: ArrayLike) -> xr.DataArray:
         """Label a plan ``psi`` of shape (M, K) with dims ``(bucket, policy)``."""
-        return xr.DataArray(
-            np.asarray(psi, dtype=float),
-            dims=("bucket", "policy"),
-            coords={"bucket": self.buckets, "policy": self.policies},
-            name="psi",
-        )
+        psi = np.asarray(psi, dtype=float)
+        template = getattr(self, "_plan_template", None)
+        if template is None:
+            template = xr.DataArray(
+                np.zeros((self.n_buckets, self.n_policies)),
+                dims=("bucket", "policy"),
+                coords={"bucket": self.buckets, "policy": self.policies},
+                name="psi",
+            )
+            object.__setattr__(self, "_plan_template", template)  # a cache
+        if psi.shape != template.shape:
+            raise ValueError(f"Expected a plan of shape {template.shape}, got {psi.shape}.")
+        return template.copy(data=psi.copy())
 
     def check_plan(self, psi: ArrayLike, atol: float = 1e-8) -> np.ndarray:
         """Validate a plan: shape (M, K), entries >= 0, rows summing to one."""
@@ -184,8 +187,7 @@ class PolicyProblem:
             raise ValueError(f"Expected a plan of shape {shape}, got {psi.shape}.")
         if np.any(psi < -atol) or np.any(np.abs(psi.sum(-1) - 1.0) > 1e-6):
             raise ValueError(
-                "Each row of a plan must lie on the simplex (entries >= 0 summing "
-                "to 1)."
+                "Each row of a plan must lie on the simplex (entries >= 0 summing to 1)."
             )
         return psi
 

@@ -185,6 +185,42 @@ class MMMView(View):
         """The MMM's posterior draws of its free variables."""
         return self._posterior
 
+    def historical_plan(self, total_budget: float) -> xr.DataArray:
+        """The MMM's historical spend mix, scaled to a budget per period.
+
+        The mean spend of each budget cell over the data the MMM was fitted on,
+        rescaled so that the cells add up to ``total_budget``: "what we usually
+        do", at the budget being decided. This is the default reference plan of
+        success probability (``reference_plan="historical"`` in
+        :meth:`~pymc_robust_alloc.RobustAllocator.allocate`).
+
+        Parameters
+        ----------
+        total_budget : float
+            Budget per period.
+
+        Returns
+        -------
+        xarray.DataArray
+            Spend per period over the budget dims.
+
+        Examples
+        --------
+        .. code-block:: python
+
+            view = MMMView("mmm", mmm, start_date="2025-01-06", end_date="2025-03-31")
+            view.historical_plan(100.0)
+        """
+        spend = self.mmm.xarray_dataset["_channel"].mean(DATE)
+        spend = spend.transpose(*self._budget_coords).astype(float)
+        total = float(spend.sum())
+        if not total > 0:
+            raise ValueError(
+                f"view {self.name!r}: the MMM's data has no spend, so it has no "
+                "historical mix. Pass reference_plan as a plan instead."
+            )
+        return (spend * (float(total_budget) / total)).rename("historical")
+
     @property
     def adstock_periods(self) -> int:
         """Carry-over periods after the window: ``mmm.effective_carryover_lags()``."""

@@ -38,9 +38,7 @@ def test_evaluation_matches_direct_success_probabilities():
     thresholds = np.array([[30.0, 13.0], [31.0, 14.0], [29.0, 12.5]])
     plans = {
         "greedy": greedy_plan(train),
-        "per_threshold": np.stack(
-            [SuccessProbaMax(train).solve(t).psi.values for t in thresholds]
-        ),
+        "per_threshold": np.stack([SuccessProbaMax(train).solve(t).psi.values for t in thresholds]),
     }
     ev = evaluate_plans(train, test, plans, thresholds)
     assert ev["C_train"].dims == ("threshold", "plan")
@@ -50,9 +48,9 @@ def test_evaluation_matches_direct_success_probabilities():
         assert float(
             ev["C_train"].isel(threshold=i).sel(plan="per_threshold")
         ) == success_probability(train, psi, t)
-        assert float(
-            ev["C_test"].isel(threshold=i).sel(plan="per_threshold")
-        ) == pytest.approx(float(success_probability(test, psi, t_test)), rel=1e-12)
+        assert float(ev["C_test"].isel(threshold=i).sel(plan="per_threshold")) == pytest.approx(
+            float(success_probability(test, psi, t_test)), rel=1e-12
+        )
         assert float(
             ev["C_test_train_threshold"].isel(threshold=i).sel(plan="per_threshold")
         ) == pytest.approx(float(success_probability(test, psi, t)), rel=1e-12)
@@ -71,9 +69,7 @@ def test_mismatched_splits_and_plans_are_rejected():
 def test_plan_chosen_on_train_is_evaluated_on_a_test_split_end_to_end():
     rng = np.random.default_rng(0)
     n = 8000
-    data = pd.DataFrame(
-        {"x": rng.uniform(size=n), "policy": rng.choice(["ctrl", "new"], n)}
-    )
+    data = pd.DataFrame({"x": rng.uniform(size=n), "policy": rng.choice(["ctrl", "new"], n)})
     # the new policy helps only for large x
     lift = np.where(data["policy"] == "new", np.where(data["x"] > 0.5, 0.4, -0.4), 0)
     data["value"] = 1.0 + lift + rng.normal(size=n)

@@ -32,9 +32,7 @@ from pymc_robust_alloc.policy.criteria import (
     _log_complement_2d,
 )
 
-DATA = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "success_proba_max"
-)
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "success_proba_max"
 
 TABLE1_MU = np.array([[2.0, 1.9, 0.0], [2.0, 1.0, 0.0], [2.0, 1.0, 0.0]])
 TABLE1_VAR = np.array([[9.0, 1.0, 9.0], [9.0, 1.0, 9.0], [1.0, 1.0, 1.0]])
@@ -114,9 +112,7 @@ def test_bvn_logcdf_independent_case_and_limits():
     assert bvn_logcdf(-np.inf, 1.3, 0.4) == -np.inf
     assert bvn_logcdf(np.inf, np.inf, 0.4) == 0.0
     # near one: log1p accuracy
-    assert bvn_logcdf(9.0, 9.5, 0.3) == pytest.approx(
-        np.log1p(-ndtr(-9.0) - ndtr(-9.5)), rel=1e-10
-    )
+    assert bvn_logcdf(9.0, 9.5, 0.3) == pytest.approx(np.log1p(-ndtr(-9.0) - ndtr(-9.5)), rel=1e-10)
 
 
 def test_bvn_graph_gradient_is_closed_form():
@@ -129,9 +125,7 @@ def test_bvn_graph_gradient_is_closed_form():
         p = np.exp(val)
         phi = np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
         assert ga == pytest.approx(phi * ndtr((y - rho * x) / s) / p, rel=1e-7)
-        dens = np.exp(-(x * x - 2 * rho * x * y + y * y) / (2 * s * s)) / (
-            2 * np.pi * s
-        )
+        dens = np.exp(-(x * x - 2 * rho * x * y + y * y) / (2 * s * s)) / (2 * np.pi * s)
         assert gr == pytest.approx(dens / p, rel=1e-7)
         eps = 1e-6
         fd = (bvn_logcdf(x, y + eps, rho) - bvn_logcdf(x, y - eps, rho)) / (2 * eps)
@@ -163,9 +157,7 @@ def test_problem_rejects_bad_input_with_a_fix(mu, cov, match):
 
 def test_problem_rejects_missing_reference_policy():
     with pytest.raises(ValueError, match="Reference policy"):
-        PolicyProblem(
-            np.zeros((1, 2)), np.ones((1, 2)), policies=["a", "b"], reference="c"
-        )
+        PolicyProblem(np.zeros((1, 2)), np.ones((1, 2)), policies=["a", "b"], reference="c")
     with pytest.raises(ValueError, match="reference policy index"):
         PolicyProblem(np.zeros((1, 2)), np.ones((1, 2)), reference=5)
 
@@ -331,9 +323,7 @@ def test_lp_and_milp_respect_the_cost_budget():
     assert (linprog_plan(problem, (0.0, r_c)) * problem.mu[..., 0]).sum() >= (
         hard * problem.mu[..., 0]
     ).sum() - 1e-9
-    np.testing.assert_array_equal(
-        greedy_plan(problem).argmax(1), problem.mu[..., 0].argmax(1)
-    )
+    np.testing.assert_array_equal(greedy_plan(problem).argmax(1), problem.mu[..., 0].argmax(1))
 
 
 # ---------------------------------------------------------------- the paper's data
@@ -345,10 +335,7 @@ def test_private_1d_optimum_beats_every_hard_plan():
     solver = SuccessProbaMax(problem)
     for r in (0.02, 0.03, 0.035):
         result = solver.solve(r)
-        assert (
-            result.C
-            >= success_probability(problem, bruteforce_plan(problem, r), r) - 1e-9
-        )
+        assert result.C >= success_probability(problem, bruteforce_plan(problem, r), r) - 1e-9
 
 
 # ------------------------------------------------------------ near one: log(1 - C)
@@ -363,9 +350,7 @@ def test_log_complement_is_relatively_accurate_where_c_rounds_to_one():
     s = np.sqrt(1 - 0.3**2)
     both, _ = integrate.quad(
         lambda y: (
-            np.exp(-0.5 * (y - 8) ** 2)
-            / np.sqrt(2 * np.pi)
-            * ndtr((-8.5 + 0.3 * (y - 8)) / s)
+            np.exp(-0.5 * (y - 8) ** 2) / np.sqrt(2 * np.pi) * ndtr((-8.5 + 0.3 * (y - 8)) / s)
         ),
         0.0,
         40.0,  # the integrand is below 1e-300 beyond
@@ -396,9 +381,7 @@ def test_success_proba_max_polishes_c_near_one_on_the_complement():
         [alg] = algorithm1(problem, [threshold], eta=1e-3, n_steps=2000, start=start)
         assert result.C >= alg.C - 1e-12
         assert (
-            logq
-            <= _log_complement_2d(alg.psi.values, problem.mu, problem.cov, *threshold)
-            + 1e-6
+            logq <= _log_complement_2d(alg.psi.values, problem.mu, problem.cov, *threshold) + 1e-6
         )
 
 

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytensor
 import pytest
 import xarray as xr
 from pymc_marketing.mmm import (
@@ -13,6 +14,7 @@ from pymc_marketing.mmm import (
     LogisticSaturation,
 )
 
+from pymc_robust_alloc.allocator import python_mode
 from pymc_robust_alloc.merge import merge_views
 from pymc_robust_alloc.views.base import CHANNEL_DATA
 from pymc_robust_alloc.views.curves import CurveView
@@ -283,26 +285,29 @@ def mask():
     return xr.DataArray([True, True], dims=("channel",), coords={"channel": CHANNELS})
 
 
-# merge.py records each view's own channel_data as constant_data; the MMM's holds
-# its carry-in history, a curve view's zeros, and the two conflict. The fix (record
-# the shared input for every view) is /tmp/merge_patch.diff: drop this marker
-# once it is applied.
 BUDGET = 60.0
 BOUNDS = {c: (0.0, 50.0) for c in CHANNELS}
+
+
+def python_compiled():
+    """Compile without C or Numba: these small graphs need no JIT (cold CI cache)."""
+    return pytensor.config.change_flags(mode=python_mode(), cxx="")
 
 
 @pytest.fixture(scope="module")
 def merged_optimizer(merged, view, mask):
     horizon = merged.horizon
-    return BudgetOptimizer(
-        model=merged.model,
-        idata=merged.idata,
-        num_periods=horizon.num_periods,
-        carry_in_periods=horizon.carry_in_periods,
-        adstock_periods=horizon.adstock_periods,
-        response_variable=f"{view.name}_{MMM_RESPONSE}",
-        budgets_to_optimize=mask,
-    )
+    with python_compiled():
+        return BudgetOptimizer(
+            model=merged.model,
+            idata=merged.idata,
+            num_periods=horizon.num_periods,
+            carry_in_periods=horizon.carry_in_periods,
+            adstock_periods=horizon.adstock_periods,
+            response_variable=f"{view.name}_{MMM_RESPONSE}",
+            budgets_to_optimize=mask,
+            compile_kwargs={"mode": python_mode()},
+        )
 
 
 def test_merged_graph_uses_the_mmm_window_and_history(merged, view):
@@ -318,10 +323,12 @@ def test_mmm_optimum_on_merged_graph_equals_standalone(mmm, merged_optimizer, ma
     merged_plan, merged_result = merged_optimizer.allocate_budget(
         total_budget=BUDGET, budget_bounds=BOUNDS
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), python_compiled():
         warnings.simplefilter("ignore", UserWarning)
-        standalone = mmm.budget_optimizer(START, END, budgets_to_optimize=mask)
-    plan, result = standalone.allocate_budget(total_budget=BUDGET, budget_bounds=BOUNDS)
+        standalone = mmm.budget_optimizer(
+            START, END, budgets_to_optimize=mask, compile_kwargs={"mode": python_mode()}
+        )
+        plan, result = standalone.allocate_budget(total_budget=BUDGET, budget_bounds=BOUNDS)
     assert merged_result.success and result.success
     np.testing.assert_allclose(
         merged_plan.sel(channel=CHANNELS).values,
@@ -371,3 +378,45 @@ def test_fitted_mmm_with_two_chains_merges_without_missing_draws(data, curve_vie
     assert posterior.sizes["draw"] == N_DRAWS
     assert not any(bool(posterior[v].isnull().any()) for v in posterior.data_vars)
     assert "mmm_saturation_lam" in posterior
+
+
+def test_historical_plan_is_the_data_mix_at_the_budget(view, data):
+    X, _ = data
+    mix = X[CHANNELS].mean()
+    plan = view.historical_plan(30.0)
+    assert plan.dims == ("channel",)
+    expected = (mix * 30.0 / mix.sum()).to_numpy()
+    np.testing.assert_allclose(plan.sel(channel=CHANNELS).values, expected)
+
+
+@pytest.fixture(scope="module")
+def mmm_result(view, curve_view):
+    from pymc_robust_alloc import RobustAllocator
+
+    allocator = RobustAllocator([view, curve_view], NUM_PERIODS)
+    return allocator.allocate(
+        40.0, {"search": (5.0, 35.0), "social": (5.0, 35.0)}, reference_plan="historical"
+    )
+
+
+def test_allocator_with_an_mmm_view_reports_regret_and_success(mmm_result, view):
+    regret = mmm_result.regret_matrix
+    assert regret.loc["mmm", "mmm"] == pytest.approx(0.0, abs=1e-6)
+    assert regret["max regret"].idxmin() == "minimax"
+    reference = mmm_result.plan("reference")
+    np.testing.assert_allclose(reference.values, view.historical_plan(40.0).values)
+    success = mmm_result.success_matrix["min"]
+    assert success["success"] >= success["reference"] - 1e-9
+    assert mmm_result.converged
+
+
+def test_historical_reference_needs_an_mmm_view(curve_view):
+    from pymc_robust_alloc import RobustAllocator
+
+    other = CurveView.from_estimates(
+        "attribution", {"alpha": [10.0, 30.0], "lam": [20.0, 20.0]}, 0.1,
+        channels=CHANNELS, draws=N_DRAWS, random_seed=3,
+    )
+    allocator = RobustAllocator([curve_view, other], NUM_PERIODS)
+    with pytest.raises(ValueError, match="needs an MMMView"):
+        allocator.allocate(40.0, reference_plan="historical")

@@ -1,0 +1,133 @@
+"""The exact 1-D solver, the warm-started path, and the compiled kernels."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import log_ndtr
+
+from pymc_robust_alloc.policy import (
+    PolicyProblem,
+    SuccessProbaMax,
+    algorithm1,
+    bruteforce_plan,
+    success_probability,
+)
+from pymc_robust_alloc.policy._paper_kernel import bvn_cdf_genz
+from pymc_robust_alloc.policy._tail_kernel import log_ndtr_scalar, quadrature_logcdf
+from pymc_robust_alloc.policy.bvn import _owen_cdf, _quadrature_logcdf
+from pymc_robust_alloc.policy.criteria import _log_complement_1d
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "success_proba_max"
+
+
+def _problem_1d(seed, m=4, k=3, reference_point_mass=False):
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(size=(m, k))
+    var = rng.uniform(0.1, 3.0, size=(m, k))
+    if reference_point_mass:
+        mu[:, 0], var[:, 0] = 0.0, 0.0
+    return PolicyProblem(mu, var)
+
+
+def _problem_2d(seed, m=3, k=3):
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(size=(m, k, 2))
+    sd = rng.uniform(0.5, 2.0, size=(m, k, 2))
+    corr = rng.uniform(-0.8, 0.8, size=(m, k))
+    cov = np.empty((m, k, 2, 2))
+    cov[..., 0, 0], cov[..., 1, 1] = sd[..., 0] ** 2, sd[..., 1] ** 2
+    cov[..., 0, 1] = cov[..., 1, 0] = corr * sd[..., 0] * sd[..., 1]
+    return PolicyProblem(mu, cov)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("point_mass", [False, True])
+def test_exact_1d_solver_beats_hard_plans_random_plans_and_slsqp(seed, point_mass):
+    problem = _problem_1d(seed, reference_point_mass=point_mass)
+    exact = SuccessProbaMax(problem)
+    assert exact.method == "frontier"
+    slsqp = SuccessProbaMax(problem, method="slsqp", n_random=30, n_local=6, seed=9)
+    draws = np.random.default_rng(seed).dirichlet(np.ones(3), size=(20_000, 4))
+    for r in (-2.0, 0.0, 1.0, 3.0, 6.0):
+        result = exact.solve(r)
+        best_other = max(
+            float(success_probability(problem, bruteforce_plan(problem, r), r)),
+            float(success_probability(problem, draws, r).max()),
+            slsqp.solve(r).C,
+        )
+        assert result.C >= best_other - 1e-12
+        # compare where C rounds to one too: the complement of the exact plan is
+        # no larger than that of the best random plan
+        logq = _log_complement_1d(result.psi.values, problem.mu, problem.cov, r)
+        logq_draws = _log_complement_1d(draws, problem.mu, problem.cov, r)
+        assert logq <= logq_draws.min() + 1e-12
+
+
+def test_exact_1d_plan_splits_at_most_one_bucket():
+    problem = _problem_1d(4, m=6)
+    for r in np.linspace(-1.0, 4.0, 11):
+        psi = SuccessProbaMax(problem).solve(r).psi.values
+        assert np.sum(np.count_nonzero(psi > 1e-12, axis=1) > 1) <= 1
+        np.testing.assert_allclose(psi.sum(axis=1), 1.0)
+
+
+def test_frontier_method_refuses_2d_problems():
+    with pytest.raises(ValueError, match="1-D outcomes only"):
+        SuccessProbaMax(_problem_2d(0), method="frontier")
+
+
+def test_warm_started_path_is_as_good_as_cold_solves():
+    problem = _problem_2d(3)
+    thresholds = np.array([[r_v, 0.5] for r_v in np.linspace(-1.0, 2.0, 7)])
+    path = SuccessProbaMax(problem).solve_path(thresholds)
+    cold = SuccessProbaMax(problem, n_random=30, n_local=6, seed=4)
+    for t, res in zip(thresholds, path, strict=True):
+        assert res.C >= cold.solve(t).C - 1e-9
+
+
+def test_genz_bivariate_normal_matches_owens_t():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.0, 3.0, size=(2, 2000))
+    rho = rng.uniform(-0.999, 0.999, size=2000)
+    genz = np.array([bvn_cdf_genz(*args) for args in zip(a, b, rho, strict=True)])
+    np.testing.assert_allclose(genz, _owen_cdf(a, b, rho), rtol=0, atol=1e-14)
+
+
+def test_compiled_tail_quadrature_matches_the_numpy_reference():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-40.0, 2.0, 300)
+    b = rng.uniform(-40.0, 40.0, 300)
+    rho = rng.uniform(-0.999, 0.999, 300)
+    x, y = np.minimum(a, b), np.maximum(a, b)
+    np.testing.assert_allclose(
+        quadrature_logcdf(x, y, rho), _quadrature_logcdf(x, y, rho), rtol=1e-13
+    )
+    z = np.linspace(-300.0, 30.0, 661)
+    np.testing.assert_allclose([log_ndtr_scalar(v) for v in z], log_ndtr(z), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_compiled_algorithm1_follows_the_numpy_steps(dims):
+    if dims == 1:
+        problem = _problem_1d(5)
+        thresholds = [0.0, 2.0]
+    else:
+        problem = _problem_2d(5)
+        thresholds = [[0.0, 0.5], [1.0, 1.0]]
+    runs = [
+        algorithm1(problem, thresholds, eta=1e-2, n_steps=300, n_dirichlet=200, backend=b)
+        for b in ("numba", "numpy")
+    ]
+    for fast, ref in zip(*runs, strict=True):
+        np.testing.assert_allclose(fast.psi.values, ref.psi.values, atol=1e-9)
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="shared benchmark data not available")
+def test_private_1d_exact_solver_beats_bruteforce_across_the_grid():
+    problem = PolicyProblem.from_npz(DATA / "rtb_private_1d_9buckets_3policies.npz")
+    results = SuccessProbaMax(problem).solve_path(np.arange(0.010, 0.0366, 0.0025))
+    for res in results:
+        r = res.threshold
+        hard = success_probability(problem, bruteforce_plan(problem, r), r)
+        assert res.C >= hard - 1e-12
