@@ -273,6 +273,45 @@ class _Frontier1D:
         return psi
 
 
+class _Segment:
+    """One bucket, two policies: the plan is a point of a segment, searched directly.
+
+    ``psi = [1 - p, p]``; log C (or log(1 - C) near one) is evaluated on a grid of
+    ``p`` in [0, 1], then on finer grids around the best point until the bracket is
+    narrower than 1e-11: a handful of vectorised evaluations.
+    """
+
+    COARSE, FINE, WIDTH = 257, 65, 1e-11
+
+    def __init__(self, problem: PolicyProblem) -> None:
+        self.problem = problem
+
+    def _search(self, score, threshold) -> tuple[np.ndarray, float]:
+        low, high, n = 0.0, 1.0, self.COARSE
+        best_p, best = 0.0, -np.inf
+        while high - low > self.WIDTH:
+            grid = np.linspace(low, high, n)
+            values = score(self.problem, np.stack([1.0 - grid, grid], axis=-1)[:, None], threshold)
+            values = np.where(np.isfinite(values), values, -np.inf)
+            i = int(np.argmax(values))
+            if values[i] > best:
+                best_p, best = float(grid[i]), float(values[i])
+            low, high, n = grid[max(i - 1, 0)], grid[min(i + 1, n - 1)], self.FINE
+        return np.array([[1.0 - best_p, best_p]]), best
+
+    def best(self, threshold) -> tuple[np.ndarray, float]:
+        """Return the best plan and its log C."""
+        psi, log_c = self._search(_criterion, threshold)
+        if log_c > _LOG_NEAR_ONE:
+
+            def survival(problem, plans, thr):
+                return -_log_complement(problem, plans, thr)
+
+            psi, minus_log_q = self._search(survival, threshold)
+            log_c = float(np.log1p(-np.exp(-minus_log_q)))
+        return psi, log_c
+
+
 class SuccessProbaMax:
     r"""Fast maximiser of :math:`C(\psi)` for one problem, across thresholds.
 
@@ -280,10 +319,13 @@ class SuccessProbaMax:
     ----------
     problem : PolicyProblem
         Outcome statistics.
-    method : {"auto", "frontier", "slsqp"}, default "auto"
+    method : {"auto", "frontier", "segment", "slsqp"}, default "auto"
         ``"frontier"`` (1-D outcomes only) is exact: the best point of the upper
-        boundary of the reachable (variance, mean) polygon. ``"slsqp"``: multi-start
-        SLSQP on :math:`\log C`. ``"auto"``: the frontier in 1-D, SLSQP in 2-D.
+        boundary of the reachable (variance, mean) polygon. ``"segment"`` (one
+        bucket, two policies) searches the one free share directly, on ever finer
+        grids. ``"slsqp"``: multi-start SLSQP on :math:`\log C`.
+        ``"auto"``: the frontier in 1-D, the segment for one bucket and two
+        policies, SLSQP otherwise.
     n_random : int, default 8
         Seeded Dirichlet starting points for SLSQP, in addition to the best hard plans
         (when K**M <= ``max_hard_plans``), the uniform plan, the Greedy1D plan, a warm
@@ -321,20 +363,33 @@ class SuccessProbaMax:
         max_hard_plans: int = 20_000,
         seed: int = 0,
     ) -> None:
-        if method not in ("auto", "frontier", "slsqp"):
-            raise ValueError(f"method must be 'auto', 'frontier' or 'slsqp'; got {method!r}.")
+        if method not in ("auto", "frontier", "segment", "slsqp"):
+            raise ValueError(
+                f"method must be 'auto', 'frontier', 'segment' or 'slsqp'; got {method!r}."
+            )
+        one_share = (problem.n_buckets, problem.n_policies) == (1, 2)
+        if method == "segment" and not one_share:
+            raise ValueError(
+                "method='segment' solves one bucket with two policies; this problem has "
+                f"{problem.n_buckets} buckets and {problem.n_policies} policies."
+            )
         if method == "frontier" and problem.n_outcomes != 1:
             raise ValueError(
                 "method='frontier' solves 1-D outcomes only; use 'slsqp' or 'auto' for "
                 "(value, cost) problems."
             )
         if method == "auto":
-            method = "frontier" if problem.n_outcomes == 1 else "slsqp"
+            if problem.n_outcomes == 1:
+                method = "frontier"
+            else:
+                method = "segment" if one_share else "slsqp"
         self.method = method
         self.problem = problem
         m, k = problem.n_buckets, problem.n_policies
         if method == "frontier":
             self._frontier = _Frontier1D(problem.mu, problem.cov)
+        elif method == "segment":
+            self._segment = _Segment(problem)
         rng = np.random.default_rng(seed)
         starts = [np.full((m, k), 1.0 / k)]
         starts += list(rng.dirichlet(np.ones(k), size=(n_random, m)))
@@ -440,6 +495,9 @@ class SuccessProbaMax:
                 best_psi = self._frontier.best(float(threshold))
                 best_logc = float(_criterion(problem, best_psi, threshold))
                 messages, converged = ["exact (frontier)"], True
+            elif self.method == "segment":
+                best_psi, best_logc = self._segment.best(threshold)
+                messages, converged = ["grid search on the segment"], True
             else:
                 best_psi, best_logc, messages, converged = self._multistart(
                     threshold, baselines, warm_start

@@ -131,3 +131,23 @@ def test_private_1d_exact_solver_beats_bruteforce_across_the_grid():
         r = res.threshold
         hard = success_probability(problem, bruteforce_plan(problem, r), r)
         assert res.C >= hard - 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_bucket_two_policies_is_searched_on_the_segment(seed):
+    problem = _problem_2d(seed, m=1, k=2)
+    solver = SuccessProbaMax(problem)
+    assert solver.method == "segment"
+    share = np.linspace(0.0, 1.0, 100_001)
+    plans = np.stack([1.0 - share, share], axis=-1)[:, None, :]
+    slsqp = SuccessProbaMax(problem, method="slsqp")
+    for threshold in [(-3.0, 3.0), (0.0, 0.5), (1.0, -0.5), (2.0, -2.0)]:
+        result = solver.solve(threshold)
+        dense = success_probability(problem, plans, threshold).max()
+        assert result.C >= dense - 1e-12
+        assert result.C >= slsqp.solve(threshold).C - 1e-12
+
+
+def test_segment_needs_one_bucket_and_two_policies():
+    with pytest.raises(ValueError, match="one bucket with two policies"):
+        SuccessProbaMax(_problem_2d(0), method="segment")
