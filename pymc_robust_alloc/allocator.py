@@ -41,7 +41,20 @@ SUCCESS = "success"
 
 
 class ConvergenceWarning(UserWarning):
-    """An optimisation did not converge; the result reports which one."""
+    """An optimisation did not converge; the result reports which one.
+
+    Examples
+    --------
+    ``allocator`` is a :class:`RobustAllocator` on the demo views; two iterations
+    are too few:
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", ConvergenceWarning)
+    ...     quick = allocator.allocate(100.0, minimize_kwargs={"options": {"maxiter": 2}})
+    >>> any(w.category is ConvergenceWarning for w in caught), quick.converged
+    (True, False)
+    """
 
 
 def python_mode() -> Mode:
@@ -69,28 +82,27 @@ class RobustAllocator:
     r"""Robust budget allocation across views, compiled once and solved many times.
 
     The views are merged into one model (:func:`~pymc_robust_alloc.merge_views`)
-    and handed to a single :class:`~pymc_marketing.mmm.BudgetOptimizer` whose
-    utility is
+    and handed to a :class:`~pymc_marketing.mmm.BudgetOptimizer` whose utility is
 
     .. math::
 
         U(a) = \sum_m c_m V(a, m) \;-\; t \operatorname{smax}_{\tau, m}
-        w_m \Big(1 - \frac{V(a, m)}{T_m}\Big)
-        \;-\; s \operatorname{smax}_{\tau, m} \big(-\log P_m(a)\big),
+        w_m \Big(1 - \frac{V(a, m)}{T_m}\Big),
 
-    with :math:`P_m` the success probability against a reference plan
-    (:func:`~pymc_robust_alloc.success.log_success_probability`),
-    :math:`c, t, w, T, s, \tau` and the reference's responses PyTensor shared
-    variables, and
+    with :math:`c, t, w, T, \tau` PyTensor shared variables and
     :math:`\operatorname{smax}_\tau` the log-sum-exp maximum
-    (:func:`~pymc_robust_alloc.utility.smooth_max`). Minimax plans are solved
-    with a decreasing temperature :math:`\tau`, each solve warm-started from the
-    last, and judged by the hard maximum. Each step of the decision
-    (every view's optimum, the averaged model, minimax regret and its weighted
-    and risk-averse variants, the robust success probability) is the same
-    compiled graph with other values of
-    those variables, so the graph is compiled once however many plans are
-    solved or budgets tried.
+    (:func:`~pymc_robust_alloc.utility.smooth_max`). Every view's optimum, the
+    averaged model, minimax regret and its weighted and risk-averse variants are
+    that one compiled graph with other values of those variables, so it is
+    compiled once however many plans are solved or budgets tried. Minimax plans
+    are solved with a decreasing temperature :math:`\tau`, each solve
+    warm-started from the last, and judged by the hard maximum.
+
+    The robust success probability,
+    :math:`-\operatorname{smax}_{\tau, m} \big(-\log P_m(a)\big)` against a
+    reference plan (:func:`~pymc_robust_alloc.success.log_success_probability`),
+    is a second graph, compiled the first time it is asked for (once per
+    method), with the reference's responses in shared variables too.
 
     Parameters
     ----------
@@ -143,31 +155,18 @@ class RobustAllocator:
         self._use_quantile = pytensor.shared(np.array(0.0), name="use_quantile")
         self._quantile = pytensor.shared(np.array(0.1), name="quantile")
         self._temperature = pytensor.shared(np.array(1.0), name="temperature")
-        self._success_weight = pytensor.shared(np.array(0.0), name="success_weight")
         self._reference = pytensor.shared(np.ones((n_samples, n_views)), name="reference")
         self._required_gain = pytensor.shared(np.array(0.0), name="required_gain")
-        self._empirical = pytensor.shared(np.array(0.0), name="use_empirical")
         self._log_success = None
-        horizon = self.merged.horizon
         coords = self.merged.budget_coords
         mask = xr.DataArray(
             np.ones([len(v) for v in coords.values()], dtype=bool),
             dims=tuple(coords),
             coords={d: list(v) for d, v in coords.items()},
         )
-        # Constraints are compiled with PyTensor's default mode, so set it too.
-        with pytensor.config.change_flags(mode=self.mode, cxx=""):
-            self.optimizer = BudgetOptimizer(
-                model=self.merged.model,
-                idata=self.merged.idata,
-                num_periods=self.num_periods,
-                carry_in_periods=horizon.carry_in_periods,
-                adstock_periods=horizon.adstock_periods,
-                response_variable=VIEW_RESPONSE,
-                utility_function=self._utility,
-                budgets_to_optimize=mask,
-                compile_kwargs={"mode": self.mode},
-            )
+        self._mask = mask
+        self._success_optimizers: dict[str, BudgetOptimizer] = {}
+        self.optimizer = self._optimizer(self._utility)
         zero = self.responses(mask * 0.0).transpose(SAMPLE, VIEW).values
         self._baseline.set_value(zero)
         self._reference.set_value(zero + 1.0)  # any plan that adds something
@@ -175,13 +174,68 @@ class RobustAllocator:
 
     @property
     def views(self) -> tuple[str, ...]:
-        """View names, in the order of the ``view`` dim."""
+        """View names, in the order of the ``view`` dim.
+
+        Examples
+        --------
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
+
+        >>> allocator.views
+        ('regression', 'experiment', 'attribution')
+        """
         return self.merged.views
 
     @property
     def budget_coords(self) -> dict[str, tuple]:
-        """Budget dims and labels."""
+        """Budget dims and labels.
+
+        Examples
+        --------
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
+
+        >>> allocator.budget_coords
+        {'channel': ('search', 'social', 'display')}
+        """
         return self.merged.budget_coords
+
+    def _optimizer(self, utility) -> BudgetOptimizer:
+        """Build a ``BudgetOptimizer`` on the merged model with this utility."""
+        horizon = self.merged.horizon
+        # Constraints are compiled with PyTensor's default mode, so set it too.
+        with pytensor.config.change_flags(mode=self.mode, cxx=""):
+            return BudgetOptimizer(
+                model=self.merged.model,
+                idata=self.merged.idata,
+                num_periods=self.num_periods,
+                carry_in_periods=horizon.carry_in_periods,
+                adstock_periods=horizon.adstock_periods,
+                response_variable=VIEW_RESPONSE,
+                utility_function=utility,
+                budgets_to_optimize=self._mask,
+                compile_kwargs={"mode": self.mode},
+            )
+
+    def _success_optimizer(self, method: str) -> BudgetOptimizer:
+        """Return the optimizer of the robust success probability, built on first use.
+
+        It is a graph of its own: in the regret graph, even a switched-off success
+        term would be differentiated at every evaluation.
+        """
+        if method not in self._success_optimizers:
+
+            def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
+                log_p = log_success_probability(
+                    samples,
+                    self._reference,
+                    required_gain=self._required_gain,
+                    baseline=self._baseline,
+                    method=method,
+                    dim=VIEW,
+                )
+                return -smooth_max(-log_p, VIEW, self._temperature)
+
+            self._success_optimizers[method] = self._optimizer(utility)
+        return self._success_optimizers[method]
 
     def _utility(self, samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
         settings = {"baseline": self._baseline, "scale": self._scale}
@@ -191,25 +245,7 @@ class RobustAllocator:
         linear = (value * self._vector(self._linear)).sum(VIEW)
         regret = 1 - value / self._vector(self._target)
         worst = smooth_max(regret * self._vector(self._weights), VIEW, self._temperature)
-        return (
-            linear
-            - self._regret_weight * worst
-            + self._success_weight * self._robust_log_success(samples)
-        )
-
-    def _robust_log_success(self, samples: XTensorVariable) -> XTensorVariable:
-        r"""Smoothed :math:`\min_m \log P_m`, by the method the switch selects."""
-        settings = {
-            "required_gain": self._required_gain,
-            "baseline": self._baseline,
-            "dim": VIEW,
-        }
-        gaussian = log_success_probability(samples, self._reference, **settings)
-        empirical = log_success_probability(
-            samples, self._reference, method="empirical", **settings
-        )
-        log_p = gaussian + self._empirical * (empirical - gaussian)
-        return -smooth_max(-log_p, VIEW, self._temperature)
+        return linear - self._regret_weight * worst
 
     @staticmethod
     def _vector(shared):
@@ -230,9 +266,11 @@ class RobustAllocator:
 
         Examples
         --------
-        .. code-block:: python
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
 
-            allocator.responses(result.plan("minimax")).mean("sample")
+        >>> responses = allocator.responses({"search": 40.0, "social": 30.0, "display": 30.0})
+        >>> responses.dims, responses.shape
+        (('sample', 'view'), (100, 3))
         """
         plan = as_plan(plan, self.budget_coords, "plan")
         response = self.optimizer.evaluate_response_distribution(plan, VIEW_RESPONSE)
@@ -263,9 +301,16 @@ class RobustAllocator:
 
         Examples
         --------
-        .. code-block:: python
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``. ``result`` comes from :meth:`allocate` with a reference plan ``current``.
+        Regret is :math:`1 - V(a, m) / V^*(m)`:
 
-            allocator.values(result.plan("minimax"))
+        >>> import numpy as np
+        >>> value = allocator.values(result.plan("minimax"))
+        >>> bool(np.allclose(1 - value / result.v_star, result.regret.sel(plan="minimax")))
+        True
+        >>> low = allocator.values(result.plan("minimax"), quantile=0.1)
+        >>> bool((low < value).all())
+        True
         """
         increments = (self.responses(plan) - self._baseline.get_value()) * self._scales(
             response_scale
@@ -302,9 +347,15 @@ class RobustAllocator:
 
         Examples
         --------
-        .. code-block:: python
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``. ``result`` comes from :meth:`allocate` with a reference plan ``current``.
 
-            allocator.success_probability(result.plan("minimax"), {"search": 40, ...})
+        >>> import numpy as np
+        >>> current
+        {'search': 40.0, 'social': 30.0, 'display': 30.0}
+        >>> p = allocator.success_probability(result.plan("success"), current,
+        ...                                   required_gain=0.002)
+        >>> bool(np.allclose(p, result.success_probability.sel(plan="success")))
+        True
         """
         reference = self._reference_responses(
             as_plan(reference_plan, self.budget_coords, REFERENCE)
@@ -429,10 +480,14 @@ class RobustAllocator:
 
         Examples
         --------
-        .. code-block:: python
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
 
-            result = allocator.allocate(100.0, {"search": (0, 60)})
-            result.regret_matrix
+        >>> bounds = {"search": (0.0, 60.0), "social": (0.0, 60.0), "display": (0.0, 60.0)}
+        >>> result = allocator.allocate(100.0, bounds)
+        >>> list(result.regret_matrix.index)
+        ['regression', 'experiment', 'attribution', 'averaged', 'minimax']
+        >>> result.regret_matrix["max regret"].idxmin()
+        'minimax'
         """
         total = check_total_budget(total_budget)
         box = as_bounds(bounds, self.budget_coords, total)
@@ -546,7 +601,6 @@ class RobustAllocator:
             gain = float(required_gain)
             self._reference.set_value(reference)
             self._required_gain.set_value(np.array(gain))
-            self._empirical.set_value(np.array(float(success_method == "empirical")))
             table = {n: self._success(p, reference, gain, success_method) for n, p in plans.items()}
             start = max(table, key=lambda n: float(table[n].min()))
 
@@ -558,7 +612,7 @@ class RobustAllocator:
                 f"maximise min_m P_m(V(a) >= {1 + gain:g} V(reference)), {success_method}",
                 plans[start],
                 worst_log_p,
-                success=True,
+                success=success_method,
             )
             success = xr.concat(
                 [self._success(p, reference, gain, success_method) for p in plans.values()],
@@ -670,12 +724,11 @@ class _Solver:
         target=None,
         weights=None,
         use_quantile: bool = False,
-        success: bool = False,
+        success: str | None = None,
         temperature: float = 1.0,
         x0: xr.DataArray | None = None,
     ) -> xr.DataArray:
         a = self.allocator
-        a._success_weight.set_value(np.array(float(success)))
         n_views = len(a.views)
         a._linear.set_value(np.zeros(n_views) if linear is None else np.asarray(linear, float))
         a._regret_weight.set_value(np.array(0.0 if target is None else 1.0))
@@ -683,7 +736,8 @@ class _Solver:
         a._weights.set_value(np.ones(n_views) if weights is None else np.asarray(weights, float))
         a._use_quantile.set_value(np.array(1.0 if use_quantile else 0.0))
         a._temperature.set_value(np.array(float(temperature)))
-        result = a.optimizer.allocate_budget(
+        optimizer = a.optimizer if success is None else a._success_optimizer(success)
+        result = optimizer.allocate_budget(
             total_budget=self.total,
             budget_bounds=self.box,
             x0=x0,
@@ -719,7 +773,7 @@ class _Solver:
         r"""Minimise the smoothed maximum at decreasing temperatures, warm-started.
 
         The maximum is of the regrets, or of :math:`-\log P_m` for the success
-        probability (``success=True``). The temperatures are fractions of the
+        probability (``success=method``). The temperatures are fractions of the
         starting plan's maximum, so the schedule does not depend on its size. The
         plan with the smallest hard maximum (the start included) is returned.
         """
