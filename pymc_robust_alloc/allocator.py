@@ -92,17 +92,19 @@ class RobustAllocator:
     with :math:`c, t, w, T, \tau` PyTensor shared variables and
     :math:`\operatorname{smax}_\tau` the log-sum-exp maximum
     (:func:`~pymc_robust_alloc.utility.smooth_max`). Every view's optimum, the
-    averaged model, minimax regret and its weighted and risk-averse variants are
-    that one compiled graph with other values of those variables, so it is
-    compiled once however many plans are solved or budgets tried. Minimax plans
-    are solved with a decreasing temperature :math:`\tau`, each solve
-    warm-started from the last, and judged by the hard maximum.
+    averaged model, minimax regret and its weighted variant are that one
+    compiled graph with other values of those variables, so it is compiled once
+    however many plans are solved or budgets tried. Minimax plans are solved
+    with a decreasing temperature :math:`\tau`, each solve warm-started from
+    the last, and judged by the hard maximum.
 
-    The robust success probability,
+    Two objectives have graphs of their own, compiled the first time they are
+    asked for, so that the others do not pay for them at every evaluation: the
+    same utility with :math:`V` a lower quantile of the draws (risk-averse
+    regret), and the robust success probability
     :math:`-\operatorname{smax}_{\tau, m} \big(-\log P_m(a)\big)` against a
-    reference plan (:func:`~pymc_robust_alloc.success.log_success_probability`),
-    is a second graph, compiled the first time it is asked for (once per
-    method), with the reference's responses in shared variables too.
+    reference plan (:func:`~pymc_robust_alloc.success.log_success_probability`;
+    one graph per method), the reference's responses in shared variables.
 
     Parameters
     ----------
@@ -152,7 +154,6 @@ class RobustAllocator:
         self._target = pytensor.shared(np.ones(n_views), name="regret_target")
         self._baseline = pytensor.shared(np.zeros((n_samples, n_views)), name="baseline")
         self._scale = pytensor.shared(np.ones(n_views), name="response_scale")
-        self._use_quantile = pytensor.shared(np.array(0.0), name="use_quantile")
         self._quantile = pytensor.shared(np.array(0.1), name="quantile")
         self._temperature = pytensor.shared(np.array(1.0), name="temperature")
         self._reference = pytensor.shared(np.ones((n_samples, n_views)), name="reference")
@@ -165,8 +166,9 @@ class RobustAllocator:
             coords={d: list(v) for d, v in coords.items()},
         )
         self._mask = mask
+        self._quantile_optimizer: BudgetOptimizer | None = None
         self._success_optimizers: dict[str, BudgetOptimizer] = {}
-        self.optimizer = self._optimizer(self._utility)
+        self.optimizer = self._optimizer(self._regret_utility(quantile=False))
         zero = self.responses(mask * 0.0).transpose(SAMPLE, VIEW).values
         self._baseline.set_value(zero)
         self._reference.set_value(zero + 1.0)  # any plan that adds something
@@ -237,15 +239,32 @@ class RobustAllocator:
             self._success_optimizers[method] = self._optimizer(utility)
         return self._success_optimizers[method]
 
-    def _utility(self, samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
-        settings = {"baseline": self._baseline, "scale": self._scale}
-        mean = view_values(samples, **settings)
-        low = view_values(samples, quantile=self._quantile, **settings)
-        value = mean + self._use_quantile * (low - mean)
-        linear = (value * self._vector(self._linear)).sum(VIEW)
-        regret = 1 - value / self._vector(self._target)
-        worst = smooth_max(regret * self._vector(self._weights), VIEW, self._temperature)
-        return linear - self._regret_weight * worst
+    def _regret_utility(self, quantile: bool):
+        """Linear values minus the smoothed worst weighted regret, switched by shared weights.
+
+        Views are valued by the mean increment of their draws, or with
+        ``quantile=True`` by its lower quantile (risk-averse regret).
+        """
+
+        def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
+            value = view_values(
+                samples,
+                quantile=self._quantile if quantile else None,
+                baseline=self._baseline,
+                scale=self._scale,
+            )
+            linear = (value * self._vector(self._linear)).sum(VIEW)
+            regret = 1 - value / self._vector(self._target)
+            worst = smooth_max(regret * self._vector(self._weights), VIEW, self._temperature)
+            return linear - self._regret_weight * worst
+
+        return utility
+
+    def _risk_averse_optimizer(self) -> BudgetOptimizer:
+        """Return the optimizer of lower-quantile values, built on first use."""
+        if self._quantile_optimizer is None:
+            self._quantile_optimizer = self._optimizer(self._regret_utility(quantile=True))
+        return self._quantile_optimizer
 
     @staticmethod
     def _vector(shared):
@@ -734,9 +753,13 @@ class _Solver:
         a._regret_weight.set_value(np.array(0.0 if target is None else 1.0))
         a._target.set_value(np.ones(n_views) if target is None else np.asarray(target, float))
         a._weights.set_value(np.ones(n_views) if weights is None else np.asarray(weights, float))
-        a._use_quantile.set_value(np.array(1.0 if use_quantile else 0.0))
         a._temperature.set_value(np.array(float(temperature)))
-        optimizer = a.optimizer if success is None else a._success_optimizer(success)
+        if success is not None:
+            optimizer = a._success_optimizer(success)
+        elif use_quantile:
+            optimizer = a._risk_averse_optimizer()
+        else:
+            optimizer = a.optimizer
         result = optimizer.allocate_budget(
             total_budget=self.total,
             budget_bounds=self.box,
