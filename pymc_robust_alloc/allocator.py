@@ -496,6 +496,9 @@ class RobustAllocator:
         -----
         ConvergenceWarning
             If a solve did not converge; ``result.convergence`` says which.
+        UserWarning
+            If the success plan is within 1% of the budget of the reference plan
+            (a required gain too small to move it).
 
         Examples
         --------
@@ -633,6 +636,16 @@ class RobustAllocator:
                 worst_log_p,
                 success=success_method,
             )
+            moved = float(np.abs(plans[SUCCESS] - plans[REFERENCE]).sum())
+            if moved < 0.01 * total:
+                warnings.warn(
+                    f"The success plan moves {moved:.3g} per period away from the reference "
+                    f"plan (under 1% of the budget): with required_gain={gain:g}, a tiny "
+                    "move that every view agrees on succeeds in nearly every draw. Ask "
+                    "for a gain worth acting on, e.g. required_gain=0.02.",
+                    UserWarning,
+                    stacklevel=2,
+                )
             success = xr.concat(
                 [self._success(p, reference, gain, success_method) for p in plans.values()],
                 dim=pd.Index(list(plans), name="plan"),

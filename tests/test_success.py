@@ -308,3 +308,10 @@ def test_bad_reference_inputs_are_refused(allocator, kwargs, match):
     kwargs = {"bounds": BOUNDS, **kwargs}
     with pytest.raises(ValueError, match=match):
         allocator.allocate(BUDGET, **kwargs)
+
+
+def test_a_gain_too_small_to_move_the_plan_is_flagged(allocator):
+    with pytest.warns(UserWarning, match="under 1% of the budget"):
+        result = allocator.allocate(BUDGET, BOUNDS, reference_plan=REFERENCE, required_gain=0.0)
+    moved = float(abs(result.plan("success") - result.plan("reference")).sum())
+    assert moved < 0.01 * BUDGET
