@@ -90,9 +90,7 @@ def make_draws():
     for i, (name, spec) in enumerate(ESTIMATES.items()):
         rng = np.random.default_rng(SEED + i)
         draws[name] = {
-            p: rng.lognormal(
-                np.log(spec[p]), spec["sigma"], size=(N_DRAWS, len(CHANNELS))
-            )
+            p: rng.lognormal(np.log(spec[p]), spec["sigma"], size=(N_DRAWS, len(CHANNELS)))
             for p in ("alpha", "lam")
         }
     return draws
@@ -335,9 +333,7 @@ def run_recipe(draws):
             budgets_to_optimize=mask,
         )
         solve(name, optimizer)
-        response = optimizer.evaluate_response_distribution(
-            plans[name], "total_contribution"
-        )
+        response = optimizer.evaluate_response_distribution(plans[name], "total_contribution")
         v_star[name] = float(response.mean())
     steps["a_per_view_optima"] = time.perf_counter() - t0
 
@@ -370,9 +366,7 @@ def run_recipe(draws):
 
     # (c) The averaged model: maximise the mean of the three responses.
     t0 = time.perf_counter()
-    averaged = merged_optimizer(
-        lambda samples, budgets: samples.mean("sample").mean("view")
-    )
+    averaged = merged_optimizer(lambda samples, budgets: samples.mean("sample").mean("view"))
     solve("averaged", averaged)
     steps["c_averaged"] = time.perf_counter() - t0
 
@@ -390,9 +384,7 @@ def run_recipe(draws):
     values = {}
     for plan_name, plan in plans.items():
         response = averaged.evaluate_response_distribution(plan, "view_response")
-        values[plan_name] = dict(
-            zip(names, response.mean("sample").values.tolist(), strict=True)
-        )
+        values[plan_name] = dict(zip(names, response.mean("sample").values.tolist(), strict=True))
     steps["e_evaluations"] = time.perf_counter() - t0
 
     return {
@@ -441,15 +433,10 @@ def run_package():
         "resolve_plans": plans_of(again),
         "v_star": {str(k): float(v) for k, v in result.v_star.to_series().items()},
         "values": {
-            n: {
-                str(k): float(v)
-                for k, v in result.value.sel(plan=n).to_series().items()
-            }
+            n: {str(k): float(v) for k, v in result.value.sel(plan=n).to_series().items()}
             for n in PLANS
         },
-        "solves": [
-            vars(r) if hasattr(r, "__dict__") else str(r) for r in result.solves
-        ],
+        "solves": [vars(r) if hasattr(r, "__dict__") else str(r) for r in result.solves],
         "n_solves": len(result.solves),
         "steps": steps,
     }
@@ -504,9 +491,7 @@ def spawn(kind, compiledir):
     elapsed = time.perf_counter() - t0
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("@@RESULT@@")]
     if done.returncode != 0 or not lines:
-        raise RuntimeError(
-            f"{kind} worker failed ({done.returncode}):\n{done.stderr[-3000:]}"
-        )
+        raise RuntimeError(f"{kind} worker failed ({done.returncode}):\n{done.stderr[-3000:]}")
     report = json.loads(lines[-1].removeprefix("@@RESULT@@"))
     report["process_seconds"] = elapsed
     return report
@@ -570,22 +555,15 @@ def compare_plans(recipe, package, draws):
         for side in ("recipe", "package")
     }
     table = {
-        side: {n: exact_values(draws, plans[n]) for n in PLANS}
-        for side, plans in sides.items()
+        side: {n: exact_values(draws, plans[n]) for n in PLANS} for side, plans in sides.items()
     }
-    v_star = {
-        v: max(rows[n][v] for rows in table.values() for n in PLANS) for v in ESTIMATES
-    }
+    v_star = {v: max(rows[n][v] for rows in table.values() for n in PLANS) for v in ESTIMATES}
     regret = {
-        side: {
-            n: {v: 1 - vals[v] / v_star[v] for v in ESTIMATES}
-            for n, vals in rows.items()
-        }
+        side: {n: {v: 1 - vals[v] / v_star[v] for v in ESTIMATES} for n, vals in rows.items()}
         for side, rows in table.items()
     }
     max_regret = {
-        side: {n: max(r.values()) for n, r in rows.items()}
-        for side, rows in regret.items()
+        side: {n: max(r.values()) for n, r in rows.items()} for side, rows in regret.items()
     }
     return {
         "tolerance": TOLERANCE,
@@ -623,9 +601,7 @@ def summarise(runs, draws):
             "resolve_warm": median(pkg["warm"], None, "resolve"),
         },
         "recipe_steps_cold": rec["cold"]["steps"],
-        "recipe_steps_warm": {
-            s: median(rec["warm"], None, s) for s in rec["cold"]["steps"]
-        },
+        "recipe_steps_warm": {s: median(rec["warm"], None, s) for s in rec["cold"]["steps"]},
     }
     r, p = times["recipe"], times["package"]
     ratios = {
@@ -646,9 +622,7 @@ def summarise(runs, draws):
     resolve_diff = max(
         abs(a - b)
         for n in PLANS
-        for a, b in zip(
-            pkg["warm"][0]["plans"][n], pkg["warm"][0]["resolve_plans"][n], strict=True
-        )
+        for a, b in zip(pkg["warm"][0]["plans"][n], pkg["warm"][0]["resolve_plans"][n], strict=True)
     )
     agreement["package_resolve_max_abs_diff"] = resolve_diff
     cold_vs_warm = max(
@@ -695,9 +669,7 @@ def print_summary(summary, runs):
         verdict = "met" if tgt["met"] else "NOT met"
         print(f"  target {which}: <= 1/{1 / tgt['target']:.0f}: {verdict}")
     agree = summary["agreement"]
-    print(
-        f"\nPlan agreement (max |recipe - package| per channel, tolerance {TOLERANCE}):"
-    )
+    print(f"\nPlan agreement (max |recipe - package| per channel, tolerance {TOLERANCE}):")
     rec_plans = runs["recipe"]["warm"][0]["plans"]
     pkg_plans = runs["package"]["warm"][0]["plans"]
     for n in PLANS:
@@ -737,9 +709,7 @@ def machine():
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "loadavg_1_5_15": list(load),
-        "uptime": subprocess.run(
-            ["uptime"], capture_output=True, text=True
-        ).stdout.strip(),
+        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
     }
 
 
@@ -747,17 +717,13 @@ def versions():
     """Versions of the libraries measured."""
     from importlib.metadata import version
 
-    return {
-        p: version(p) for p in ("pymc", "pymc-marketing", "pytensor", "numba", "numpy")
-    }
+    return {p: version(p) for p in ("pymc", "pymc-marketing", "pytensor", "numba", "numpy")}
 
 
 def main():
     """Measure both sides cold and warm; print and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--worker", choices=("recipe", "package"), help=argparse.SUPPRESS
-    )
+    parser.add_argument("--worker", choices=("recipe", "package"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(args.worker)
@@ -770,9 +736,7 @@ def main():
         for p in ("alpha", "lam"):
             mine = draws[view.name][p]
             theirs = view.posterior[p].isel(chain=0).transpose("draw", "channel").values
-            assert (mine == theirs).all(), (
-                f"draws of {view.name}.{p} differ from demo_views()"
-            )
+            assert (mine == theirs).all(), f"draws of {view.name}.{p} differ from demo_views()"
 
     start = time.perf_counter()
     before = machine()

@@ -320,7 +320,8 @@ class RobustAllocator:
 
         Examples
         --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``. ``result`` comes from :meth:`allocate` with a reference plan ``current``.
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
+        ``result`` comes from :meth:`allocate` with a reference plan ``current``.
         Regret is :math:`1 - V(a, m) / V^*(m)`:
 
         >>> import numpy as np
@@ -366,7 +367,8 @@ class RobustAllocator:
 
         Examples
         --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``. ``result`` comes from :meth:`allocate` with a reference plan ``current``.
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
+        ``result`` comes from :meth:`allocate` with a reference plan ``current``.
 
         >>> import numpy as np
         >>> current
@@ -562,7 +564,7 @@ class RobustAllocator:
         v_star = self._v_star(values)
         self.merged.v_star.set_value(v_star.values / scale.values)
 
-        def minimax(name, objective, table, target, w, quantile=None):
+        def minimax(name, objective, starts, table, target, w, quantile=None):
             def worst(plan):
                 value = self.values(plan, quantile=quantile, response_scale=response_scale)
                 return float(((1 - value / target) * w).max())
@@ -571,7 +573,7 @@ class RobustAllocator:
             return solver.minimax(
                 name,
                 objective,
-                plans[start],
+                starts[start],
                 worst,
                 target=target.values,
                 weights=w,
@@ -579,10 +581,12 @@ class RobustAllocator:
             )
 
         equal = np.ones(n_views)
-        plans[MINIMAX] = minimax(MINIMAX, "minimise max_m R(a, m)", values, v_star, equal)
+        plans[MINIMAX] = minimax(MINIMAX, "minimise max_m R(a, m)", plans, values, v_star, equal)
         if weights is not None:
             w = self._weight_vector(weights)
-            plans[WEIGHTED] = minimax(WEIGHTED, "minimise max_m w_m R(a, m)", values, v_star, w)
+            plans[WEIGHTED] = minimax(
+                WEIGHTED, "minimise max_m w_m R(a, m)", plans, values, v_star, w
+            )
         quantile_regret = None
         if quantile is not None:
             if not 0 < float(quantile) < 1:
@@ -597,14 +601,16 @@ class RobustAllocator:
                     linear=np.eye(n_views)[m] / level[m],
                     use_quantile=True,
                 )
+            starts = {**plans, **lows}
             low_values = {
                 n: self.values(p, quantile=quantile, response_scale=response_scale)
-                for n, p in {**plans, **lows}.items()
+                for n, p in starts.items()
             }
             q_star = self._v_star(low_values, what=f"{quantile:g} quantile")
             plans[RISK_AVERSE] = minimax(
                 RISK_AVERSE,
                 f"minimise max_m R_q(a, m), q={quantile:g}",
+                starts,
                 low_values,
                 q_star,
                 equal,

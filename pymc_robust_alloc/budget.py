@@ -91,8 +91,7 @@ def as_bounds(
         unknown = [c for c in bounds if c not in channels]
         if unknown:
             raise ValueError(
-                f"Bounds name unknown channels {unknown}; the views' channels are "
-                f"{list(channels)}."
+                f"Bounds name unknown channels {unknown}; the views' channels are {list(channels)}."
             )
         for channel, pair in bounds.items():
             low, high = _pair(channel, pair)
@@ -182,9 +181,7 @@ def as_plan(
             "refused: channel order cannot be checked."
         )
     if set(plan.dims) != set(budget_coords):
-        raise ValueError(
-            f"Plan {name!r} has dims {plan.dims}, expected {tuple(budget_coords)}."
-        )
+        raise ValueError(f"Plan {name!r} has dims {plan.dims}, expected {tuple(budget_coords)}.")
     for dim, labels in budget_coords.items():
         if dim not in plan.coords or set(plan[dim].values.tolist()) != set(labels):
             raise ValueError(

@@ -170,9 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Examples
     --------
-    .. code-block:: bash
+    From a shell: ``robust-alloc demo --format json``. From Python:
 
-        robust-alloc demo --format json
+    >>> main(["demo", "--draws", "20", "--periods", "2"])  # doctest: +ELLIPSIS
+    Budget 100 per period over 2 periods, 20 draws per view.
+    ...
+    Solves converged: True
+    0
     """
     args = _parser().parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)

@@ -32,7 +32,21 @@ __all__ = [
 
 
 class ConfigError(ValueError):
-    """A config file that cannot be run; the message names the key and its line."""
+    """A config file that cannot be run; the message names the key and its line.
+
+    Examples
+    --------
+    ``tmp_dir`` is a folder to write to.
+
+    >>> bad = tmp_dir / "bad.yaml"
+    >>> _ = bad.write_text("{views: {}, budget: {total: 60, num_periods: 4, bound: {}}}")
+    >>> try:
+    ...     load_config(bad)
+    ... except ConfigError as err:
+    ...     print(err)
+    Invalid config:
+      bad.yaml, line 1: 'budget.bound' is not a known key. Known keys here: ['bounds', ...].
+    """
 
 
 class _Strict(BaseModel):
@@ -82,7 +96,17 @@ class BudgetConfig(_Strict):
 
 
 class RunConfig(_Strict):
-    """A whole run; ``objectives`` maps an objective name to its settings."""
+    """A whole run; ``objectives`` maps an objective name to its settings.
+
+    Examples
+    --------
+    >>> config = RunConfig.model_validate({
+    ...     "views": {"vendor": {"source": "draws", "path": "vendor_draws.csv"}},
+    ...     "budget": {"total": 60.0, "num_periods": 8},
+    ... })
+    >>> config.objectives, config.views["vendor"].saturation
+    ({'minimax': True}, 'michaelis_menten')
+    """
 
     views: dict[str, ViewConfig]
     budget: BudgetConfig
@@ -152,6 +176,14 @@ class ConfigRun:
         The allocation.
     files : list of pathlib.Path
         Every file written.
+
+    Examples
+    --------
+    >>> from dataclasses import fields
+    >>> [f.name for f in fields(ConfigRun)]
+    ['config', 'fits', 'result', 'files']
+
+    :func:`run_config` shows one from a full run.
     """
 
     config: RunConfig
@@ -275,12 +307,22 @@ def run_config(
 
     Examples
     --------
-    .. code-block:: python
+    The run of the shipped example fits a PyMC model, so it is not run here
+    (``+SKIP``: over 20 s); loading it validates the config and finds its files.
+    ``tmp_dir`` is a folder to write to.
 
-        from pymc_robust_alloc.config import run_config
-
-        run = run_config("config.yaml", output_dir="results")
-        run.result.regret_matrix
+    >>> from importlib.resources import files
+    >>> example = files("pymc_robust_alloc") / "examples" / "config.yaml"
+    >>> config, base = load_config(example)
+    >>> sorted(config.objectives)
+    ['minimax', 'risk_averse']
+    >>> run = run_config(example, output_dir=tmp_dir, progress=False)  # doctest: +SKIP
+    >>> sorted(path.name for path in run.files)  # doctest: +SKIP
+    ['fit_attribution.png', 'fit_experiment.png', 'fit_summary.csv', 'fit_vendor.png',
+     'plans.csv', 'plans.png', 'regret.png', 'regret_matrix.csv', 'report.html',
+     'result.json']
+    >>> run.result.regret_matrix["max regret"].idxmin()  # doctest: +SKIP
+    'minimax'
     """
     from tqdm.auto import tqdm
 

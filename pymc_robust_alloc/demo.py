@@ -19,9 +19,7 @@ SWEEP_ALPHA = (2.5, 0.5, 1.8)
 SWEEP_FACTORS = (1.0, 2.0, 3.0, 5.0, 7.0, 10.0)
 
 
-def demo_views(
-    draws: int = 500, random_seed: int = 42, attribution_alpha=None
-) -> list[CurveView]:
+def demo_views(draws: int = 500, random_seed: int = 42, attribution_alpha=None) -> list[CurveView]:
     """Build the three views of the demo, with seeded LogNormal draws.
 
     Parameters

@@ -84,6 +84,17 @@ class MergedViews:
         The reference plan of the success deterministics (spend per period).
     required_gain : float
         Their required relative gain :math:`r`.
+
+    Examples
+    --------
+    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``, which
+    holds the views merged by :func:`merge_views`.
+
+    >>> merged = allocator.merged
+    >>> merged.views, merged.budget_coords
+    (('regression', 'experiment', 'attribution'), {'channel': ('search', 'social', 'display')})
+    >>> "view_response" in merged.model.named_vars
+    True
     """
 
     model: object
@@ -98,7 +109,15 @@ class MergedViews:
 
     @property
     def n_draws(self) -> int:
-        """Number of posterior draws each view contributes."""
+        """Number of posterior draws each view contributes.
+
+        Examples
+        --------
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
+
+        >>> allocator.merged.n_draws
+        100
+        """
         return int(self.idata["posterior"].sizes["draw"])
 
 

@@ -119,12 +119,11 @@ def plot_beliefs(
 
     Examples
     --------
-    .. code-block:: python
+    ``views`` is ``demo_views(draws=100)`` (:func:`pymc_robust_alloc.demo.demo_views`).
 
-        from pymc_robust_alloc.demo import demo_views
-        from pymc_robust_alloc.plots import plot_beliefs
-
-        plot_beliefs(demo_views()).savefig("beliefs.png", dpi=150)
+    >>> fig = plot_beliefs(views)  # alpha and lam of search, social, display
+    >>> len(fig.axes)
+    6
     """
     palette = view_colors(views, colors)
     curve_views, skipped = _curve_views(views, "plot_beliefs")
@@ -204,12 +203,11 @@ def plot_response_curves(
 
     Examples
     --------
-    .. code-block:: python
+    ``views`` is ``demo_views(draws=100)`` (:func:`pymc_robust_alloc.demo.demo_views`).
 
-        from pymc_robust_alloc.demo import demo_views
-        from pymc_robust_alloc.plots import plot_response_curves
-
-        plot_response_curves(demo_views(), max_spend=60)
+    >>> fig = plot_response_curves(views, max_spend=60)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['search', 'social', 'display']
     """
     if not 0 < interval < 1:
         raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
@@ -290,10 +288,11 @@ def plot_plans(
 
     Examples
     --------
-    .. code-block:: python
+    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-        result = allocator.allocate(100.0, {c: (0, 60) for c in channels})
-        plot_plans(result, plans=["averaged", "minimax", "experiment"])
+    >>> fig = plot_plans(result, plans=["averaged", "minimax", "experiment"])
+    >>> [label.get_text() for label in fig.axes[0].get_xticklabels()]
+    ['averaged', 'minimax', 'experiment']
     """
     names = _plan_names(result, plans)
     table = result.to_dataframe().loc[names]
@@ -365,10 +364,15 @@ def plot_regret(
 
     Examples
     --------
-    .. code-block:: python
+    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo;
+    ``tmp_dir`` is a folder to write to.
 
-        fig = plot_regret(result)
-        fig.savefig("regret.png", dpi=150, bbox_inches="tight")
+    >>> fig = plot_regret(result)
+    >>> len(fig.axes)  # the heatmap and its colour bar
+    2
+    >>> fig.savefig(tmp_dir / "regret.png", dpi=72, bbox_inches="tight")
+    >>> (tmp_dir / "regret.png").exists()
+    True
     """
     table = result.regret_matrix
     vmax = max(float(np.nanmax(table.to_numpy(dtype=float))), 1e-12)
@@ -416,11 +420,12 @@ def plot_success(
 
     Examples
     --------
-    .. code-block:: python
+    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo,
+    run with ``reference_plan=current, required_gain=0.002``.
 
-        result = allocator.allocate(100.0, bounds, reference_plan=current,
-                                    required_gain=0.02)
-        plot_success(result).savefig("success.png", dpi=150, bbox_inches="tight")
+    >>> fig = plot_success(result)
+    >>> [label.get_text() for label in fig.axes[0].get_xticklabels()]
+    ['regression', 'experiment', 'attribution', 'min']
     """
     table = result.success_matrix
     if table is None:
@@ -548,12 +553,12 @@ def plot_sweep(
 
     Examples
     --------
-    .. code-block:: python
+    ``sweep`` is ``scale_sweep(allocator, "attribution", [1, 10], 100.0, bounds)``
+    on the demo views (see :func:`~pymc_robust_alloc.sensitivity.scale_sweep`).
 
-        from pymc_robust_alloc.sensitivity import scale_sweep
-
-        sweep = scale_sweep(allocator, "attribution", [1, 2, 3, 5, 7, 10], 100.0)
-        plot_sweep(sweep)
+    >>> fig = plot_sweep(sweep)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['search', 'social', 'display', 'max regret']
     """
     missing = [v for v in ("plans", "max_regret") if v not in sweep]
     if missing:
@@ -639,9 +644,11 @@ def plot_values(
 
     Examples
     --------
-    .. code-block:: python
+    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-        plot_values(result, plans=["averaged", "minimax"])
+    >>> fig = plot_values(result, plans=["averaged", "minimax"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['regression', 'experiment', 'attribution']
     """
     names = _plan_names(result, plans)
     views = result.views

@@ -89,9 +89,7 @@ def render_report(
     for name, table in summaries.items():
         method = table.attrs.get("method", "")
         shape = table.attrs.get("shape", "")
-        parts.append(
-            f"<h3>{html.escape(name)}: {html.escape(f'{shape} ({method})')}</h3>"
-        )
+        parts.append(f"<h3>{html.escape(name)}: {html.escape(f'{shape} ({method})')}</h3>")
         parts.append(table.to_html(float_format=lambda v: f"{v:.4g}"))
     parts.append("</body></html>")
     return "\n".join(parts)

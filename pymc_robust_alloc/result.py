@@ -31,6 +31,16 @@ class SolveReport:
         SciPy's message.
     iterations : int
         Number of iterations.
+
+    Examples
+    --------
+    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+    >>> report = result.solves[0]
+    >>> report.plan, report.objective
+    ('regression', 'maximise V(a, regression)')
+    >>> isinstance(report.iterations, int)
+    True
     """
 
     plan: str
@@ -71,6 +81,16 @@ class AllocationResult:
         per draw on the increments over the zero plan, dims ``("plan", "view")``
         (when a reference plan was given; ``settings`` records it, ``r`` and the
         method).
+
+    Examples
+    --------
+    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+    >>> [str(p) for p in result.plans["plan"].values]  # doctest: +NORMALIZE_WHITESPACE
+    ['regression', 'experiment', 'attribution', 'averaged', 'reference', 'minimax',
+     'weighted minimax', 'success']
+    >>> result.regret.dims
+    ('plan', 'view')
     """
 
     plans: xr.DataArray
@@ -84,12 +104,28 @@ class AllocationResult:
 
     @property
     def views(self) -> list[str]:
-        """View names."""
+        """View names.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.views
+        ['regression', 'experiment', 'attribution']
+        """
         return [str(v) for v in self.v_star["view"].values]
 
     @property
     def converged(self) -> bool:
-        """Whether every solve converged."""
+        """Whether every solve converged.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.converged
+        True
+        """
         return all(s.success for s in self.solves)
 
     @property
@@ -98,9 +134,13 @@ class AllocationResult:
 
         Examples
         --------
-        .. code-block:: python
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-            result.regret_matrix.style.format("{:.1%}")
+        >>> table = result.regret_matrix
+        >>> list(table.columns)
+        ['regression', 'experiment', 'attribution', 'max regret']
+        >>> table["max regret"].idxmin()
+        'minimax'
         """
         table = self.regret.to_pandas()
         table.columns = [str(c) for c in table.columns]
@@ -117,9 +157,13 @@ class AllocationResult:
 
         Examples
         --------
-        .. code-block:: python
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-            result.success_matrix.style.format("{:.1%}")
+        >>> table = result.success_matrix
+        >>> list(table.columns)
+        ['regression', 'experiment', 'attribution', 'min']
+        >>> table["min"].idxmax()
+        'success'
         """
         if self.success_probability is None:
             return None
@@ -131,7 +175,18 @@ class AllocationResult:
 
     @property
     def convergence(self) -> pd.DataFrame:
-        """One row per solve: plan, objective, success, message, iterations."""
+        """One row per solve: plan, objective, success, message, iterations.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> table = result.convergence
+        >>> list(table.columns)
+        ['objective', 'success', 'message', 'iterations']
+        >>> bool(table["success"].all())
+        True
+        """
         return pd.DataFrame([vars(s) for s in self.solves]).set_index("plan")
 
     def plan(self, name: str = "minimax") -> xr.DataArray:
@@ -148,9 +203,13 @@ class AllocationResult:
 
         Examples
         --------
-        .. code-block:: python
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-            result.plan("minimax").to_pandas()
+        >>> plan = result.plan("minimax")
+        >>> plan.dims
+        ('channel',)
+        >>> round(float(plan.sum()), 6)
+        100.0
         """
         if name not in self.plans["plan"].values:
             raise KeyError(f"No plan {name!r}; plans are {list(self.plans['plan'].values)}.")
@@ -161,9 +220,11 @@ class AllocationResult:
 
         Examples
         --------
-        .. code-block:: python
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-            result.to_dataframe().round(1)
+        >>> table = result.to_dataframe()
+        >>> table.loc["reference"].to_dict()
+        {'search': 40.0, 'social': 30.0, 'display': 30.0}
         """
         stacked = self.plans
         extra = [d for d in stacked.dims if d != "plan"]
@@ -180,11 +241,14 @@ class AllocationResult:
 
         Examples
         --------
-        .. code-block:: python
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-            import json
-
-            json.dumps(result.to_dict(), indent=2)
+        >>> import json
+        >>> out = json.loads(json.dumps(result.to_dict()))
+        >>> out["views"]
+        ['regression', 'experiment', 'attribution']
+        >>> out["settings"]["total_budget"], out["settings"]["required_gain"]
+        (100.0, 0.002)
         """
         out = {
             "settings": _plain(self.settings),

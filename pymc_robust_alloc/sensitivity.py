@@ -48,10 +48,15 @@ def scale_sweep(
 
     Examples
     --------
-    .. code-block:: python
+    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)`` and
+    ``bounds`` is ``{channel: (0.0, 60.0)}``.
 
-        sweep = scale_sweep(allocator, "attribution", [1, 2, 5, 10], 100.0)
-        sweep["plans"].sel(plan="averaged").to_pandas()
+    >>> sweep = scale_sweep(allocator, "attribution", [1, 10], 100.0, bounds)
+    >>> sweep["plans"].dims
+    ('factor', 'plan', 'channel')
+    >>> moved = abs(sweep["plans"].sel(factor=10.0) - sweep["plans"].sel(factor=1.0))
+    >>> bool(moved.sel(plan="averaged").max() > 1), bool(moved.sel(plan="minimax").max() < 0.1)
+    (True, True)
     """
     if view not in allocator.views:
         raise ValueError(f"Unknown view {view!r}; views: {list(allocator.views)}.")

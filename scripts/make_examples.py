@@ -118,9 +118,7 @@ def lift_tests(rng: np.random.Generator) -> pd.DataFrame:
     for channel, (alpha, lam) in EXPERIMENT.items():
         for level, step in [(0.5, 0.5), (1.0, 0.7), (1.8, 1.0)]:
             x, delta_x = level * lam, step * lam
-            lift = michaelis_menten(x + delta_x, alpha, lam) - michaelis_menten(
-                x, alpha, lam
-            )
+            lift = michaelis_menten(x + delta_x, alpha, lam) - michaelis_menten(x, alpha, lam)
             sigma = 0.08 * lift
             rows.append(
                 {

@@ -207,3 +207,12 @@ def test_result_serialises_to_json(result):
     assert data["max_regret"]["minimax"] == pytest.approx(
         result.regret_matrix.loc["minimax", "max regret"]
     )
+
+
+def test_risk_averse_minimax_can_start_from_a_quantile_optimum():
+    # On these draws a view's own quantile optimum has the smallest quantile regret,
+    # so the risk-averse solve starts from a plan that is not among the results.
+    views = demo_views(draws=100, random_seed=1)
+    result = RobustAllocator(views, 4).allocate(100.0, BOUNDS, quantile=0.1)
+    table = result.quantile_regret.max("view").to_series()
+    assert table.idxmin() == "risk-averse minimax"

@@ -150,13 +150,9 @@ def fit_bayesian(
         spend = pmd.Data("spend", x, dims=("date", "channel"))
         params = {p: resolved[p].create_variable(p, xdist=True) for p in shape.params}
         if shape.adstock is not None:
-            lagged = {
-                p.removeprefix(ADSTOCK_PREFIX): params[p] for p in shape.adstock_params
-            }
+            lagged = {p.removeprefix(ADSTOCK_PREFIX): params[p] for p in shape.adstock_params}
             spend = shape.adstock.function(spend, dim="date", **lagged)
-        mu = shape.saturation.function(
-            spend, **{p: params[p] for p in shape.saturation_params}
-        )
+        mu = shape.saturation.function(spend, **{p: params[p] for p in shape.saturation_params})
         sigma = resolved["sigma"].create_variable("sigma", xdist=True)
         pmd.Normal(
             "response",
@@ -166,9 +162,7 @@ def fit_bayesian(
             dims=("date", "channel"),
         )
         kwargs = {"progressbar": False, **(sample_kwargs or {})}
-        idata = pm.sample(
-            draws=draws, tune=tune, chains=chains, random_seed=random_seed, **kwargs
-        )
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed, **kwargs)
     divergences = int(idata["sample_stats"]["diverging"].sum())
     if divergences:
         warnings.warn(
@@ -183,9 +177,7 @@ def fit_bayesian(
         shape, idata["posterior"].to_dataset(), spend_scale, response_scale
     )
     posterior = posterior.assign_coords(channel=coords["channel"])
-    view = CurveView(
-        name, posterior, saturation=shape.saturation, adstock=shape.adstock
-    )
+    view = CurveView(name, posterior, saturation=shape.saturation, adstock=shape.adstock)
     return FitResult(
         view=view,
         method="bayesian",
@@ -221,10 +213,7 @@ def posterior_to_raw(
     2.0
     """
     return xr.Dataset(
-        {
-            p: shape.to_raw(p, posterior[p], spend_scale, response_scale)
-            for p in shape.params
-        }
+        {p: shape.to_raw(p, posterior[p], spend_scale, response_scale) for p in shape.params}
     )
 
 

@@ -14,9 +14,7 @@ __all__ = ["fit_summary", "plot_fit", "r_squared"]
 
 def _bounds(interval: float) -> tuple[float, float]:
     if not 0 < interval < 1:
-        raise ValueError(
-            f"interval must lie strictly between 0 and 1, got {interval!r}."
-        )
+        raise ValueError(f"interval must lie strictly between 0 and 1, got {interval!r}.")
     return (1 - interval) / 2, (1 + interval) / 2
 
 
@@ -34,9 +32,7 @@ def fitted_response(result: FitResult) -> xr.DataArray:
     for channel in result.view.channels:
         spend = data["spend"].sel(channel=channel).values
         n = stacked.sizes["sample"]
-        params = {
-            p: stacked[p].sel(channel=channel).values for p in result.shape.params
-        }
+        params = {p: stacked[p].sel(channel=channel).values for p in result.shape.params}
         values = result.shape.evaluate(np.repeat(spend[:, None], n, axis=1), params)
         out[channel] = values.mean(axis=1)
     frame = pd.DataFrame(out, index=data["date"].values)
@@ -63,8 +59,7 @@ def r_squared(result: FitResult) -> pd.Series:
     """
     if not isinstance(result.data, xr.Dataset):
         raise ValueError(
-            f"R^2 applies to fits of spend/response tables; this is a "
-            f"{result.method!r} fit."
+            f"R^2 applies to fits of spend/response tables; this is a {result.method!r} fit."
         )
     observed = result.data["response"].transpose("date", "channel")
     residual = ((observed - fitted_response(result)) ** 2).sum("date")
@@ -72,9 +67,7 @@ def r_squared(result: FitResult) -> pd.Series:
     return (1 - residual / total).to_series().rename("r2")
 
 
-def fit_summary(
-    result: FitResult, interval: float = 0.9, loo: bool = False
-) -> pd.DataFrame:
+def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> pd.DataFrame:
     """Parameters with their intervals, goodness of fit and sampler health.
 
     Parameters
@@ -143,9 +136,7 @@ def fit_summary(
 
 def _elpd_loo(result: FitResult) -> float:
     if result.method != "bayesian":
-        raise ValueError(
-            f"LOO applies to Bayesian table fits; this is a {result.method!r} fit."
-        )
+        raise ValueError(f"LOO applies to Bayesian table fits; this is a {result.method!r} fit.")
     import arviz as az
     import pymc as pm
 

@@ -14,9 +14,7 @@ from pymc_robust_alloc.views.validation import as_posterior
 __all__ = ["draws_from_frame", "view_from_draws"]
 
 
-def draws_from_frame(
-    frame: pd.DataFrame, params: list[str] | tuple[str, ...]
-) -> xr.Dataset:
+def draws_from_frame(frame: pd.DataFrame, params: list[str] | tuple[str, ...]) -> xr.Dataset:
     """Reshape a long table of draws into a ``(chain, draw, channel)`` Dataset.
 
     Parameters
@@ -121,8 +119,7 @@ def view_from_draws(
     missing = [p for p in shape.params if p not in posterior]
     if missing:
         raise ValueError(
-            f"{owner}: the draws lack {missing}; {shape.name} needs "
-            f"{list(shape.params)}."
+            f"{owner}: the draws lack {missing}; {shape.name} needs {list(shape.params)}."
         )
     posterior = posterior[list(shape.params)]
     for p in shape.params:
@@ -132,11 +129,7 @@ def view_from_draws(
         bad = (
             (finite <= 0)
             if support == "positive"
-            else (
-                (finite <= 0) | (finite >= 1)
-                if support == "unit"
-                else np.zeros(0, bool)
-            )
+            else ((finite <= 0) | (finite >= 1) if support == "unit" else np.zeros(0, bool))
         )
         if bad.any():
             rule = "positive" if support == "positive" else "strictly between 0 and 1"
@@ -155,7 +148,5 @@ def view_from_draws(
                 "match across views."
             )
         posterior = posterior.sel(channel=list(channels))
-    view = CurveView(
-        name, posterior, saturation=shape.saturation, adstock=shape.adstock
-    )
+    view = CurveView(name, posterior, saturation=shape.saturation, adstock=shape.adstock)
     return FitResult(view=view, method="draws", shape=shape)

@@ -137,9 +137,7 @@ def fit_least_squares(
     estimates = xr.Dataset(
         {p: ("channel", v) for p, v in estimate.items()}, coords={"channel": channels}
     )
-    view = CurveView(
-        name, posterior, saturation=shape.saturation, adstock=shape.adstock
-    )
+    view = CurveView(name, posterior, saturation=shape.saturation, adstock=shape.adstock)
     return FitResult(
         view=view,
         method="least_squares",
@@ -181,9 +179,7 @@ class _ChannelFit:
     def natural(self, z: np.ndarray) -> dict[str, np.ndarray]:
         out = {}
         for p, s, v in zip(self.shape.params, self.support, z, strict=True):
-            out[p] = np.array(
-                [np.exp(v) if s == "positive" else expit(v) if s == "unit" else v]
-            )
+            out[p] = np.array([np.exp(v) if s == "positive" else expit(v) if s == "unit" else v])
         return out
 
     def to_raw(self, z: np.ndarray) -> dict[str, float]:

@@ -41,8 +41,7 @@ def check_lift_tests(lift_tests: pd.DataFrame) -> pd.DataFrame:
     """
     if not isinstance(lift_tests, pd.DataFrame):
         raise TypeError(
-            "Expected a pandas DataFrame of lift tests, got "
-            f"{type(lift_tests).__name__}."
+            f"Expected a pandas DataFrame of lift tests, got {type(lift_tests).__name__}."
         )
     missing = [c for c in LIFT_TEST_COLUMNS if c not in lift_tests.columns]
     if missing:
@@ -199,9 +198,7 @@ def fit_lift_tests(
         parts.append(part)
     untested = [c for c in channels if c not in tested]
     if untested:
-        parts.append(
-            _draw_untested(shape, untested, untested_priors, chains, draws, random_seed)
-        )
+        parts.append(_draw_untested(shape, untested, untested_priors, chains, draws, random_seed))
     posterior = xr.concat(parts, dim="channel").sel(channel=channels)
     if divergences:
         warnings.warn(
@@ -233,9 +230,7 @@ def _fit_tested(
 ):
     after = tests["x"] + tests["delta_x"]
     spend_scale = after.groupby(tests["channel"]).max()
-    lower = (tests["delta_y"].abs() * after / tests["delta_x"]).groupby(
-        tests["channel"]
-    )
+    lower = (tests["delta_y"].abs() * after / tests["delta_x"]).groupby(tests["channel"])
     response_scale = lower.max().where(lambda s: s > 0, 1.0)
     if not shape.rescalable:
         spend_scale[:] = 1.0
@@ -256,14 +251,10 @@ def _fit_tested(
             scaled, shape.saturation, model=model, likelihood=likelihood
         )
         kwargs = {"progressbar": False, **(sample_kwargs or {})}
-        idata = pm.sample(
-            draws=draws, tune=tune, chains=chains, random_seed=seed, **kwargs
-        )
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed, **kwargs)
     divergences = int(idata["sample_stats"]["diverging"].sum())
     posterior = idata["posterior"].to_dataset()
-    posterior = posterior[list(mapping.values())].rename(
-        {v: p for p, v in mapping.items()}
-    )
+    posterior = posterior[list(mapping.values())].rename({v: p for p, v in mapping.items()})
     to_da = {
         k: xr.DataArray(v.loc[tested].to_numpy(), dims="channel")
         for k, v in (("spend", spend_scale), ("response", response_scale))

@@ -161,11 +161,7 @@ class CurveShape:
     def to_raw(self, param: str, value, spend_scale, response_scale):
         """Convert a parameter fitted on scaled data back to raw units."""
         p, q = self.unit_powers(param)
-        return (
-            value
-            * np.asarray(spend_scale, float) ** p
-            * np.asarray(response_scale, float) ** q
-        )
+        return value * np.asarray(spend_scale, float) ** p * np.asarray(response_scale, float) ** q
 
     @cached_property
     def _compiled(self):
@@ -174,13 +170,9 @@ class CurveShape:
         x = ptx.as_xtensor(spend, dims=("date", "channel"))
         values = {p: ptx.as_xtensor(v, dims=("channel",)) for p, v in inputs.items()}
         if self.adstock is not None:
-            lagged = {
-                p.removeprefix(ADSTOCK_PREFIX): values[p] for p in self.adstock_params
-            }
+            lagged = {p.removeprefix(ADSTOCK_PREFIX): values[p] for p in self.adstock_params}
             x = self.adstock.function(x, dim="date", **lagged)
-        out = self.saturation.function(
-            x, **{p: values[p] for p in self.saturation_params}
-        )
+        out = self.saturation.function(x, **{p: values[p] for p in self.saturation_params})
         out = out.transpose("date", "channel").values
         fn = pytensor.function(
             [spend, *inputs.values()],
@@ -191,9 +183,7 @@ class CurveShape:
         fn.trust_input = True
         return fn
 
-    def evaluate(
-        self, spend: np.ndarray, params: Mapping[str, np.ndarray]
-    ) -> np.ndarray:
+    def evaluate(self, spend: np.ndarray, params: Mapping[str, np.ndarray]) -> np.ndarray:
         """Response per period of spend ``(date, channel)`` under ``params``.
 
         Parameters
@@ -209,8 +199,5 @@ class CurveShape:
             Shape ``(n_dates, n_channels)``.
         """
         spend = np.ascontiguousarray(spend, dtype=float)
-        args = [
-            np.ascontiguousarray(np.atleast_1d(params[p]), dtype=float)
-            for p in self.params
-        ]
+        args = [np.ascontiguousarray(np.atleast_1d(params[p]), dtype=float) for p in self.params]
         return self._compiled(spend, *args)

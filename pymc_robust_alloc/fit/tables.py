@@ -33,9 +33,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"No such file: '{path}'. Check the path and try again."
-        )
+        raise FileNotFoundError(f"No such file: '{path}'. Check the path and try again.")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return pd.read_csv(path)
@@ -47,9 +45,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 f"Reading '{path}' needs a Parquet engine: `pip install pyarrow`, or "
                 "save the table as CSV."
             ) from err
-    raise ValueError(
-        f"Cannot read '{path}': expected a .csv or .parquet file, got '{suffix}'."
-    )
+    raise ValueError(f"Cannot read '{path}': expected a .csv or .parquet file, got '{suffix}'.")
 
 
 def as_spend_response(
@@ -111,9 +107,7 @@ def as_spend_response(
             "Name the date column with `date=`."
         )
     long = (
-        table
-        if channel in table.columns
-        else _wide_to_long(table, date, channel, spend, response)
+        table if channel in table.columns else _wide_to_long(table, date, channel, spend, response)
     )
     missing = [c for c in (spend, response) if c not in long.columns]
     if missing:
@@ -144,9 +138,7 @@ def as_spend_response(
         long.astype({spend: float, response: float})
         .set_index([date, channel])
         .to_xarray()
-        .rename(
-            {date: "date", channel: "channel", spend: "spend", response: "response"}
-        )
+        .rename({date: "date", channel: "channel", spend: "spend", response: "response"})
         .sortby("date")
     )
     ds = ds.sel(channel=list(dict.fromkeys(long[channel])))
@@ -189,9 +181,7 @@ def check_spend(spend: xr.DataArray, *, min_points: int = 1) -> None:
             "give them a view from another source (lift tests, prior draws)."
         )
     levels = {
-        c: int(
-            np.unique(spend.sel(channel=c).values[spend.sel(channel=c).values > 0]).size
-        )
+        c: int(np.unique(spend.sel(channel=c).values[spend.sel(channel=c).values > 0]).size)
         for c in spend["channel"].values.tolist()
     }
     few = {c: n for c, n in levels.items() if n < min_points}

@@ -51,9 +51,7 @@ class Horizon:
 
     def __post_init__(self) -> None:
         if int(self.num_periods) < 1:
-            raise ValueError(
-                f"num_periods must be a positive integer, got {self.num_periods!r}."
-            )
+            raise ValueError(f"num_periods must be a positive integer, got {self.num_periods!r}.")
         length = self.carry_in_periods + self.num_periods + self.adstock_periods
         if self.dates is None:
             object.__setattr__(self, "dates", tuple(range(length)))
@@ -66,7 +64,13 @@ class Horizon:
 
     @property
     def length(self) -> int:
-        """Number of periods on the whole date axis."""
+        """Number of periods on the whole date axis.
+
+        Examples
+        --------
+        >>> Horizon(num_periods=8, carry_in_periods=2, adstock_periods=3).length
+        13
+        """
         return len(self.dates)
 
 
@@ -85,6 +89,14 @@ class View(abc.ABC):
     parameter uncertainty), :class:`~pymc_robust_alloc.ModelView` (any PyMC
     model with its posterior) and :class:`~pymc_robust_alloc.MMMView` (a
     fitted PyMC-Marketing ``MMM``).
+
+    Examples
+    --------
+    ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+    >>> view = views[0]
+    >>> isinstance(view, View), view.name
+    (True, 'regression')
     """
 
     #: Name of the scalar response deterministic in the built model.
@@ -102,29 +114,69 @@ class View(abc.ABC):
     @property
     @abc.abstractmethod
     def budget_coords(self) -> dict[str, tuple]:
-        """Labels of the budget dims (every dim of ``channel_data`` but ``date``)."""
+        """Labels of the budget dims (every dim of ``channel_data`` but ``date``).
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+        >>> views[0].budget_coords
+        {'channel': ('search', 'social', 'display')}
+        """
 
     @property
     def channels(self) -> tuple:
-        """Channel labels, in the view's own order."""
+        """Channel labels, in the view's own order.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+        >>> views[0].channels
+        ('search', 'social', 'display')
+        """
         return self.budget_coords["channel"]
 
     @property
     @abc.abstractmethod
     def posterior(self) -> xr.Dataset:
-        """Posterior draws, dims ``(chain, draw, ...)``."""
+        """Posterior draws, dims ``(chain, draw, ...)``.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+        >>> dict(views[0].posterior["alpha"].sizes)
+        {'chain': 1, 'draw': 100, 'channel': 3}
+        """
 
     def horizon(self, num_periods: int) -> Horizon | None:
         """Return the horizon this view imposes, or ``None`` if it can take any.
 
         A view built from a fitted MMM fixes its dates and carry-in history; a
         view defined by response curves adapts to whatever horizon it is given.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+        >>> views[0].horizon(num_periods=4) is None
+        True
         """
         return None
 
     @property
     def adstock_periods(self) -> int:
-        """Carry-over periods the view needs after the last decision period."""
+        """Carry-over periods the view needs after the last decision period.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`,
+        without adstock.
+
+        >>> views[0].adstock_periods
+        0
+        """
         return 0
 
     @abc.abstractmethod
@@ -142,6 +194,15 @@ class View(abc.ABC):
         -------
         pymc.Model
             A new model; the view's own inputs are never modified.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+        >>> view = views[0]
+        >>> model = view.build(Horizon(num_periods=4), view.budget_coords)
+        >>> tuple(model.named_vars_to_dims["channel_data"]), view.response_variable in model
+        (('date', 'channel'), True)
         """
 
     def __repr__(self) -> str:

@@ -241,8 +241,7 @@ class CurveView(View):
         with pm.Model(coords=coords) as model:
             spend = pmd.Data(CHANNEL_DATA, np.zeros(shape), dims=(DATE, *budget_dims))
             params = {
-                p: pmd.Flat(p, dims=self._param_dims(p))
-                for p in self.saturation.default_priors
+                p: pmd.Flat(p, dims=self._param_dims(p)) for p in self.saturation.default_priors
             }
             if self.adstock is not None:
                 lagged = {
@@ -251,9 +250,7 @@ class CurveView(View):
                 }
                 spend = self.adstock.function(spend, dim=DATE, **lagged)
             contribution = self.saturation.function(spend, **params)
-            pmd.Deterministic(
-                "channel_contribution", contribution.transpose(DATE, *budget_dims)
-            )
+            pmd.Deterministic("channel_contribution", contribution.transpose(DATE, *budget_dims))
             pmd.Deterministic(self.response_variable, contribution.sum())
         return model
 

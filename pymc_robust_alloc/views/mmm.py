@@ -61,14 +61,20 @@ class MMMView(View):
 
     Examples
     --------
-    .. code-block:: python
+    ``mmm`` is a PyMC-Marketing ``MMM`` of weekly search and social spend with posterior
+    draws in ``mmm.idata`` (as after ``mmm.fit(X, y)``).
 
-        from pymc_robust_alloc import CurveView, MMMView, merge_views
-
-        mmm.fit(X, y)  # a pymc_marketing.mmm.MMM
-        regression = MMMView("regression", mmm, "2024-09-01", "2024-10-06")
-        regression.horizon(num_periods=6).carry_in_periods  # periods of history
-        merged = merge_views([regression, experiment], num_periods=6)
+    >>> from pymc_robust_alloc import CurveView, MMMView, merge_views
+    >>> regression = MMMView("regression", mmm, "2024-09-01", "2024-10-06")
+    >>> regression.horizon(num_periods=6).carry_in_periods  # periods of history
+    2
+    >>> experiment = CurveView.from_estimates(
+    ...     "experiment", {"alpha": [20.0, 15.0], "lam": [30.0, 20.0]}, 0.1,
+    ...     channels=["search", "social"], draws=40, random_seed=2,
+    ... )
+    >>> merged = merge_views([regression, experiment], num_periods=6)
+    >>> merged.views
+    ('regression', 'experiment')
     """
 
     def __init__(
@@ -182,11 +188,20 @@ class MMMView(View):
 
     @property
     def posterior(self) -> xr.Dataset:
-        """The MMM's posterior draws of its free variables."""
+        """The MMM's posterior draws of its free variables.
+
+        Examples
+        --------
+        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
+
+        >>> sorted(mmm_view.posterior.data_vars)  # doctest: +NORMALIZE_WHITESPACE
+        ['adstock_alpha', 'intercept_contribution', 'saturation_beta', 'saturation_lam',
+         'y_sigma']
+        """
         return self._posterior
 
     def historical_plan(self, total_budget: float) -> xr.DataArray:
-        """The MMM's historical spend mix, scaled to a budget per period.
+        """Return the MMM's historical spend mix, scaled to a budget per period.
 
         The mean spend of each budget cell over the data the MMM was fitted on,
         rescaled so that the cells add up to ``total_budget``: "what we usually
@@ -206,10 +221,11 @@ class MMMView(View):
 
         Examples
         --------
-        .. code-block:: python
+        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
 
-            view = MMMView("mmm", mmm, start_date="2025-01-06", end_date="2025-03-31")
-            view.historical_plan(100.0)
+        >>> plan = mmm_view.historical_plan(100.0)
+        >>> plan.round(1).to_series().to_dict()
+        {'search': 62.7, 'social': 37.3}
         """
         spend = self.mmm.xarray_dataset["_channel"].mean(DATE)
         spend = spend.transpose(*self._budget_coords).astype(float)
@@ -223,12 +239,29 @@ class MMMView(View):
 
     @property
     def adstock_periods(self) -> int:
-        """Carry-over periods after the window: ``mmm.effective_carryover_lags()``."""
+        """Carry-over periods after the window: ``mmm.effective_carryover_lags()``.
+
+        Examples
+        --------
+        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``; its
+        adstock has ``l_max=2``.
+
+        >>> mmm_view.adstock_periods
+        2
+        """
         return self._horizon.adstock_periods
 
     @property
     def channel_scales(self) -> float:
-        """Scale of ``channel_data``: 1, as it holds money."""
+        """Scale of ``channel_data``: 1, as it holds money.
+
+        Examples
+        --------
+        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
+
+        >>> mmm_view.channel_scales
+        1.0
+        """
         return 1.0
 
     def horizon(self, num_periods: int | None = None) -> Horizon:
@@ -244,6 +277,16 @@ class MMMView(View):
         -------
         Horizon
             The window's dates, carry-in history and carry-over.
+
+        Examples
+        --------
+        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
+
+        >>> window = mmm_view.horizon(num_periods=6)
+        >>> window.carry_in_periods, window.num_periods, window.adstock_periods
+        (2, 6, 2)
+        >>> str(window.dates[window.carry_in_periods])[:10]  # the first decision period
+        '2024-09-01'
         """
         window = self._horizon
         if num_periods is not None and int(num_periods) != window.num_periods:
@@ -256,9 +299,7 @@ class MMMView(View):
             )
         return window
 
-    def build(
-        self, horizon: Horizon, budget_coords: Mapping[str, Sequence]
-    ) -> pm.Model:
+    def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:
         """Build a new copy of the MMM's optimisation model.
 
         Parameters
@@ -272,6 +313,14 @@ class MMMView(View):
         -------
         pymc.Model
             A new model; the MMM and its ``idata`` are not modified.
+
+        Examples
+        --------
+        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
+
+        >>> model = mmm_view.build(mmm_view.horizon(), mmm_view.budget_coords)
+        >>> model is mmm.model, tuple(model.named_vars_to_dims["channel_data"])
+        (False, ('date', 'channel'))
         """
         own = self._horizon
         if (horizon.dates, horizon.carry_in_periods, horizon.num_periods) != (
@@ -295,9 +344,7 @@ class MMMView(View):
 
     def _order_message(self, wanted: dict[str, tuple]) -> str:
         own = self._budget_coords
-        same_labels = set(wanted) == set(own) and all(
-            set(wanted[d]) == set(own[d]) for d in own
-        )
+        same_labels = set(wanted) == set(own) and all(set(wanted[d]) == set(own[d]) for d in own)
         if same_labels:
             return (
                 f"View {self.name!r}: the budget dims must follow the MMM's order "

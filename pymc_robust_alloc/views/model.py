@@ -142,9 +142,23 @@ class ModelView(View):
 
         Examples
         --------
-        .. code-block:: python
-
-            view = ModelView.from_wrapper("platform", wrapper, "total")
+        >>> import warnings
+        >>> import numpy as np, pymc as pm, pymc.dims as pmd, xarray as xr
+        >>> from pymc_marketing.mmm.budget_optimizer import CustomModelWrapper
+        >>> with pm.Model(coords={"date": range(4), "channel": ["tv", "radio"]}) as model:
+        ...     x = pmd.Data("channel_data", np.ones((4, 2)), dims=("date", "channel"))
+        ...     beta = pmd.HalfNormal("beta", dims="channel")
+        ...     _ = pmd.Deterministic("total", (beta * pmd.math.log1p(x)).sum())
+        >>> post = xr.Dataset({"beta": (("chain", "draw", "channel"), np.ones((1, 5, 2)))},
+        ...                   coords={"channel": ["tv", "radio"]})
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", DeprecationWarning)  # the wrapper is deprecated
+        ...     wrapper = CustomModelWrapper(
+        ...         base_model=model, idata=xr.DataTree.from_dict({"posterior": post}),
+        ...         channels=["tv", "radio"],
+        ...     )
+        >>> ModelView.from_wrapper("platform", wrapper, "total").channels
+        ('tv', 'radio')
         """
         if wrapper.channel_data_var != CHANNEL_DATA:
             raise ValueError(
@@ -166,7 +180,5 @@ class ModelView(View):
         model = clone_model(self.model)
         shape = (horizon.length, *(len(v) for v in budget_coords.values()))
         coords = {DATE: list(horizon.dates), **{d: list(v) for d, v in budget_coords.items()}}
-        pm.set_data(
-            {CHANNEL_DATA: np.zeros(shape)}, model=model, coords=coords
-        )
+        pm.set_data({CHANNEL_DATA: np.zeros(shape)}, model=model, coords=coords)
         return model

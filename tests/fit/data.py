@@ -30,9 +30,7 @@ def table(seed: int, n: int = 52, noise: float = 0.05) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def lift_tests(
-    seed: int, channels=("search", "social"), rel_sigma: float = 0.05
-) -> pd.DataFrame:
+def lift_tests(seed: int, channels=("search", "social"), rel_sigma: float = 0.05) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
     for channel in channels:

@@ -62,15 +62,11 @@ def test_least_squares_recovers_the_adstock_decay():
     n, decay = 80, 0.5
     spend = rng.uniform(0.0, 6.0, n)
     shape = CurveShape("michaelis_menten", GeometricAdstock(l_max=4))
-    mean = shape.evaluate(
-        spend[:, None], {"alpha": [3.0], "lam": [2.0], "adstock_alpha": [decay]}
-    )
+    mean = shape.evaluate(spend[:, None], {"alpha": [3.0], "lam": [2.0], "adstock_alpha": [decay]})
     response = mean[:, 0] + rng.normal(0, 0.03, n)
     import pandas as pd
 
-    frame = pd.DataFrame(
-        {"date": range(n), "channel": "tv", "spend": spend, "response": response}
-    )
+    frame = pd.DataFrame({"date": range(n), "channel": "tv", "spend": spend, "response": response})
     result = fit_least_squares(
         frame, adstock={"type": "geometric", "l_max": 4}, n_draws=30, random_seed=0
     )
@@ -80,9 +76,7 @@ def test_least_squares_recovers_the_adstock_decay():
 
 
 def test_bayesian_intervals_cover_the_true_parameters(bayesian_fit):
-    assert (
-        sum(covered(bayesian_fit.view.posterior).values()) >= 4
-    )  # of 6; rate: slow test
+    assert sum(covered(bayesian_fit.view.posterior).values()) >= 4  # of 6; rate: slow test
     assert bayesian_fit.summary()["divergences"].eq(0).all()
 
 
@@ -90,20 +84,13 @@ def test_bootstrap_and_bayesian_routes_agree(bootstrap_fit, bayesian_fit):
     a = bootstrap_fit.view.posterior.median(("chain", "draw"))
     b = bayesian_fit.view.posterior.median(("chain", "draw"))
     for p in ("alpha", "lam"):
-        np.testing.assert_allclose(
-            a[p].values, b[p].sel(channel=a["channel"]).values, rtol=0.1
-        )
+        np.testing.assert_allclose(a[p].values, b[p].sel(channel=a["channel"]).values, rtol=0.1)
 
 
 def test_lift_tests_recover_the_tested_curves(lift_fit):
-    assert (
-        sum(covered(lift_fit.view.posterior, channels=["search", "social"]).values())
-        >= 3
-    )
+    assert sum(covered(lift_fit.view.posterior, channels=["search", "social"]).values()) >= 3
     median = lift_fit.view.posterior.median(("chain", "draw"))
-    np.testing.assert_allclose(
-        median["alpha"].sel(channel="search"), TRUE["search"][0], rtol=0.15
-    )
+    np.testing.assert_allclose(median["alpha"].sel(channel="search"), TRUE["search"][0], rtol=0.15)
 
 
 def test_summary_reports_intervals_and_r_squared(bootstrap_fit):
@@ -141,9 +128,7 @@ def test_divergences_warn_and_are_reported(data):
 def test_bootstrap_coverage_rate_over_repeated_runs():
     hits = []
     for seed in range(20):
-        result = fit_least_squares(
-            table(seed=100 + seed), n_draws=200, random_seed=seed
-        )
+        result = fit_least_squares(table(seed=100 + seed), n_draws=200, random_seed=seed)
         hits += covered(result.view.posterior).values()
     rate = np.mean(hits)
     print(f"bootstrap 90% interval coverage: {rate:.2f} over {len(hits)} parameters")

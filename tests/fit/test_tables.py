@@ -40,9 +40,7 @@ def test_missing_spend_is_refused():
 def test_all_zero_channel_cannot_be_identified():
     bad = table(0, n=10)
     bad.loc[bad["channel"] == "display", "spend"] = 0.0
-    with pytest.raises(
-        ValueError, match=r"\['display'\] have zero spend.*cannot be identified"
-    ):
+    with pytest.raises(ValueError, match=r"\['display'\] have zero spend.*cannot be identified"):
         fit_least_squares(bad, n_draws=2)
 
 
@@ -96,9 +94,7 @@ def test_draws_from_a_frame_and_a_datatree_agree():
 
 
 def test_draws_outside_the_support_are_refused():
-    frame = pd.DataFrame(
-        {"draw": [0, 1], "channel": "a", "alpha": [1.0, 2.0], "lam": [1.0, -1.0]}
-    )
+    frame = pd.DataFrame({"draw": [0, 1], "channel": "a", "alpha": [1.0, 2.0], "lam": [1.0, -1.0]})
     with pytest.raises(ValueError, match="'lam' must be positive"):
         view_from_draws(frame)
 

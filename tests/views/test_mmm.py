@@ -124,10 +124,7 @@ def numpy_response(data, posterior, plan):
     weights = alpha[:, None, :] ** np.arange(L_MAX)[None, :, None]
     weights = weights / weights.sum(axis=1, keepdims=True)  # (draw, lag, channel)
     lagged = np.stack(
-        [
-            np.vstack([np.zeros((lag, len(CHANNELS))), x[: len(x) - lag]])
-            for lag in range(L_MAX)
-        ]
+        [np.vstack([np.zeros((lag, len(CHANNELS))), x[: len(x) - lag]]) for lag in range(L_MAX)]
     )  # (lag, date, channel)
     adstocked = np.einsum("dlc,ltc->dtc", weights, lagged)
     e = np.exp(-lam[:, None, :] * adstocked)
@@ -231,10 +228,7 @@ def test_geo_mmm_budget_dims_follow_the_mmm_order():
                     (
                         1,
                         3,
-                        *(
-                            len(model.coords[d])
-                            for d in model.named_vars_to_dims.get(rv.name, ())
-                        ),
+                        *(len(model.coords[d]) for d in model.named_vars_to_dims.get(rv.name, ())),
                     ),
                     0.5,
                 ),
@@ -313,9 +307,7 @@ def merged_optimizer(merged, view, mask):
 def test_merged_graph_uses_the_mmm_window_and_history(merged, view):
     assert merged.horizon == view.horizon()
     spend = merged.model[CHANNEL_DATA].get_value()
-    np.testing.assert_array_equal(
-        spend[: view.horizon().carry_in_periods], view.horizon().carry_in
-    )
+    np.testing.assert_array_equal(spend[: view.horizon().carry_in_periods], view.horizon().carry_in)
     assert merged.n_draws == N_DRAWS
 
 
@@ -345,12 +337,8 @@ def test_zero_plan_response_is_history_and_plan_moves_the_increment(
     name = f"{view.name}_{MMM_RESPONSE}"
     zero = xr.zeros_like(mask, dtype=float)
     plan = xr.DataArray([40.0, 20.0], dims=("channel",), coords={"channel": CHANNELS})
-    y_zero = merged_optimizer.evaluate_response_distribution(
-        zero, response_variable=name
-    )
-    y_plan = merged_optimizer.evaluate_response_distribution(
-        plan, response_variable=name
-    )
+    y_zero = merged_optimizer.evaluate_response_distribution(zero, response_variable=name)
+    y_plan = merged_optimizer.evaluate_response_distribution(plan, response_variable=name)
     expected_zero = numpy_response(data, view.posterior, {c: 0.0 for c in CHANNELS})
     expected_plan = numpy_response(
         data, view.posterior, dict(zip(CHANNELS, plan.values, strict=True))
@@ -360,9 +348,7 @@ def test_zero_plan_response_is_history_and_plan_moves_the_increment(
     assert y_zero.mean() > 0.1 * y_plan.mean()  # history is far from negligible
     increment = y_plan - y_zero
     assert (increment > 0).all()
-    np.testing.assert_allclose(
-        increment.values, expected_plan - expected_zero, rtol=1e-6
-    )
+    np.testing.assert_allclose(increment.values, expected_plan - expected_zero, rtol=1e-6)
 
 
 @pytest.mark.slow
@@ -414,8 +400,12 @@ def test_historical_reference_needs_an_mmm_view(curve_view):
     from pymc_robust_alloc import RobustAllocator
 
     other = CurveView.from_estimates(
-        "attribution", {"alpha": [10.0, 30.0], "lam": [20.0, 20.0]}, 0.1,
-        channels=CHANNELS, draws=N_DRAWS, random_seed=3,
+        "attribution",
+        {"alpha": [10.0, 30.0], "lam": [20.0, 20.0]},
+        0.1,
+        channels=CHANNELS,
+        draws=N_DRAWS,
+        random_seed=3,
     )
     allocator = RobustAllocator([curve_view, other], NUM_PERIODS)
     with pytest.raises(ValueError, match="needs an MMMView"):
