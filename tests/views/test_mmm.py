@@ -381,7 +381,10 @@ def mmm_result(view, curve_view):
 
     allocator = RobustAllocator([view, curve_view], NUM_PERIODS)
     return allocator.allocate(
-        40.0, {"search": (5.0, 35.0), "social": (5.0, 35.0)}, reference_plan="historical"
+        40.0,
+        {"search": (5.0, 35.0), "social": (5.0, 35.0)},
+        reference_plan="historical",
+        required_gain=0.02,
     )
 
 
@@ -392,7 +395,7 @@ def test_allocator_with_an_mmm_view_reports_regret_and_success(mmm_result, view)
     reference = mmm_result.plan("reference")
     np.testing.assert_allclose(reference.values, view.historical_plan(40.0).values)
     success = mmm_result.success_matrix["min"]
-    assert success["success"] >= success["reference"] - 1e-9
+    assert success["success"] > success["reference"]
     assert mmm_result.converged
 
 
