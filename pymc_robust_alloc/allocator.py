@@ -14,6 +14,7 @@ import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import BudgetOptimizer
 from pytensor.compile.mode import Mode
+from pytensor.graph.rewriting.db import RewriteDatabaseQuery
 from pytensor.link.vm import VMLinker
 from pytensor.xtensor.type import XTensorVariable
 
@@ -75,7 +76,10 @@ def python_mode() -> Mode:
     >>> python_mode().linker
     VMLinker(use_cloop=False, lazy=None, allow_partial_eval=None, allow_gc=True)
     """
-    return Mode(linker=VMLinker(use_cloop=False, c_thunks=False), optimizer="fast_compile")
+    # ``fill`` (``Second``), which gradients are full of, has no NumPy kernel: the
+    # Python VM would run it element by element, so rewrite it to ``Alloc``.
+    rewrites = RewriteDatabaseQuery(include=["fast_compile", "local_second_to_alloc"])
+    return Mode(linker=VMLinker(use_cloop=False, c_thunks=False), optimizer=rewrites)
 
 
 class RobustAllocator:
@@ -203,8 +207,7 @@ class RobustAllocator:
     def _optimizer(self, utility) -> BudgetOptimizer:
         """Build a ``BudgetOptimizer`` on the merged model with this utility."""
         horizon = self.merged.horizon
-        # Constraints are compiled with PyTensor's default mode, so set it too.
-        with pytensor.config.change_flags(mode=self.mode, cxx=""):
+        with self._compiling():
             return BudgetOptimizer(
                 model=self.merged.model,
                 idata=self.merged.idata,
@@ -216,6 +219,15 @@ class RobustAllocator:
                 budgets_to_optimize=self._mask,
                 compile_kwargs={"mode": self.mode},
             )
+
+    def _compiling(self):
+        """Compile in ``self.mode``, also where PyTensor picks its default mode.
+
+        Constraints are compiled in the default mode, and the inner functions of
+        some ops (e.g. ``OpFromGraph``) link C code unless ``cxx`` is empty: on
+        an empty cache that C compilation costs seconds per op.
+        """
+        return pytensor.config.change_flags(mode=self.mode, cxx="")
 
     def _success_optimizer(self, method: str) -> BudgetOptimizer:
         """Return the optimizer of the robust success probability, built on first use.
@@ -415,9 +427,10 @@ class RobustAllocator:
                 ).values
                 for m in METHODS
             ]
-            self._log_success = pytensor.function(
-                [responses, ref, baseline, gain], outputs, mode=self.mode
-            )
+            with self._compiling():
+                self._log_success = pytensor.function(
+                    [responses, ref, baseline, gain], outputs, mode=self.mode
+                )
         responses = self.responses(plan).transpose(SAMPLE, VIEW).values
         log_p = self._log_success(responses, reference, self._baseline.get_value(), required_gain)[
             METHODS.index(method)
