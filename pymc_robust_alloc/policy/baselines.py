@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
@@ -16,6 +21,20 @@ __all__ = [
     "linprog_plan",
     "mixed_int_plan",
 ]
+
+
+@contextlib.contextmanager
+def _silent_c_stdout() -> Iterator[None]:
+    """Silence file descriptor 1: HiGHS's MIP solver prints debug lines from C."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _value_mean(problem: PolicyProblem) -> np.ndarray:
@@ -118,7 +137,8 @@ def _solve_lp(problem: PolicyProblem, threshold: ArrayLike, integral: bool) -> n
     c, constraints = _lp_arrays(problem, threshold)
     integrality = np.ones(m * k) if integral else None
     if integral:
-        res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1))
+        with _silent_c_stdout():
+            res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1))
     else:
         a_ub = b_ub = None
         if len(constraints) > 1:
