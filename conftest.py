@@ -20,6 +20,8 @@ mmm        a PyMC-Marketing ``MMM`` (search, social; 40 weeks of synthetic data)
            built with seeded posterior draws in ``mmm.idata``, standing in for
            ``mmm.fit(X, y)``
 mmm_view   ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``
+fit_result ``fit_least_squares(table, n_draws=20, random_seed=0)``: a
+           Michaelis-Menten fit of one channel, ``tv``, to 20 noisy points
 tmp_dir    a temporary folder (``pathlib.Path``) for files an example writes
 ========== ===================================================================
 """
@@ -133,6 +135,26 @@ def _build_mmm_view(get):
     from pymc_robust_alloc import MMMView
 
     return MMMView("regression", get("mmm"), "2024-09-01", "2024-10-06")
+
+
+@_shared
+def _build_fit_result(get):
+    import numpy as np
+    import pandas as pd
+
+    from pymc_robust_alloc.fit import fit_least_squares
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(0.5, 10, 20)
+    table = pd.DataFrame(
+        {
+            "date": range(20),
+            "channel": "tv",
+            "spend": x,
+            "response": 3 * x / (2 + x) + rng.normal(0, 0.05, 20),
+        }
+    )
+    return fit_least_squares(table, n_draws=20, random_seed=0)
 
 
 def _names_used(test: doctest.DocTest) -> set[str]:

@@ -57,17 +57,49 @@ class FitResult:
 
     @property
     def name(self) -> str:
-        """The view's name."""
+        """The view's name.
+
+        Examples
+        --------
+        ``fit_result`` is ``fit_least_squares`` of a Michaelis-Menten curve to 20 noisy
+        points of one channel, ``tv``.
+
+        >>> fit_result.name, fit_result.view.name
+        ('attribution', 'attribution')
+        """
         return self.view.name
 
     def summary(self, interval: float = 0.9, loo: bool = False) -> pd.DataFrame:
-        """Fit summary; see :func:`~pymc_robust_alloc.fit.fit_summary`."""
+        """Fit summary; see :func:`~pymc_robust_alloc.fit.fit_summary`.
+
+        Examples
+        --------
+        ``fit_result`` is ``fit_least_squares`` of a Michaelis-Menten curve to 20 noisy
+        points of one channel, ``tv``.
+
+        >>> table = fit_result.summary(interval=0.9)
+        >>> table[["estimate", "lower", "upper"]].round(1)
+                           estimate  lower  upper
+        channel parameter
+        tv      alpha           3.0    2.9    3.0
+                lam             1.9    1.8    2.1
+        """
         from pymc_robust_alloc.fit.diagnostics import fit_summary
 
         return fit_summary(self, interval=interval, loo=loo)
 
     def plot(self, interval: float = 0.9, **kwargs):
-        """Fitted curves over the data; see :func:`~pymc_robust_alloc.fit.plot_fit`."""
+        """Fitted curves over the data; see :func:`~pymc_robust_alloc.fit.plot_fit`.
+
+        Examples
+        --------
+        ``fit_result`` is ``fit_least_squares`` of a Michaelis-Menten curve to 20 noisy
+        points of one channel, ``tv``.
+
+        >>> fig = fit_result.plot(interval=0.9)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['tv']
+        """
         from pymc_robust_alloc.fit.diagnostics import plot_fit
 
         return plot_fit(self, interval=interval, **kwargs)

@@ -111,7 +111,15 @@ class CurveShape:
 
     @property
     def name(self) -> str:
-        """Short description, e.g. ``'MichaelisMentenSaturation'``."""
+        """Short description, e.g. ``'MichaelisMentenSaturation'``.
+
+        Examples
+        --------
+        >>> CurveShape("hill").name
+        'HillSaturation'
+        >>> CurveShape(adstock={"type": "geometric", "l_max": 4}).name
+        'GeometricAdstock(l_max=4) + MichaelisMentenSaturation'
+        """
         name = type(self.saturation).__name__
         if self.adstock is not None:
             name = f"{type(self.adstock).__name__}(l_max={self.adstock.l_max}) + {name}"
@@ -119,47 +127,112 @@ class CurveShape:
 
     @property
     def saturation_params(self) -> tuple[str, ...]:
-        """Parameters of the saturation component."""
+        """Parameters of the saturation component.
+
+        Examples
+        --------
+        >>> CurveShape("hill").saturation_params
+        ('slope', 'kappa', 'beta')
+        """
         return tuple(self.saturation.default_priors)
 
     @property
     def adstock_params(self) -> tuple[str, ...]:
-        """Parameters of the adstock component, named ``adstock_<parameter>``."""
+        """Parameters of the adstock component, named ``adstock_<parameter>``.
+
+        Examples
+        --------
+        >>> CurveShape(adstock={"type": "geometric", "l_max": 4}).adstock_params
+        ('adstock_alpha',)
+        >>> CurveShape().adstock_params
+        ()
+        """
         if self.adstock is None:
             return ()
         return tuple(ADSTOCK_PREFIX + p for p in self.adstock.default_priors)
 
     @property
     def params(self) -> tuple[str, ...]:
-        """All parameters, in the order the views store them."""
+        """All parameters, in the order the views store them.
+
+        Examples
+        --------
+        >>> CurveShape("logistic", adstock={"type": "geometric", "l_max": 4}).params
+        ('lam', 'beta', 'adstock_alpha')
+        """
         return self.saturation_params + self.adstock_params
 
     def default_prior(self, param: str) -> Prior:
-        """Return the component's default prior of ``param`` (on the scaled data)."""
+        """Return the component's default prior of ``param`` (on the scaled data).
+
+        Examples
+        --------
+        >>> shape = CurveShape(adstock={"type": "geometric", "l_max": 4})
+        >>> shape.default_prior("adstock_alpha")
+        Prior("Beta", alpha=1, beta=3)
+        >>> [shape.default_prior(p).distribution for p in shape.params]
+        ['Gamma', 'HalfNormal', 'Beta']
+        """
         if param in self.adstock_params:
             return self.adstock.default_priors[param.removeprefix(ADSTOCK_PREFIX)]
         return self.saturation.default_priors[param]
 
     def support(self, param: str) -> str:
-        """``'positive'``, ``'unit'`` or ``'real'``, read from the default prior."""
+        """``'positive'``, ``'unit'`` or ``'real'``, read from the default prior.
+
+        Examples
+        --------
+        >>> shape = CurveShape(adstock={"type": "geometric", "l_max": 4})
+        >>> shape.support("lam"), shape.support("adstock_alpha")
+        ('positive', 'unit')
+        """
         dist = self.default_prior(param).distribution
         if dist in UNIT_INTERVAL:
             return "unit"
         return "positive" if dist in POSITIVE else "real"
 
     def unit_powers(self, param: str) -> tuple[int, int]:
-        """Powers of the spend and response scales in ``param``'s unit."""
+        """Powers of the spend and response scales in ``param``'s unit.
+
+        Examples
+        --------
+        Michaelis-Menten's ``lam`` is a spend level; logistic's is per unit of spend.
+
+        >>> CurveShape("michaelis_menten").unit_powers("lam")
+        (1, 0)
+        >>> CurveShape("logistic").unit_powers("lam")
+        (-1, 0)
+        """
         if param in self.adstock_params:
             return (0, 0)
         return UNIT_POWERS.get(type(self.saturation), {}).get(param, (0, 0))
 
     @property
     def rescalable(self) -> bool:
-        """Whether the fit may run on data scaled to unit maxima."""
+        """Whether the fit may run on data scaled to unit maxima.
+
+        Examples
+        --------
+        >>> from pymc_marketing.mmm import TanhSaturation
+        >>> CurveShape("hill").rescalable, CurveShape(TanhSaturation()).rescalable
+        (True, False)
+        """
         return type(self.saturation) in UNIT_POWERS
 
     def to_raw(self, param: str, value, spend_scale, response_scale):
-        """Convert a parameter fitted on scaled data back to raw units."""
+        """Convert a parameter fitted on scaled data back to raw units.
+
+        Examples
+        --------
+        Spend scaled by 100 and response by 10: a Michaelis-Menten fit's ``lam``
+        of 0.5 is a raw spend of 50, its ``alpha`` of 0.5 a raw response of 5.
+
+        >>> shape = CurveShape("michaelis_menten")
+        >>> float(shape.to_raw("lam", 0.5, spend_scale=100.0, response_scale=10.0))
+        50.0
+        >>> float(shape.to_raw("alpha", 0.5, spend_scale=100.0, response_scale=10.0))
+        5.0
+        """
         p, q = self.unit_powers(param)
         return value * np.asarray(spend_scale, float) ** p * np.asarray(response_scale, float) ** q
 
@@ -197,6 +270,19 @@ class CurveShape:
         -------
         numpy.ndarray
             Shape ``(n_dates, n_channels)``.
+
+        Examples
+        --------
+        With a geometric adstock, spend in the first period still drives the
+        response of the next two:
+
+        >>> import numpy as np
+        >>> shape = CurveShape(adstock={"type": "geometric", "l_max": 3})
+        >>> params = {"alpha": [1.0], "lam": [1.0], "adstock_alpha": [0.5]}
+        >>> shape.evaluate(np.array([[4.0], [0.0], [0.0]]), params).round(3)
+        array([[0.696],
+               [0.533],
+               [0.364]])
         """
         spend = np.ascontiguousarray(spend, dtype=float)
         args = [np.ascontiguousarray(np.atleast_1d(params[p]), dtype=float) for p in self.params]

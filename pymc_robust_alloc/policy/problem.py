@@ -139,32 +139,95 @@ class PolicyProblem:
 
     @property
     def n_buckets(self) -> int:
-        """Number of buckets M."""
+        """Number of buckets M.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> PolicyProblem([[2.0, 1.0], [0.5, 1.5], [1.0, 1.0]], np.ones((3, 2))).n_buckets
+        3
+        """
         return self.mu.shape[0]
 
     @property
     def n_policies(self) -> int:
-        """Number of policies K."""
+        """Number of policies K.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> PolicyProblem([[2.0, 1.0], [0.5, 1.5], [1.0, 1.0]], np.ones((3, 2))).n_policies
+        2
+        """
         return self.mu.shape[1]
 
     @property
     def n_outcomes(self) -> int:
-        """1 for a scalar outcome, 2 for (value, cost)."""
+        """1 for a scalar outcome, 2 for (value, cost).
+
+        Examples
+        --------
+        One bucket, two policies, each with a (value, cost) mean and a flattened
+        2x2 covariance ``[vv, vc, cv, cc]``:
+
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]
+        >>> cov = [[[1.0, 0.2, 0.2, 1.0], [1.0, 0.0, 0.0, 1.0]]]
+        >>> problem = PolicyProblem(mu, cov)
+        >>> problem.n_outcomes, problem.cov.shape
+        (2, (1, 2, 2, 2))
+        """
         return 1 if self.mu.ndim == 2 else 2
 
     @property
     def reference_totals(self) -> np.ndarray:
-        """Expected outcome of the all-reference plan (a scalar or (value, cost))."""
+        """Expected outcome of the all-reference plan (a scalar or (value, cost)).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> problem = PolicyProblem([[2.0, 1.0], [0.5, 1.5]], np.ones((2, 2)), reference=1)
+        >>> float(problem.reference_totals)
+        2.5
+        """
         return self.mu[:, self.reference].sum(axis=0)
 
     def reference_plan(self) -> np.ndarray:
-        """Hard plan putting every bucket on the reference policy, shape (M, K)."""
+        """Hard plan putting every bucket on the reference policy, shape (M, K).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> problem = PolicyProblem(np.zeros((2, 3)), np.ones((2, 3)), reference="policy1")
+        >>> problem.reference_plan()
+        array([[0., 1., 0.],
+               [0., 1., 0.]])
+        """
         psi = np.zeros((self.n_buckets, self.n_policies))
         psi[:, self.reference] = 1.0
         return psi
 
     def as_plan(self, psi: ArrayLike) -> xr.DataArray:
-        """Label a plan ``psi`` of shape (M, K) with dims ``(bucket, policy)``."""
+        """Label a plan ``psi`` of shape (M, K) with dims ``(bucket, policy)``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> problem = PolicyProblem(
+        ...     np.zeros((2, 2)),
+        ...     np.ones((2, 2)),
+        ...     buckets=["new", "returning"],
+        ...     policies=["control", "treatment"],
+        ... )
+        >>> plan = problem.as_plan([[0.5, 0.5], [0.0, 1.0]])
+        >>> plan.dims, float(plan.sel(bucket="returning", policy="treatment"))
+        (('bucket', 'policy'), 1.0)
+        """
         psi = np.asarray(psi, dtype=float)
         template = getattr(self, "_plan_template", None)
         if template is None:
@@ -180,7 +243,21 @@ class PolicyProblem:
         return template.copy(data=psi.copy())
 
     def check_plan(self, psi: ArrayLike, atol: float = 1e-8) -> np.ndarray:
-        """Validate a plan: shape (M, K), entries >= 0, rows summing to one."""
+        """Validate a plan: shape (M, K), entries >= 0, rows summing to one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> problem = PolicyProblem(np.zeros((2, 2)), np.ones((2, 2)))
+        >>> problem.check_plan([[0.5, 0.5], [0.0, 1.0]])
+        array([[0.5, 0.5],
+               [0. , 1. ]])
+        >>> problem.check_plan([[0.5, 0.6], [0.0, 1.0]])
+        Traceback (most recent call last):
+            ...
+        ValueError: Each row of a plan must lie on the simplex (entries >= 0 summing to 1).
+        """
         psi = np.asarray(psi, dtype=float)
         shape = (self.n_buckets, self.n_policies)
         if psi.shape[-2:] != shape:
@@ -193,7 +270,20 @@ class PolicyProblem:
 
     @classmethod
     def from_npz(cls, path, split: str = "train", **kwargs) -> PolicyProblem:
-        """Load ``{split}_mu`` and ``{split}_Sigma`` or ``{split}_cov`` from an npz."""
+        """Load ``{split}_mu`` and ``{split}_Sigma`` or ``{split}_cov`` from an npz.
+
+        Examples
+        --------
+        ``tmp_dir`` is a folder to write to.
+
+        >>> import numpy as np
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> path = tmp_dir / "policies.npz"
+        >>> np.savez(path, test_mu=np.zeros((4, 3)), test_cov=np.ones((4, 3)))
+        >>> problem = PolicyProblem.from_npz(path, split="test", reference=2)
+        >>> problem.n_buckets, problem.n_policies, problem.reference
+        (4, 3, 2)
+        """
         with np.load(path) as data:
             mu = data[f"{split}_mu"]
             key = f"{split}_Sigma" if f"{split}_Sigma" in data else f"{split}_cov"

@@ -132,6 +132,17 @@ class SuccessProbaResult:
         Whether :math:`C` is at least the best baseline's (within 1e-9).
     baseline_C : dict
         Success probability of each baseline plan.
+
+    Examples
+    --------
+    >>> from pymc_robust_alloc.policy import PolicyProblem, SuccessProbaMax
+    >>> problem = PolicyProblem([[2.0, 1.9, 0.0]], [[9.0, 1.0, 9.0]])
+    >>> result = SuccessProbaMax(problem).solve(1.0)
+    >>> result.reachable, result.message
+    (True, 'exact (frontier)')
+    >>> psi, C = result  # unpacks as (plan, success probability)
+    >>> psi.values, round(C, 3)
+    (array([[0., 1., 0.]]), 0.816)
     """
 
     psi: xr.DataArray
@@ -482,6 +493,19 @@ class SuccessProbaMax:
         -------
         SuccessProbaResult
             The plan and its success probability, with flags.
+
+        Examples
+        --------
+        >>> from pymc_robust_alloc.policy import PolicyProblem, SuccessProbaMax
+        >>> mu = [[2.0, 1.9, 0.0], [2.0, 1.0, 0.0], [2.0, 1.0, 0.0]]
+        >>> var = [[9.0, 1.0, 9.0], [9.0, 1.0, 9.0], [1.0, 1.0, 1.0]]
+        >>> result = SuccessProbaMax(PolicyProblem(mu, var)).solve(2.0)
+        >>> result.psi.values
+        array([[0., 1., 0.],
+               [0., 1., 0.],
+               [1., 0., 0.]])
+        >>> round(result.C, 3), round(result.baseline_C["Greedy1D"], 3), result.beats_baselines
+        (0.953, 0.821, True)
         """
         t0 = time.perf_counter()
         problem = self.problem
@@ -554,6 +578,19 @@ class SuccessProbaMax:
         -------
         list of SuccessProbaResult
             One per threshold.
+
+        Examples
+        --------
+        A (value, cost) problem: one bucket, two policies, thresholds ``(r_v, r_c)``.
+        As ``r_v`` rises the plan moves from ``policy1`` to ``policy0``.
+
+        >>> from pymc_robust_alloc.policy import PolicyProblem, SuccessProbaMax
+        >>> mu = [[[2.0, 1.0], [1.0, 1.5]]]
+        >>> cov = [[[[9.0, 3.0], [3.0, 4.0]], [[1.0, 0.5], [0.5, 1.0]]]]
+        >>> solver = SuccessProbaMax(PolicyProblem(mu, cov))
+        >>> path = solver.solve_path([(0.0, 2.0), (0.5, 2.0)])
+        >>> [(round(res.C, 3), round(float(res.psi.sel(policy="policy0")[0]), 2)) for res in path]
+        [(0.545, 0.0), (0.419, 1.0)]
         """
         thr = np.asarray(thresholds, dtype=float)
         thr = thr.reshape(-1) if self.problem.n_outcomes == 1 else thr.reshape(-1, 2)

@@ -223,18 +223,111 @@ class CurveView(View):
         return cls(name, posterior, saturation=component)
 
     @property
-    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
+    def budget_coords(self) -> dict[str, tuple]:
+        """Labels of the budget dims: ``channel`` first, then the draws' other dims.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> dims = ("chain", "draw", "channel", "geo")
+        >>> draws = xr.Dataset(
+        ...     {
+        ...         "alpha": (dims, np.full((1, 4, 2, 2), 2.0)),
+        ...         "lam": (dims, np.full((1, 4, 2, 2), 5.0)),
+        ...     },
+        ...     coords={"channel": ["search", "social"], "geo": ["north", "south"]},
+        ... )
+        >>> CurveView("experiment", draws).budget_coords
+        {'channel': ('search', 'social'), 'geo': ('north', 'south')}
+        """
         return dict(self._budget_coords)
 
     @property
-    def posterior(self) -> xr.Dataset:  # noqa: D102
+    def posterior(self) -> xr.Dataset:
+        """The curve parameters' draws, dims ``(chain, draw, channel, ...)``.
+
+        Examples
+        --------
+        From a ``DataTree``, the view reads the ``posterior`` group and keeps only
+        the curve's parameters:
+
+        >>> import numpy as np, xarray as xr
+        >>> dims = ("chain", "draw", "channel")
+        >>> posterior = xr.Dataset(
+        ...     {
+        ...         "alpha": (dims, np.full((1, 4, 2), 2.0)),
+        ...         "lam": (dims, np.full((1, 4, 2), 5.0)),
+        ...         "y_sigma": (("chain", "draw"), np.ones((1, 4))),
+        ...     },
+        ...     coords={"channel": ["search", "social"]},
+        ... )
+        >>> view = CurveView("regression", xr.DataTree.from_dict({"posterior": posterior}))
+        >>> list(view.posterior.data_vars), dict(view.posterior.sizes)
+        (['alpha', 'lam'], {'chain': 1, 'draw': 4, 'channel': 2})
+        """
         return self._posterior
 
     @property
-    def adstock_periods(self) -> int:  # noqa: D102
+    def adstock_periods(self) -> int:
+        """Carry-over periods after the decisions: the adstock's ``l_max``, else 0.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> from pymc_marketing.mmm import GeometricAdstock
+        >>> dims, ones = ("chain", "draw", "channel"), np.ones((1, 4, 1))
+        >>> draws = xr.Dataset(
+        ...     {
+        ...         "alpha": (dims, 2 * ones),
+        ...         "lam": (dims, 5 * ones),
+        ...         "adstock_alpha": (dims, ones / 2),
+        ...     },
+        ...     coords={"channel": ["tv"]},
+        ... )
+        >>> view = CurveView("experiment", draws, adstock=GeometricAdstock(l_max=3))
+        >>> view.adstock_periods
+        3
+        """
         return int(self.adstock.l_max) if self.adstock is not None else 0
 
-    def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:  # noqa: D102
+    def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:
+        """Build the curves on ``horizon``, with one placeholder per parameter.
+
+        The parameters are ``Flat`` variables named as in :attr:`posterior`,
+        to be replaced by the draws; the adstock, if any, runs along ``date``.
+
+        Parameters
+        ----------
+        horizon : Horizon
+            The common date axis.
+        budget_coords : mapping
+            Budget dims and labels, in the order the merged model uses.
+
+        Returns
+        -------
+        pymc.Model
+            A new model.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> from pymc_marketing.mmm import GeometricAdstock
+        >>> dims, ones = ("chain", "draw", "channel"), np.ones((1, 4, 1))
+        >>> draws = xr.Dataset(
+        ...     {
+        ...         "alpha": (dims, 2 * ones),
+        ...         "lam": (dims, 5 * ones),
+        ...         "adstock_alpha": (dims, ones / 2),
+        ...     },
+        ...     coords={"channel": ["tv"]},
+        ... )
+        >>> view = CurveView("experiment", draws, adstock=GeometricAdstock(l_max=3))
+        >>> from pymc_robust_alloc import Horizon
+        >>> horizon = Horizon(num_periods=2, adstock_periods=view.adstock_periods)
+        >>> model = view.build(horizon, view.budget_coords)
+        >>> [rv.name for rv in model.free_RVs], model.named_vars_to_dims["channel_contribution"]
+        (['alpha', 'lam', 'adstock_alpha'], ('date', 'channel'))
+        """
         budget_dims = tuple(budget_coords)
         shape = (horizon.length, *(len(v) for v in budget_coords.values()))
         coords = {DATE: list(horizon.dates), **{d: list(v) for d, v in budget_coords.items()}}
