@@ -754,7 +754,7 @@ class RobustAllocator:
 class _Solver:
     """Sets the shared switches of the utility and runs one solve."""
 
-    TEMPERATURES = (1e-1, 1e-2, 1e-3, 1e-4)
+    TEMPERATURES = (1e-2, 1e-3, 1e-4)
     #: Every objective is scaled to order one, so the tolerance is relative.
     OPTIONS: ClassVar[dict[str, float]] = {"ftol": 1e-12, "maxiter": 1_000}
 
