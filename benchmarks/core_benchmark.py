@@ -280,6 +280,18 @@ def recipe_tree(draws):
     return xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant})
 
 
+def channel_mask():
+    """Every channel optimised: the ``budgets_to_optimize`` of each optimizer."""
+    import numpy as np
+    import xarray as xr
+
+    return xr.DataArray(
+        np.ones(len(CHANNELS), dtype=bool),
+        dims=("channel",),
+        coords={"channel": list(CHANNELS)},
+    )
+
+
 def run_recipe(draws):
     """The blog's recipe: one ``BudgetOptimizer`` per step, default PyTensor mode.
 
@@ -300,14 +312,9 @@ def run_recipe(draws):
     import numpy as np
     import pymc.dims as pmd
     import pytensor.xtensor as ptx
-    import xarray as xr
     from pymc_marketing.mmm import BudgetOptimizer, merge_models_and_idata
 
-    mask = xr.DataArray(
-        np.ones(len(CHANNELS), dtype=bool),
-        dims=("channel",),
-        coords={"channel": list(CHANNELS)},
-    )
+    mask = channel_mask()
     steps, plans, reports = {}, {}, {}
 
     def solve(name, optimizer):
@@ -470,25 +477,18 @@ def run_floor(mode):
     dict
         The plan, solver report and step times.
     """
-    import numpy as np
     import pytensor
-    import xarray as xr
     from pymc_marketing.mmm import BudgetOptimizer
 
     name = next(iter(ESTIMATES))
     model, tree = recipe_view_model(name, ESTIMATES[name]), recipe_tree(make_draws()[name])
-    mask = xr.DataArray(
-        np.ones(len(CHANNELS), dtype=bool),
-        dims=("channel",),
-        coords={"channel": list(CHANNELS)},
-    )
-    kwargs = {}
-    flags = {}
+    kwargs, flags = {}, {}
     if mode == "python":
         from pymc_robust_alloc import python_mode
 
-        kwargs = {"compile_kwargs": {"mode": python_mode()}}
-        flags = {"mode": python_mode(), "cxx": ""}
+        compile_mode = python_mode()
+        kwargs = {"compile_kwargs": {"mode": compile_mode}}
+        flags = {"mode": compile_mode, "cxx": ""}
     steps = {}
     t0 = time.perf_counter()
     with pytensor.config.change_flags(**flags):
@@ -497,7 +497,7 @@ def run_floor(mode):
             idata=tree,
             num_periods=N_PERIODS,
             response_variable="total_contribution",
-            budgets_to_optimize=mask,
+            budgets_to_optimize=channel_mask(),
             **kwargs,
         )
     steps["construct"] = time.perf_counter() - t0

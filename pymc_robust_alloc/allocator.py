@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,6 +13,7 @@ import pytensor.tensor as pt
 import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import BudgetOptimizer
+from pytensor.compile import Function
 from pytensor.compile.mode import Mode
 from pytensor.graph.rewriting.db import RewriteDatabaseQuery
 from pytensor.link.vm import VMLinker
@@ -22,7 +23,6 @@ from pymc_robust_alloc.budget import as_bounds, as_plan, check_total_budget
 from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
 from pymc_robust_alloc.result import AllocationResult, SolveReport
 from pymc_robust_alloc.success import (
-    METHODS,
     TEMPERATURE,
     check_success_arguments,
     log_success_probability,
@@ -162,7 +162,7 @@ class RobustAllocator:
         self._temperature = pytensor.shared(np.array(1.0), name="temperature")
         self._reference = pytensor.shared(np.ones((n_samples, n_views)), name="reference")
         self._required_gain = pytensor.shared(np.array(0.0), name="required_gain")
-        self._log_success = None
+        self._log_success: dict[str, Function] = {}
         coords = self.merged.budget_coords
         mask = xr.DataArray(
             np.ones([len(v) for v in coords.values()], dtype=bool),
@@ -416,25 +416,22 @@ class RobustAllocator:
     def _success(
         self, plan: xr.DataArray, reference: np.ndarray, required_gain: float, method: str
     ) -> xr.DataArray:
-        """Success probability per view from the one compiled function."""
-        if self._log_success is None:
+        """Success probability per view, from a function compiled once per method."""
+        if method not in self._log_success:
             responses, ref, baseline = (pt.matrix(n) for n in ("responses", "ref", "zero"))
             gain = pt.scalar("gain")
             samples = ptx.as_xtensor(responses, dims=(SAMPLE, VIEW))
-            outputs = [
-                log_success_probability(
-                    samples, ref, required_gain=gain, baseline=baseline, method=m
-                ).values
-                for m in METHODS
-            ]
+            log_p = log_success_probability(
+                samples, ref, required_gain=gain, baseline=baseline, method=method
+            )
             with self._compiling():
-                self._log_success = pytensor.function(
-                    [responses, ref, baseline, gain], outputs, mode=self.mode
+                self._log_success[method] = pytensor.function(
+                    [responses, ref, baseline, gain], log_p.values, mode=self.mode
                 )
         responses = self.responses(plan).transpose(SAMPLE, VIEW).values
-        log_p = self._log_success(responses, reference, self._baseline.get_value(), required_gain)[
-            METHODS.index(method)
-        ]
+        log_p = self._log_success[method](
+            responses, reference, self._baseline.get_value(), required_gain
+        )
         return xr.DataArray(np.exp(log_p), dims=VIEW, coords={VIEW: list(self.views)})
 
     def _scales(self, response_scale: Mapping[str, float] | None) -> xr.DataArray:
@@ -629,13 +626,12 @@ class RobustAllocator:
                 equal,
                 quantile=quantile,
             )
-            quantile_regret = xr.concat(
-                [
-                    1 - self.values(p, quantile=quantile, response_scale=response_scale) / q_star
-                    for p in plans.values()
-                ],
-                dim=pd.Index(list(plans), name="plan"),
+            low = _by_plan(
+                plans,
+                low_values,
+                lambda p: self.values(p, quantile=quantile, response_scale=response_scale),
             )
+            quantile_regret = 1 - low / q_star
 
         success = None
         if reference is not None:
@@ -665,15 +661,11 @@ class RobustAllocator:
                     UserWarning,
                     stacklevel=2,
                 )
-            success = xr.concat(
-                [self._success(p, reference, gain, success_method) for p in plans.values()],
-                dim=pd.Index(list(plans), name="plan"),
+            success = _by_plan(
+                plans, table, lambda p: self._success(p, reference, gain, success_method)
             )
 
-        value = xr.concat(
-            [self.values(p, response_scale=response_scale) for p in plans.values()],
-            dim=pd.Index(list(plans), name="plan"),
-        )
+        value = _by_plan(plans, values, lambda p: self.values(p, response_scale=response_scale))
         settings: dict[str, Any] = {
             "total_budget": total,
             "num_periods": self.num_periods,
@@ -749,6 +741,18 @@ class RobustAllocator:
         if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
             raise ValueError(f"weights must be non-negative and not all zero, got {dict(weights)}.")
         return w / w.max()
+
+
+def _by_plan(
+    plans: Mapping[str, xr.DataArray],
+    known: Mapping[str, xr.DataArray],
+    evaluate: Callable[[xr.DataArray], xr.DataArray],
+) -> xr.DataArray:
+    """Stack each plan's ``known`` entry, or ``evaluate(plan)`` if it has none, over ``plan``."""
+    return xr.concat(
+        [known[name] if name in known else evaluate(plan) for name, plan in plans.items()],
+        dim=pd.Index(list(plans), name="plan"),
+    )
 
 
 class _Solver:
