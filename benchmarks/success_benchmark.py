@@ -1,0 +1,112 @@
+"""Cost of the lazily compiled objectives: success probability and risk-averse regret.
+
+Run: .venv/bin/python benchmarks/success_benchmark.py
+
+One process builds ``RobustAllocator(demo_views(draws=500), 8)`` and times, in
+order: a regret-only ``allocate``; the first ``allocate`` against a reference
+plan (which compiles the success graph); the same call again; the first call
+with ``success_method="empirical"`` (its own graph); the first call with
+``quantile=0.1`` (the risk-averse graph). The baseline is the regret-only
+``allocate`` of the same process: each row prints its ratio to it. The process
+runs once on an empty PyTensor compiledir and Numba cache (cold), then again on
+the filled one (warm). Writes ``benchmarks/results/success_benchmark.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "success_benchmark.json"
+BUDGET = 100.0
+CHANNELS = ("search", "social", "display")
+BOUNDS = dict.fromkeys(CHANNELS, (0.0, 60.0))
+REFERENCE = dict.fromkeys(CHANNELS, BUDGET / len(CHANNELS))
+GAIN = 0.002
+#: (label, keyword arguments of ``allocate``), timed in this order.
+CALLS = (
+    ("allocate (regret plans only)", {}),
+    (
+        "first allocate with a reference plan (compiles the success graph)",
+        {"reference_plan": REFERENCE, "required_gain": GAIN},
+    ),
+    ("the same again (compiled)", {"reference_plan": REFERENCE, "required_gain": GAIN}),
+    (
+        'first success_method="empirical" (its own graph)',
+        {"reference_plan": REFERENCE, "required_gain": GAIN, "success_method": "empirical"},
+    ),
+    ("first quantile=0.1 (risk-averse graph, 7 more solves)", {"quantile": 0.1}),
+)
+
+
+def worker():
+    """Time every call of ``CALLS`` in this process; print the times as JSON."""
+    import warnings
+
+    from pymc_robust_alloc import RobustAllocator
+    from pymc_robust_alloc.demo import demo_views
+
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    allocator = RobustAllocator(demo_views(draws=500, random_seed=42), 8)
+    times = {"construct": time.perf_counter() - t0}
+    for label, kwargs in CALLS:
+        t0 = time.perf_counter()
+        allocator.allocate(BUDGET, BOUNDS, **kwargs)
+        times[label] = time.perf_counter() - t0
+    print("@@RESULT@@" + json.dumps(times))
+
+
+def spawn(compiledir: str) -> dict[str, float]:
+    """Run :func:`worker` in a fresh subprocess on ``compiledir``."""
+    env = dict(os.environ)
+    env["PYTENSOR_FLAGS"] = f"base_compiledir={compiledir}"
+    env["NUMBA_CACHE_DIR"] = str(Path(compiledir) / "numba_cache")
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("@@RESULT@@")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"worker failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(lines[-1].removeprefix("@@RESULT@@"))
+
+
+def main():
+    """Measure cold then warm; print each call's time and its ratio to the baseline."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    if parser.parse_args().worker:
+        worker()
+        return
+    with tempfile.TemporaryDirectory(prefix="success_benchmark_") as compiledir:
+        runs = {"cold": spawn(compiledir), "warm": spawn(compiledir)}
+    baseline = CALLS[0][0]
+    print(f"{'seconds (ratio to the regret-only allocate)':70s}{'cold':>16s}{'warm':>16s}")
+    for label in runs["cold"]:
+        cells = [
+            f"{runs[k][label]:7.2f} (x{runs[k][label] / runs[k][baseline]:4.1f})"
+            for k in ("cold", "warm")
+        ]
+        print(f"{label:70s}{cells[0]:>16s}{cells[1]:>16s}")
+    print(f"Load average: {os.getloadavg()}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"command": ".venv/bin/python benchmarks/success_benchmark.py", **runs}
+    OUT.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"Wrote {OUT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
