@@ -1,33 +1,33 @@
-"""Minimax-regret allocation across views, on one compiled ``BudgetOptimizer``."""
+"""Robust allocation across views: the recipe that turns views into plans."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytensor
-import pytensor.tensor as pt
-import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import BudgetOptimizer
-from pytensor.compile import Function
 from pytensor.compile.mode import Mode
-from pytensor.graph.rewriting.db import RewriteDatabaseQuery
-from pytensor.link.vm import VMLinker
 from pytensor.xtensor.type import XTensorVariable
 
-from pymc_robust_alloc.budget import as_bounds, as_plan, check_total_budget
-from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
-from pymc_robust_alloc.result import AllocationResult, SolveReport
-from pymc_robust_alloc.success import (
-    TEMPERATURE,
-    check_success_arguments,
-    log_success_probability,
+from pymc_robust_alloc.budget import (
+    as_bounds,
+    as_plan,
+    check_num_periods,
+    check_total_budget,
+    check_weights,
 )
-from pymc_robust_alloc.utility import SAMPLE, smooth_max, view_values
+from pymc_robust_alloc.engine import Criterion, Engine, Polytope, Solve, best_of, multistart_points
+from pymc_robust_alloc.engine import python_mode as python_mode
+from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
+from pymc_robust_alloc.objectives import RegretObjective, SuccessObjective
+from pymc_robust_alloc.result import AllocationResult, SolveReport
+from pymc_robust_alloc.success import TEMPERATURE, check_success_arguments
+from pymc_robust_alloc.utility import SAMPLE, view_values
 from pymc_robust_alloc.views.base import View
 from pymc_robust_alloc.views.mmm import MMMView
 
@@ -39,6 +39,14 @@ WEIGHTED = "weighted minimax"
 RISK_AVERSE = "risk-averse minimax"
 REFERENCE = "reference"
 SUCCESS = "success"
+#: Plan names the allocator gives its own plans; candidates may not use them.
+RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
+#: Quantile bandwidths (in draws, as a share of the draws) of a risk-averse solve.
+BANDWIDTHS = (0.05, 0.01, 0.0)
+#: Draws within this share of the quantile's value count as tied with it.
+TIED = 1e-7
+#: First-order (Clarke stationarity) tolerance of a risk-averse solve.
+QUANTILE_TOL = 1e-6
 
 
 class ConvergenceWarning(UserWarning):
@@ -58,57 +66,29 @@ class ConvergenceWarning(UserWarning):
     """
 
 
-def python_mode() -> Mode:
-    """PyTensor mode that compiles in well under a second: NumPy kernels, no JIT.
-
-    A budget problem is small (views x draws x cells), so each graph evaluation
-    takes microseconds to milliseconds in NumPy, while Numba or C compilation of
-    the same graph takes tens of seconds on an empty cache. This mode keeps
-    PyTensor's graph rewrites that matter for speed at this size (merging,
-    constant folding, canonicalisation) and runs every op's NumPy implementation.
-
-    Returns
-    -------
-    pytensor.compile.mode.Mode
-
-    Examples
-    --------
-    >>> python_mode().linker
-    VMLinker(use_cloop=False, lazy=None, allow_partial_eval=None, allow_gc=True)
-    """
-    # ``fill`` (``Second``), which gradients are full of, has no NumPy kernel: the
-    # Python VM would run it element by element, so rewrite it to ``Alloc``.
-    rewrites = RewriteDatabaseQuery(include=["fast_compile", "local_second_to_alloc"])
-    return Mode(linker=VMLinker(use_cloop=False, c_thunks=False), optimizer=rewrites)
-
-
 class RobustAllocator:
     r"""Robust budget allocation across views, compiled once and solved many times.
 
     The views are merged into one model (:func:`~pymc_robust_alloc.merge_views`)
-    and handed to a :class:`~pymc_marketing.mmm.BudgetOptimizer` whose utility is
+    and handed to a :class:`~pymc_marketing.mmm.BudgetOptimizer`, which builds
+    the response of every view to the decision vector (periods, carry-in and
+    carry-over included). The :class:`~pymc_robust_alloc.engine.Engine` compiles
+    each view's value :math:`V(a, m)` with its gradient on that graph, once, and
+    every plan is a solve on those functions (see :mod:`pymc_robust_alloc.engine`):
 
-    .. math::
+    - each view's optimum :math:`\max_a V(a, m)` and the averaged plan
+      :math:`\max_a \sum_m V(a, m)`;
+    - minimax regret :math:`\min_a \max_m w_m R(a, m)`,
+      :math:`R = 1 - V / V^*`, in epigraph form, with a certificate: when every
+      view is concave in spend (:attr:`View.concave`), a proven lower bound on
+      the optimal max regret and the gap to the plan's;
+    - on request, risk-averse regret (each view valued by a lower quantile of
+      its draws) and the robust success probability against a reference plan.
 
-        U(a) = \sum_m c_m V(a, m) \;-\; t \operatorname{smax}_{\tau, m}
-        w_m \Big(1 - \frac{V(a, m)}{T_m}\Big),
-
-    with :math:`c, t, w, T, \tau` PyTensor shared variables and
-    :math:`\operatorname{smax}_\tau` the log-sum-exp maximum
-    (:func:`~pymc_robust_alloc.utility.smooth_max`). Every view's optimum, the
-    averaged model, minimax regret and its weighted variant are that one
-    compiled graph with other values of those variables, so it is compiled once
-    however many plans are solved or budgets tried. Minimax plans are solved
-    with a decreasing temperature :math:`\tau`, each solve warm-started from
-    the last, and judged by the hard maximum.
-
-    Two objectives have graphs of their own, compiled the first time they are
-    asked for, so that the others do not pay for them at every evaluation: the
-    same utility with :math:`V` a lower quantile of the draws (risk-averse
-    regret), and the robust success probability
-    :math:`-\operatorname{smax}_{\tau, m} \big(-\log P_m(a)\big)` against a
-    reference plan (:func:`~pymc_robust_alloc.success.log_success_probability`;
-    one graph per method), the reference's responses in shared variables.
+    Solves run in scaled variables with order-one objectives, so plans do not
+    depend on the units of spend or response. When a view is not provably
+    concave, every plan is the best of a seeded multistart and the result says
+    that no certificate exists.
 
     Parameters
     ----------
@@ -119,9 +99,9 @@ class RobustAllocator:
     n_draws : int, optional
         Posterior draws kept per view (default: the fewest any view has).
     mode : pytensor Mode or str, optional
-        PyTensor compilation mode for every function the optimizer compiles;
-        default :func:`python_mode`. Pass ``"NUMBA"`` for PyTensor's default,
-        which pays off for very large posteriors once its cache is warm.
+        PyTensor compilation mode; default :func:`python_mode`. Pass
+        ``"NUMBA"`` for PyTensor's default, which pays off for very large
+        posteriors once its cache is warm.
 
     Examples
     --------
@@ -137,6 +117,8 @@ class RobustAllocator:
     >>> result = allocator.allocate(total_budget=10.0)
     >>> bool(result.regret_matrix["max regret"].idxmin() == "minimax")
     True
+    >>> bool(result.certificate.loc["minimax", "gap"] <= 1e-9)
+    True
     """
 
     def __init__(
@@ -147,36 +129,51 @@ class RobustAllocator:
         n_draws: int | None = None,
         mode: Mode | str | None = None,
     ) -> None:
+        self.num_periods = check_num_periods(num_periods)
         self.mode = python_mode() if mode is None else mode
-        self.merged: MergedViews = merge_views(views, num_periods, n_draws=n_draws)
+        views = list(views)
+        # A view whose periods do not interact (no adstock, no dated history)
+        # responds to T equal periods as T times one period: solve on one.
+        fold = all(
+            getattr(v, "separable_over_periods", False) and v.horizon(self.num_periods) is None
+            for v in views
+            if isinstance(v, View)
+        )
+        self.merged: MergedViews = merge_views(
+            views, 1 if fold else self.num_periods, n_draws=n_draws
+        )
+        self._periods_per_solve = self.num_periods if fold else 1
         self._mmm_views = tuple(v for v in views if isinstance(v, MMMView))
-        self.num_periods = int(num_periods)
-        n_views, n_samples = len(self.merged.views), self.merged.n_draws
-        self._linear = pytensor.shared(np.zeros(n_views), name="linear_weights")
-        self._regret_weight = pytensor.shared(np.array(0.0), name="regret_weight")
-        self._weights = pytensor.shared(np.ones(n_views), name="regret_weights")
-        self._target = pytensor.shared(np.ones(n_views), name="regret_target")
-        self._baseline = pytensor.shared(np.zeros((n_samples, n_views)), name="baseline")
-        self._scale = pytensor.shared(np.ones(n_views), name="response_scale")
-        self._quantile = pytensor.shared(np.array(0.1), name="quantile")
-        self._temperature = pytensor.shared(np.array(1.0), name="temperature")
-        self._reference = pytensor.shared(np.ones((n_samples, n_views)), name="reference")
-        self._required_gain = pytensor.shared(np.array(0.0), name="required_gain")
-        self._log_success: dict[str, Function] = {}
+        #: Whether every view's value is provably concave in spend.
+        self.concave = all(getattr(v, "concave", False) for v in views)
         coords = self.merged.budget_coords
         mask = xr.DataArray(
             np.ones([len(v) for v in coords.values()], dtype=bool),
             dims=tuple(coords),
             coords={d: list(v) for d, v in coords.items()},
         )
-        self._mask = mask
-        self._quantile_optimizer: BudgetOptimizer | None = None
-        self._success_optimizers: dict[str, BudgetOptimizer] = {}
-        self.optimizer = self._optimizer(self._regret_utility(quantile=False))
+        horizon = self.merged.horizon
+        with pytensor.config.change_flags(mode=self.mode, cxx=""):
+            self.optimizer = BudgetOptimizer(
+                model=self.merged.model,
+                idata=self.merged.idata,
+                num_periods=horizon.num_periods,
+                carry_in_periods=horizon.carry_in_periods,
+                adstock_periods=horizon.adstock_periods,
+                response_variable=VIEW_RESPONSE,
+                utility_function=_total_value,
+                budgets_to_optimize=mask,
+                compile_kwargs={"mode": self.mode},
+            )
+        self.engine = Engine(
+            self.optimizer,
+            [f"{v.name}_{v.response_variable}" for v in views],
+            self.mode,
+            factor=self._periods_per_solve,
+        )
         zero = self.responses(mask * 0.0).transpose(SAMPLE, VIEW).values
-        self._baseline.set_value(zero)
-        self._reference.set_value(zero + 1.0)  # any plan that adds something
-        self.merged.v_zero.set_value(zero.mean(axis=0))
+        self.regret = RegretObjective(zero)
+        self.success = SuccessObjective(self.regret.baseline)
 
     @property
     def views(self) -> tuple[str, ...]:
@@ -204,86 +201,15 @@ class RobustAllocator:
         """
         return self.merged.budget_coords
 
-    def _optimizer(self, utility) -> BudgetOptimizer:
-        """Build a ``BudgetOptimizer`` on the merged model with this utility."""
-        horizon = self.merged.horizon
-        with self._compiling():
-            return BudgetOptimizer(
-                model=self.merged.model,
-                idata=self.merged.idata,
-                num_periods=self.num_periods,
-                carry_in_periods=horizon.carry_in_periods,
-                adstock_periods=horizon.adstock_periods,
-                response_variable=VIEW_RESPONSE,
-                utility_function=utility,
-                budgets_to_optimize=self._mask,
-                compile_kwargs={"mode": self.mode},
-            )
+    def _flat(self, plan: xr.DataArray) -> np.ndarray:
+        return np.asarray(self.optimizer.optimization_variables.pack(plan), dtype=float)
 
-    def _compiling(self):
-        """Compile in ``self.mode``, also where PyTensor picks its default mode.
-
-        Constraints are compiled in the default mode, and the inner functions of
-        some ops (e.g. ``OpFromGraph``) link C code unless ``cxx`` is empty: on
-        an empty cache that C compilation costs seconds per op.
-        """
-        return pytensor.config.change_flags(mode=self.mode, cxx="")
-
-    def _success_optimizer(self, method: str) -> BudgetOptimizer:
-        """Return the optimizer of the robust success probability, built on first use.
-
-        It is a graph of its own: in the regret graph, even a switched-off success
-        term would be differentiated at every evaluation.
-        """
-        if method not in self._success_optimizers:
-
-            def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
-                log_p = log_success_probability(
-                    samples,
-                    self._reference,
-                    required_gain=self._required_gain,
-                    baseline=self._baseline,
-                    method=method,
-                    dim=VIEW,
-                )
-                return -smooth_max(-log_p, VIEW, self._temperature)
-
-            self._success_optimizers[method] = self._optimizer(utility)
-        return self._success_optimizers[method]
-
-    def _regret_utility(self, quantile: bool):
-        """Linear values minus the smoothed worst weighted regret, switched by shared weights.
-
-        Views are valued by the mean increment of their draws, or with
-        ``quantile=True`` by its lower quantile (risk-averse regret).
-        """
-
-        def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
-            value = view_values(
-                samples,
-                quantile=self._quantile if quantile else None,
-                baseline=self._baseline,
-                scale=self._scale,
-            )
-            linear = (value * self._vector(self._linear)).sum(VIEW)
-            regret = 1 - value / self._vector(self._target)
-            worst = smooth_max(regret * self._vector(self._weights), VIEW, self._temperature)
-            return linear - self._regret_weight * worst
-
-        return utility
-
-    def _risk_averse_optimizer(self) -> BudgetOptimizer:
-        """Return the optimizer of lower-quantile values, built on first use."""
-        if self._quantile_optimizer is None:
-            self._quantile_optimizer = self._optimizer(self._regret_utility(quantile=True))
-        return self._quantile_optimizer
-
-    @staticmethod
-    def _vector(shared):
-        return pytensor.xtensor.as_xtensor(shared, dims=(VIEW,))
+    def _labelled(self, flat: np.ndarray) -> xr.DataArray:
+        (plan,) = self.optimizer.optimization_variables.unpack(np.asarray(flat)).values()
+        return plan.astype(float).transpose(*self.budget_coords)
 
     def responses(self, plan: xr.DataArray) -> xr.DataArray:
-        """Each view's response to a plan, per draw.
+        """Each view's response to a plan over the horizon, per draw.
 
         Parameters
         ----------
@@ -305,7 +231,7 @@ class RobustAllocator:
         """
         plan = as_plan(plan, self.budget_coords, "plan")
         response = self.optimizer.evaluate_response_distribution(plan, VIEW_RESPONSE)
-        return response.assign_coords({VIEW: list(self.views)})
+        return response.assign_coords({VIEW: list(self.views)}) * self._periods_per_solve
 
     def values(
         self,
@@ -344,12 +270,17 @@ class RobustAllocator:
         >>> bool((low < value).all())
         True
         """
-        increments = (self.responses(plan) - self._baseline.get_value()) * self._scales(
-            response_scale
-        )
+        flat = self._flat(as_plan(plan, self.budget_coords, "plan"))
+        scale = self._scales(response_scale).values
         if quantile is None:
-            return increments.mean("sample")
-        return increments.quantile(quantile, dim="sample").drop_vars("quantile")
+            with self.regret.using(scale=scale):
+                return self._view_array(self.engine.evaluate(self.regret.value, flat)[0])
+        q = _check_quantile(quantile)
+        with self.regret.using(scale=scale, quantile=q, bandwidth=0.0):
+            return self._view_array(self.engine.evaluate(self.regret.quantile_value, flat)[0])
+
+    def _view_array(self, values: np.ndarray) -> xr.DataArray:
+        return xr.DataArray(values, dims=VIEW, coords={VIEW: list(self.views)})
 
     def success_probability(
         self,
@@ -394,10 +325,15 @@ class RobustAllocator:
             as_plan(reference_plan, self.budget_coords, REFERENCE)
         )
         check_success_arguments(
-            reference, required_gain, method, TEMPERATURE, self._baseline.get_value()
+            reference, required_gain, method, TEMPERATURE, self.regret.baseline.get_value()
         )
         plan = as_plan(plan, self.budget_coords, "plan")
-        return self._success(plan, reference, float(required_gain), method)
+        with self.success.using(reference=reference, required_gain=float(required_gain)):
+            return self._success(self._flat(plan), method)
+
+    def _success(self, flat: np.ndarray, method: str) -> xr.DataArray:
+        log_p, _ = self.engine.evaluate(self.success.criterion(method), flat)
+        return self._view_array(np.exp(log_p))
 
     def _reference_responses(self, reference_plan: xr.DataArray) -> np.ndarray:
         responses = self.responses(reference_plan).transpose(SAMPLE, VIEW)
@@ -413,29 +349,13 @@ class RobustAllocator:
             )
         return responses.values
 
-    def _success(
-        self, plan: xr.DataArray, reference: np.ndarray, required_gain: float, method: str
-    ) -> xr.DataArray:
-        """Success probability per view, from a function compiled once per method."""
-        if method not in self._log_success:
-            responses, ref, baseline = (pt.matrix(n) for n in ("responses", "ref", "zero"))
-            gain = pt.scalar("gain")
-            samples = ptx.as_xtensor(responses, dims=(SAMPLE, VIEW))
-            log_p = log_success_probability(
-                samples, ref, required_gain=gain, baseline=baseline, method=method
-            )
-            with self._compiling():
-                self._log_success[method] = pytensor.function(
-                    [responses, ref, baseline, gain], log_p.values, mode=self.mode
-                )
-        responses = self.responses(plan).transpose(SAMPLE, VIEW).values
-        log_p = self._log_success[method](
-            responses, reference, self._baseline.get_value(), required_gain
-        )
-        return xr.DataArray(np.exp(log_p), dims=VIEW, coords={VIEW: list(self.views)})
-
     def _scales(self, response_scale: Mapping[str, float] | None) -> xr.DataArray:
         scale = dict.fromkeys(self.views, 1.0)
+        if response_scale is not None and not isinstance(response_scale, Mapping):
+            raise TypeError(
+                f"response_scale must be a mapping {{view: k}}, got "
+                f"{type(response_scale).__name__}."
+            )
         unknown = sorted(set(response_scale or {}) - set(self.views))
         if unknown:
             raise ValueError(f"response_scale names unknown views {unknown}; views: {self.views}.")
@@ -443,7 +363,7 @@ class RobustAllocator:
             if not np.isfinite(k) or k <= 0:
                 raise ValueError(f"response_scale of {name!r} must be positive, got {k}.")
             scale[name] = float(k)
-        return xr.DataArray(list(scale.values()), dims=VIEW, coords={VIEW: list(self.views)})
+        return self._view_array(np.array(list(scale.values())))
 
     def allocate(
         self,
@@ -454,9 +374,11 @@ class RobustAllocator:
         weights: Mapping[str, float] | None = None,
         quantile: float | None = None,
         response_scale: Mapping[str, float] | None = None,
-        reference_plan: xr.DataArray | Mapping | None = None,
+        reference_plan: xr.DataArray | Mapping | str | None = None,
         required_gain: float = 0.0,
         success_method: str = "gaussian",
+        n_starts: int = 8,
+        random_seed: int = 0,
         minimize_kwargs: dict | None = None,
     ) -> AllocationResult:
         r"""Solve every view's optimum, the averaged plan and the minimax-regret plan.
@@ -476,7 +398,8 @@ class RobustAllocator:
             ``(*budget_dims, "bound")``; default ``(0, total_budget)``.
         candidates : mapping, optional
             Further plans to judge, e.g. ``{"current": current_plan}`` (spend per
-            period, labelled).
+            period, labelled). A candidate off the budget or outside the bounds
+            is judged and flagged (``result.user_plans``), never used as a start.
         weights : mapping, optional
             ``{view: w}`` to also solve weighted minimax regret (views left out get
             weight 1).
@@ -488,17 +411,24 @@ class RobustAllocator:
             analysis; normalised regret is unchanged by it.
         reference_plan : DataArray, mapping or "historical", optional
             The plan to beat, spend per period labelled by the budget dims (or
-            ``{channel: spend}``), within ``bounds``; added to the plans as
-            ``"reference"``. ``"historical"`` takes the spend mix of the data
-            the (first) :class:`~pymc_robust_alloc.MMMView` was fitted on, at
-            ``total_budget`` (:meth:`MMMView.historical_plan`).
+            ``{channel: spend}``); added to the plans as ``"reference"``.
+            ``"historical"`` takes the spend mix of the data the (first)
+            :class:`~pymc_robust_alloc.MMMView` was fitted on, at ``total_budget``.
         required_gain : float, default 0
             Relative gain :math:`r > -1` the plan must add over the reference's
             increment, e.g. 0.05.
         success_method : {"gaussian", "empirical"}, default "gaussian"
             As in :func:`~pymc_robust_alloc.success_probability`.
+        n_starts : int, default 8
+            Random starts of each solve when some view is not provably concave,
+            and of the risk-averse solves (quantiles are not smooth); the other
+            plans and vertices of the bounds are tried too.
+        random_seed : int, default 0
+            Seed of the random starts.
         minimize_kwargs : dict, optional
-            Passed to :meth:`BudgetOptimizer.allocate_budget`.
+            SciPy SLSQP settings, e.g. ``{"options": {"maxiter": 200}}``. Only
+            SLSQP is accepted: a method that ignores the budget constraint
+            cannot return a feasible plan.
 
         Returns
         -------
@@ -509,8 +439,8 @@ class RobustAllocator:
         ConvergenceWarning
             If a solve did not converge; ``result.convergence`` says which.
         UserWarning
-            If the success plan is within 1% of the budget of the reference plan
-            (a required gain too small to move it).
+            If a candidate plan is infeasible, or the success plan is within 1% of
+            the budget of the reference plan.
 
         Examples
         --------
@@ -524,173 +454,145 @@ class RobustAllocator:
         'minimax'
         """
         total = check_total_budget(total_budget)
-        box = as_bounds(bounds, self.budget_coords, total)
-        extra = {
-            str(name): as_plan(plan, self.budget_coords, str(name))
-            for name, plan in (candidates or {}).items()
-        }
+        box_da = as_bounds(bounds, self.budget_coords, total)
+        box = Polytope(
+            self._flat(box_da.sel(bound="lower", drop=True)),
+            self._flat(box_da.sel(bound="upper", drop=True)),
+            total,
+        )
         scale = self._scales(response_scale)
+        run = _Run(self, box, _slsqp_options(minimize_kwargs), int(n_starts), int(random_seed))
+        user = self._user_plans(candidates, reference_plan, total, box)
+        w = None if weights is None else check_weights(weights, self.views)
+        q = None if quantile is None else _check_quantile(quantile)
         reference = None
-        if reference_plan is not None:
-            if REFERENCE in extra:
-                raise ValueError(
-                    f"A candidate is named {REFERENCE!r}, which names reference_plan "
-                    "in the result; rename the candidate."
-                )
-            if isinstance(reference_plan, str):
-                reference_plan = self._named_reference(reference_plan, total)
-            extra[REFERENCE] = self._check_reference(reference_plan, box)
-            reference = self._reference_responses(extra[REFERENCE])
+        if REFERENCE in user:
+            reference = self._reference_responses(self._labelled(user[REFERENCE]))
             check_success_arguments(
                 reference,
                 required_gain,
                 success_method,
                 TEMPERATURE,
-                self._baseline.get_value(),
+                self.regret.baseline.get_value(),
             )
-        self._scale.set_value(scale.values)
-        n_views = len(self.views)
-        solver = _Solver(self, total, box, minimize_kwargs)
-
-        plans: dict[str, xr.DataArray] = {}
-        uniform = box.sel(bound="lower", drop=True)
-        uniform = uniform + (total - float(uniform.sum())) * (
-            (box.sel(bound="upper", drop=True) - uniform)
-            / float((box.sel(bound="upper", drop=True) - uniform).sum())
-        )
-        level = np.abs(self.values(uniform, response_scale=response_scale).values)
-        level = np.where(level > 0, level, 1.0)
-        for m, name in enumerate(self.views):
-            plans[name] = solver.solve(
-                name, f"maximise V(a, {name})", linear=np.eye(n_views)[m] / level[m]
-            )
-        plans[AVERAGED] = solver.solve(
-            AVERAGED,
-            "maximise the mean of the views' responses",
-            linear=np.ones(n_views) / level.sum(),
-        )
-        plans.update(extra)
-        values = {name: self.values(p, response_scale=response_scale) for name, p in plans.items()}
-        v_star = self._v_star(values)
-        self.merged.v_star.set_value(v_star.values / scale.values)
-
-        def minimax(name, objective, starts, table, target, w, quantile=None):
-            def worst(plan):
-                value = self.values(plan, quantile=quantile, response_scale=response_scale)
-                return float(((1 - value / target) * w).max())
-
-            start = min(table, key=lambda n: float(((1 - table[n] / target) * w).max()))
-            return solver.minimax(
-                name,
-                objective,
-                starts[start],
-                worst,
-                target=target.values,
-                weights=w,
-                use_quantile=quantile is not None,
-            )
-
-        equal = np.ones(n_views)
-        plans[MINIMAX] = minimax(MINIMAX, "minimise max_m R(a, m)", plans, values, v_star, equal)
-        if weights is not None:
-            w = self._weight_vector(weights)
-            plans[WEIGHTED] = minimax(
-                WEIGHTED, "minimise max_m w_m R(a, m)", plans, values, v_star, w
-            )
-        quantile_regret = None
-        if quantile is not None:
-            if not 0 < float(quantile) < 1:
-                raise ValueError(f"quantile must be in (0, 1), e.g. 0.1; got {quantile}.")
-            self._quantile.set_value(np.array(float(quantile)))
-            lows = {}
-            for m, name in enumerate(self.views):
-                label = f"{name} (q={quantile:g})"
-                lows[label] = solver.solve(
-                    label,
-                    f"maximise the {quantile:g} quantile of V(a, {name})",
-                    linear=np.eye(n_views)[m] / level[m],
-                    use_quantile=True,
-                )
-            starts = {**plans, **lows}
-            low_values = {
-                n: self.values(p, quantile=quantile, response_scale=response_scale)
-                for n, p in starts.items()
-            }
-            q_star = self._v_star(low_values, what=f"{quantile:g} quantile")
-            plans[RISK_AVERSE] = minimax(
-                RISK_AVERSE,
-                f"minimise max_m R_q(a, m), q={quantile:g}",
-                starts,
-                low_values,
-                q_star,
-                equal,
-                quantile=quantile,
-            )
-            low = _by_plan(
-                plans,
-                low_values,
-                lambda p: self.values(p, quantile=quantile, response_scale=response_scale),
-            )
-            quantile_regret = 1 - low / q_star
-
-        success = None
-        if reference is not None:
-            gain = float(required_gain)
-            self._reference.set_value(reference)
-            self._required_gain.set_value(np.array(gain))
-            table = {n: self._success(p, reference, gain, success_method) for n, p in plans.items()}
-            start = max(table, key=lambda n: float(table[n].min()))
-
-            def worst_log_p(plan):
-                return -float(np.log(self._success(plan, reference, gain, success_method).min()))
-
-            plans[SUCCESS] = solver.minimax(
-                SUCCESS,
-                f"maximise min_m P_m(V(a) >= {1 + gain:g} V(reference)), {success_method}",
-                plans[start],
-                worst_log_p,
-                success=success_method,
-            )
-            moved = float(np.abs(plans[SUCCESS] - plans[REFERENCE]).sum())
-            if moved < 0.01 * total:
-                warnings.warn(
-                    f"The success plan moves {moved:.3g} per period away from the reference "
-                    f"plan (under 1% of the budget): with required_gain={gain:g}, a tiny "
-                    "move that every view agrees on succeeds in nearly every draw. Ask "
-                    "for a gain worth acting on, e.g. required_gain=0.02.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-            success = _by_plan(
-                plans, table, lambda p: self._success(p, reference, gain, success_method)
-            )
-
-        value = _by_plan(plans, values, lambda p: self.values(p, response_scale=response_scale))
         settings: dict[str, Any] = {
             "total_budget": total,
             "num_periods": self.num_periods,
             "n_draws": self.merged.n_draws,
             "bounds": {
-                str(c): box.sel(channel=c).values.tolist() for c in self.budget_coords["channel"]
+                str(c): box_da.sel(channel=c).values.tolist() for c in self.budget_coords["channel"]
             },
             "weights": dict(weights) if weights is not None else None,
             "quantile": quantile,
             "response_scale": dict(zip(self.views, scale.values.tolist(), strict=True)),
+            "concave": self.concave,
+            "n_starts": int(n_starts),
+            "random_seed": int(random_seed),
+            "user_plans": {
+                name: {"feasible": box.violation(a) <= 1e-9, "violation": box.violation(a)}
+                for name, a in user.items()
+            },
         }
-        if reference is not None:
-            settings["reference_plan"] = extra[REFERENCE].to_series().to_dict()
-            settings["required_gain"] = float(required_gain)
-            settings["success_method"] = success_method
+        extra: dict[str, Any] = {}
+        with self.regret.using(scale=scale.values):
+            plans = run.view_optima(self.regret.value, user)
+            v_star = run.best_values(self.regret.value, plans, "mean")
+            plans[MINIMAX] = run.minimax_regret(MINIMAX, self.regret.value, plans, v_star)
+            if w is not None:
+                plans[WEIGHTED] = run.minimax_regret(
+                    WEIGHTED, self.regret.value, plans, v_star, weights=w
+                )
+            if q is not None:
+                with self.regret.using(quantile=q):
+                    lows = run.view_optima(self.regret.quantile_value, user, quantile=q)
+                    q_plans = {**plans, **lows}
+                    q_star = run.best_values(self.regret.quantile_value, q_plans, f"{q:g} quantile")
+                    plans[RISK_AVERSE] = run.minimax_regret(
+                        RISK_AVERSE, self.regret.quantile_value, q_plans, q_star, quantile=q
+                    )
+                    with self.regret.using(bandwidth=0.0):
+                        low = run.table(self.regret.quantile_value, plans)
+                extra["quantile_regret"] = 1 - low / q_star
+                extra["quantile_optima"] = _stack({n: self._labelled(a) for n, a in lows.items()})
+                extra["quantile_v_star"] = q_star
+            if reference is not None:
+                gain = float(required_gain)
+                settings.update(
+                    reference_plan=self._labelled(user[REFERENCE]).to_series().to_dict(),
+                    required_gain=gain,
+                    success_method=success_method,
+                )
+                criterion = self.success.criterion(success_method)
+                with self.success.using(reference=reference, required_gain=gain):
+                    plans[SUCCESS] = run.maximin_success(criterion, plans)
+                    log_p = run.table(criterion, plans)
+                extra["success_probability"] = np.exp(log_p)
+                moved = float(np.abs(plans[SUCCESS] - user[REFERENCE]).sum())
+                if moved < 0.01 * total:
+                    warnings.warn(
+                        f"The success plan moves {moved:.3g} per period away from the reference "
+                        f"plan (under 1% of the budget): with required_gain={gain:g}, a tiny "
+                        "move that every view agrees on succeeds in nearly every draw. Ask "
+                        "for a gain worth acting on, e.g. required_gain=0.02.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+            value = run.table(self.regret.value, plans)
+        labelled = {name: self._labelled(a) for name, a in plans.items()}
         return AllocationResult(
-            plans=xr.concat(list(plans.values()), dim=pd.Index(list(plans), name="plan")),
+            plans=_stack(labelled),
             value=value,
             v_star=v_star,
             regret=1 - value / v_star,
-            solves=solver.reports,
+            solves=run.reports,
             settings=settings,
-            quantile_regret=quantile_regret,
-            success_probability=success,
+            **extra,
         )
+
+    def _user_plans(
+        self, candidates, reference_plan, total: float, box: Polytope
+    ) -> dict[str, np.ndarray]:
+        """Validate the user's plans and flatten them; warn about (but keep) infeasible ones."""
+        if candidates is not None and not isinstance(candidates, Mapping):
+            raise TypeError(
+                "candidates must be a mapping {name: plan}, got "
+                f"{type(candidates).__name__}; e.g. {{'current': {{'tv': 60, 'radio': 40}}}}."
+            )
+        user = {}
+        for name, plan in (candidates or {}).items():
+            name = str(name)
+            if name in RESERVED or name in self.views:
+                raise ValueError(
+                    f"A candidate is named {name!r}, which names one of the allocator's "
+                    f"own plans ({[*self.views, *RESERVED]}); rename the candidate."
+                )
+            user[name] = self._flat(as_plan(plan, self.budget_coords, name))
+        if reference_plan is not None:
+            if isinstance(reference_plan, str):
+                reference_plan = self._named_reference(reference_plan, total)
+            user[REFERENCE] = self._flat(as_plan(reference_plan, self.budget_coords, REFERENCE))
+            outside = (user[REFERENCE] < box.lower - 1e-9 * total) | (
+                user[REFERENCE] > box.upper + 1e-9 * total
+            )
+            if outside.any():
+                cells = self._labelled(user[REFERENCE]).values.ravel()[outside].tolist()
+                raise ValueError(
+                    f"The reference plan is outside the bounds (spend {cells} per period "
+                    "in some cells). Widen the bounds to include today's plan, or pass a "
+                    "reference plan within them: success is judged against a plan the "
+                    "optimizer could have chosen."
+                )
+        for name, a in user.items():
+            breach = box.violation(a)
+            if breach > 1e-9:
+                warnings.warn(
+                    f"Plan {name!r} is off the budget or outside the bounds (by "
+                    f"{breach:.3g} of the budget): it is judged like any plan but is not "
+                    "feasible, so it is never used as a start nor taken as an optimum.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return user
 
     def _named_reference(self, name: str, total: float) -> xr.DataArray:
         if name != "historical":
@@ -706,24 +608,175 @@ class RobustAllocator:
             )
         return self._mmm_views[0].historical_plan(total)
 
-    def _check_reference(self, reference_plan, box: xr.DataArray) -> xr.DataArray:
-        plan = as_plan(reference_plan, self.budget_coords, REFERENCE)
-        low, high = box.sel(bound="lower", drop=True), box.sel(bound="upper", drop=True)
-        outside = (plan < low - 1e-9) | (plan > high + 1e-9)
-        if bool(outside.any()):
-            cells = plan.where(outside, drop=True).to_series().to_dict()
-            raise ValueError(
-                f"The reference plan is outside the bounds at {cells} (spend per "
-                "period). Widen the bounds to include today's plan, or pass a reference "
-                "plan within them: success is judged against a plan the optimizer "
-                "could have chosen."
-            )
-        return plan
 
-    def _v_star(self, values: Mapping[str, xr.DataArray], what: str = "mean") -> xr.DataArray:
-        """Each view's best value over the evaluated plans, validated positive."""
-        table = xr.concat(list(values.values()), dim="plan")
-        v_star = table.max("plan")
+class _Run:
+    """The solves of one :meth:`RobustAllocator.allocate` call and their reports."""
+
+    def __init__(
+        self, allocator: RobustAllocator, box: Polytope, options: dict, n_starts: int, seed: int
+    ) -> None:
+        self.allocator = allocator
+        self.engine = allocator.engine
+        self.box = box
+        self.options = options
+        self.n_starts = n_starts
+        self.seed = seed
+        self.reports: list[SolveReport] = []
+
+    def _feasible(self, plans: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {n: a for n, a in plans.items() if self.box.violation(a) <= 1e-9}
+
+    def _starts(self, start: np.ndarray, others: Mapping[str, np.ndarray], smooth: bool):
+        if smooth and self.concave:
+            return [start]
+        known = [start, *self._feasible(others).values()]
+        return multistart_points(self.box, known, self.n_starts, self.seed + len(self.reports))
+
+    def _report(self, name: str, objective: str, solve: Solve) -> np.ndarray:
+        report = SolveReport.from_solve(name, objective, solve)
+        self.reports.append(report)
+        if not report.success:
+            warnings.warn(
+                f"The solve for plan {name!r} ({objective}) did not converge: "
+                f"{report.message}. The plan is reported as found; see result.convergence.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return solve.plan
+
+    def _maximise(self, criterion: Criterion, coefficients, starts, smooth: bool) -> Solve:
+        def solve(start: np.ndarray) -> Solve:
+            return self.engine.maximise(
+                criterion, coefficients, self.box, start, concave=smooth and self.concave
+            )
+
+        views = np.flatnonzero(coefficients)
+        return best_of([self._solve(solve, s, smooth, views, None) for s in starts], minimise=False)
+
+    def _minimax(self, criterion, offset, slope, starts, smooth: bool) -> Solve:
+        def solve(start: np.ndarray) -> Solve:
+            return self.engine.minimax(
+                criterion, offset, slope, self.box, start, convex=smooth and self.concave
+            )
+
+        views = np.arange(offset.size)
+        return best_of(
+            [self._solve(solve, s, smooth, views, (offset, slope)) for s in starts],
+            minimise=True,
+        )
+
+    @property
+    def concave(self) -> bool:
+        return self.allocator.concave
+
+    def _solve(self, solve, start: np.ndarray, smooth: bool, views, affine) -> Solve:
+        """One solve; a quantile objective at decreasing bandwidths, each warm-started."""
+        with _options(self.engine, self.options):
+            if smooth:
+                return solve(start)
+            objective, n = self.allocator.regret, self.allocator.merged.n_draws
+            for share in BANDWIDTHS:
+                with objective.using(bandwidth=share * n):
+                    result = solve(start)
+                start = result.plan
+            result.first_order = self._clarke(result.plan, views, affine)
+            result.tolerance = QUANTILE_TOL
+            return result
+
+    def _clarke(self, plan: np.ndarray, views, affine) -> float:
+        r"""First-order measure of a quantile objective, valid at its kinks.
+
+        The quantile of view :math:`m`'s draws is :math:`(1 - \omega) Y_{(k)} +
+        \omega Y_{(k+1)}`; near ``plan`` each order statistic is one of the draws
+        tied with it, so the Clarke subdifferential lies in the hull of
+        :math:`(1 - \omega) \nabla Y_i + \omega \nabla Y_j` over tied pairs
+        :math:`(i, j)`. The measure is the gap of the problem linearised over
+        those pieces (:meth:`~pymc_robust_alloc.engine.Polytope.minimax_lower_bound`):
+        zero at a Clarke-stationary plan. For a maximisation it is relative to
+        the quantile's value; for a minimax it is in regret units.
+        """
+        regret = self.allocator.regret
+        q = float(regret.quantile.get_value())
+        base = regret.baseline.get_value()
+        scale = regret.scale.get_value()
+        n = base.shape[0]
+        phis, jacobians = [], []
+        for m in views:
+            y, _ = self.engine.draws(m, plan, np.zeros(n))
+            increment = (y - base[:, m]) * scale[m]
+            ordered = np.sort(increment)
+            position = q * (n - 1)
+            k = int(np.floor(position))
+            omega = position - k
+            value = (1 - omega) * ordered[k] + omega * ordered[min(k + 1, n - 1)]
+            groups = [
+                np.flatnonzero(np.abs(increment - ordered[r]) <= TIED * abs(ordered[r]))
+                for r in (k, min(k + 1, n - 1))
+            ]
+            for i in groups[0]:
+                for j in groups[1]:
+                    unit = np.zeros(n)
+                    unit[i] += (1 - omega) * scale[m]
+                    unit[j] += omega * scale[m]
+                    gradient = self.engine.draws(m, plan, unit)[1]
+                    if affine is None:  # maximise V_q: minimise -V_q / |V_q|
+                        phis.append(-1.0)
+                        jacobians.append(-gradient / abs(value))
+                    else:
+                        offset, slope = affine[0][m], affine[1][m]
+                        phis.append(offset + slope * value)
+                        jacobians.append(slope * gradient)
+        phi, jacobian = np.array(phis), np.array(jacobians)
+        bound, _ = self.box.minimax_lower_bound(plan, phi, jacobian)
+        return max(float(phi.max()) - bound, 0.0)
+
+    def view_optima(
+        self, criterion: Criterion, user: Mapping[str, np.ndarray], quantile: float | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each view's optimum, then (for the mean) the averaged plan; user plans appended."""
+        smooth = quantile is None
+        plans: dict[str, np.ndarray] = {}
+        for m, name in enumerate(self.allocator.views):
+            label = name if smooth else f"{name} (q={quantile:g})"
+            what = (
+                f"maximise V(a, {name})"
+                if smooth
+                else f"maximise the {quantile:g} quantile of V(a, {name})"
+            )
+            solve = self._maximise(
+                criterion,
+                np.eye(len(self.allocator.views))[m],
+                self._starts(self.box.start(), {**user, **plans}, smooth),
+                smooth,
+            )
+            plans[label] = self._report(label, what, solve)
+        if smooth:
+            solve = self._maximise(
+                criterion,
+                np.ones(len(self.allocator.views)),
+                self._starts(self.box.start(), {**user, **plans}, smooth),
+                smooth,
+            )
+            plans[AVERAGED] = self._report(
+                AVERAGED, "maximise the mean of the views' responses", solve
+            )
+            plans.update(user)
+        return plans
+
+    def table(self, criterion: Criterion, plans: Mapping[str, np.ndarray]) -> xr.DataArray:
+        """Criterion of every plan (rows) under every view (columns)."""
+        rows = [self.engine.evaluate(criterion, a)[0] for a in plans.values()]
+        return xr.DataArray(
+            np.array(rows),
+            dims=("plan", VIEW),
+            coords={"plan": list(plans), VIEW: list(self.allocator.views)},
+        )
+
+    def best_values(
+        self, criterion: Criterion, plans: Mapping[str, np.ndarray], what: str
+    ) -> xr.DataArray:
+        """:math:`V^*`: each view's best value over the feasible plans, validated positive."""
+        v_star = self.table(criterion, self._feasible(plans)).max("plan")
         bad = [str(v) for v in v_star[VIEW].values if not float(v_star.sel({VIEW: v})) > 0]
         if bad:
             raise ValueError(
@@ -733,124 +786,92 @@ class RobustAllocator:
             )
         return v_star
 
-    def _weight_vector(self, weights: Mapping[str, float]) -> np.ndarray:
-        unknown = sorted(set(weights) - set(self.views))
-        if unknown:
-            raise ValueError(f"weights name unknown views {unknown}; views: {list(self.views)}.")
-        w = np.array([float(weights.get(v, 1.0)) for v in self.views])
-        if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
-            raise ValueError(f"weights must be non-negative and not all zero, got {dict(weights)}.")
-        return w / w.max()
-
-
-def _by_plan(
-    plans: Mapping[str, xr.DataArray],
-    known: Mapping[str, xr.DataArray],
-    evaluate: Callable[[xr.DataArray], xr.DataArray],
-) -> xr.DataArray:
-    """Stack each plan's ``known`` entry, or ``evaluate(plan)`` if it has none, over ``plan``."""
-    return xr.concat(
-        [known[name] if name in known else evaluate(plan) for name, plan in plans.items()],
-        dim=pd.Index(list(plans), name="plan"),
-    )
-
-
-class _Solver:
-    """Sets the shared switches of the utility and runs one solve."""
-
-    TEMPERATURES = (1e-2, 1e-3, 1e-4)
-    #: Every objective is scaled to order one, so the tolerance is relative.
-    OPTIONS: ClassVar[dict[str, float]] = {"ftol": 1e-12, "maxiter": 1_000}
-
-    def __init__(self, allocator: RobustAllocator, total: float, box, minimize_kwargs):
-        self.allocator = allocator
-        self.total = total
-        self.box = box
-        options = {**self.OPTIONS, **(minimize_kwargs or {}).get("options", {})}
-        self.minimize_kwargs = {**(minimize_kwargs or {}), "options": options}
-        self.reports: list[SolveReport] = []
-
-    def solve(
+    def minimax_regret(
         self,
         name: str,
-        objective: str,
+        criterion: Criterion,
+        plans: Mapping[str, np.ndarray],
+        v_star: xr.DataArray,
         *,
-        linear=None,
-        target=None,
-        weights=None,
-        use_quantile: bool = False,
-        success: str | None = None,
-        temperature: float = 1.0,
-        x0: xr.DataArray | None = None,
-    ) -> xr.DataArray:
-        a = self.allocator
-        n_views = len(a.views)
-        a._linear.set_value(np.zeros(n_views) if linear is None else np.asarray(linear, float))
-        a._regret_weight.set_value(np.array(0.0 if target is None else 1.0))
-        a._target.set_value(np.ones(n_views) if target is None else np.asarray(target, float))
-        a._weights.set_value(np.ones(n_views) if weights is None else np.asarray(weights, float))
-        a._temperature.set_value(np.array(float(temperature)))
-        if success is not None:
-            optimizer = a._success_optimizer(success)
-        elif use_quantile:
-            optimizer = a._risk_averse_optimizer()
-        else:
-            optimizer = a.optimizer
-        result = optimizer.allocate_budget(
-            total_budget=self.total,
-            budget_bounds=self.box,
-            x0=x0,
-            minimize_kwargs=self.minimize_kwargs,
-            return_if_fail=True,
-        )
-        fit = result.scipy_result
-        report = SolveReport(
-            plan=name,
-            objective=objective,
-            success=bool(fit.success),
-            message=str(fit.message),
-            iterations=int(fit.nit),
-        )
-        self.reports.append(report)
-        if not fit.success:
-            warnings.warn(
-                f"The solve for plan {name!r} ({objective}) did not converge: "
-                f"{fit.message}. The plan is reported as found; see result.convergence.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        return result.budgets.astype(float)
+        weights: np.ndarray | None = None,
+        quantile: float | None = None,
+    ) -> np.ndarray:
+        """Minimise the (weighted) max regret, from the best feasible plan so far."""
+        w = np.ones(len(v_star)) if weights is None else weights
+        offset, slope = w, -w / v_star.values
+        feasible = self._feasible(plans)
+        table = self.table(criterion, feasible).values
+        start = list(feasible.values())[int(np.argmax((offset + slope * table).max(axis=1) * -1))]
+        smooth = quantile is None
+        starts = self._starts(start, feasible, smooth)
+        solve = self._minimax(criterion, offset, slope, starts, smooth)
+        r = "R_q" if quantile is not None else "R"
+        what = f"minimise max_m {'w_m ' if weights is not None else ''}{r}(a, m)"
+        if quantile is not None:
+            what += f", q={quantile:g}"
+        return self._report(name, what, solve)
 
-    def minimax(
-        self,
-        name: str,
-        objective: str,
-        start: xr.DataArray,
-        worst,
-        **objective_switches,
-    ) -> xr.DataArray:
-        r"""Minimise the smoothed maximum at decreasing temperatures, warm-started.
+    def maximin_success(self, criterion: Criterion, plans: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Maximise the smallest success probability: minimise max_m -log P_m."""
+        feasible = self._feasible(plans)
+        table = self.table(criterion, feasible).values
+        start = list(feasible.values())[int(np.argmax(table.min(axis=1)))]
+        n = len(self.allocator.views)
+        starts = self._starts(start, feasible, smooth=True)
+        solve = self._minimax(criterion, np.zeros(n), -np.ones(n), starts, smooth=True)
+        solve.certified = False  # log P is not convex in the plan
+        method = criterion.name.split("(")[-1].rstrip(")")
+        return self._report(
+            SUCCESS, f"maximise min_m P_m(V(a) >= (1 + r) V(reference)), {method}", solve
+        )
 
-        The maximum is of the regrets, or of :math:`-\log P_m` for the success
-        probability (``success=method``). The temperatures are fractions of the
-        starting plan's maximum, so the schedule does not depend on its size. The
-        plan with the smallest hard maximum (the start included) is returned.
-        """
-        best, best_worst = start, worst(start)
-        scale = max(abs(best_worst), 1e-12)
-        plan = start
-        for fraction in self.TEMPERATURES:
-            plan = self.solve(
-                name,
-                f"{objective}, smoothed at tau = {fraction:g} x start",
-                temperature=fraction * scale,
-                x0=plan,
-                **objective_switches,
-            )
-            value = worst(plan)
-            if value < best_worst:
-                best, best_worst = plan, value
-        return best
+
+def _total_value(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
+    """Sum the views' mean responses: the optimizer's own utility (the averaged objective)."""
+    return view_values(samples).sum(VIEW)
+
+
+def _stack(plans: Mapping[str, xr.DataArray]) -> xr.DataArray:
+    return xr.concat(list(plans.values()), dim=pd.Index(list(plans), name="plan"))
+
+
+def _check_quantile(quantile: float) -> float:
+    value = float(quantile)
+    if not 0 < value < 1:
+        raise ValueError(f"quantile must be in (0, 1), e.g. 0.1; got {quantile}.")
+    return value
+
+
+def _slsqp_options(minimize_kwargs: dict | None) -> dict:
+    """SLSQP options from ``minimize_kwargs``; any other method is refused."""
+    kwargs = dict(minimize_kwargs or {})
+    method = kwargs.pop("method", "SLSQP")
+    if str(method).upper() != "SLSQP":
+        raise ValueError(
+            f"method={method!r} cannot be used: the plans must spend the budget exactly, "
+            "and only SLSQP (the default) honours that equality constraint here. Drop "
+            "'method' from minimize_kwargs."
+        )
+    options = kwargs.pop("options", {})
+    if kwargs:
+        raise ValueError(
+            f"minimize_kwargs accepts 'options' only (SLSQP settings), got {sorted(kwargs)}."
+        )
+    return dict(options)
+
+
+class _options:
+    """Override the engine's SLSQP options for one block (restored after)."""
+
+    def __init__(self, engine: Engine, options: dict) -> None:
+        self.engine, self.options = engine, options
+
+    def __enter__(self) -> None:
+        self.previous = self.engine.options
+        self.engine.options = {**self.previous, **self.options}
+
+    def __exit__(self, *exc) -> None:
+        self.engine.options = self.previous
 
 
 def allocate(

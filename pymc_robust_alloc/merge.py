@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pymc.dims as pmd
-import pytensor
 import pytensor.tensor as pt
 import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import merge_models_and_idata
-from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import graph_replace
 
 from pymc_robust_alloc.budget import as_plan
@@ -20,7 +18,6 @@ from pymc_robust_alloc.success import check_success_arguments
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
 
 __all__ = [
-    "REGRET",
     "SUCCESS_MARGIN",
     "SUCCESS_PROBABILITY",
     "VIEW",
@@ -32,8 +29,6 @@ __all__ = [
 VIEW = "view"
 #: Deterministic stacking each view's response, dims ``("view",)``.
 VIEW_RESPONSE = "view_response"
-#: Deterministic of the per-draw normalised regret, dims ``("view",)``.
-REGRET = "regret"
 #: Deterministic of the per-draw paired difference against a reference plan.
 SUCCESS_MARGIN = "success_margin"
 #: Deterministic of the per-draw success indicator against a reference plan.
@@ -44,17 +39,10 @@ SUCCESS_PROBABILITY = "success_probability"
 class MergedViews:
     r"""Views merged into one model on a shared ``channel_data`` input.
 
-    The model holds each view's variables under the prefix ``<view>_`` and two
-    deterministics with dim ``view``:
-
-    - ``view_response``: each view's response :math:`Y_m(a)`;
-    - ``regret``: :math:`1 - (Y_m(a) - \bar V_m(0)) / V^*_m`, whose mean over the
-      draws is the normalised regret :math:`R(a, m) = 1 - V(a, m) / V^*(m)`, with
-      values measured as increments over the zero plan.
-
-    :math:`V^*` and :math:`\bar V(0)` are the shared variables :attr:`v_star` and
-    :attr:`v_zero` (set them with ``set_value``); compiled functions read them
-    at call time, so changing them needs no recompilation.
+    The model holds each view's variables under the prefix ``<view>_`` and the
+    deterministic ``view_response`` with dim ``view``: each view's response
+    :math:`Y_m(a)`, from which :mod:`pymc_robust_alloc.utility`'s factories
+    compute values and regrets.
 
     Merged with a ``reference_plan``, the model also evaluates every view at the
     reference plan and at the zero plan on the same draw (paired), and holds:
@@ -78,8 +66,6 @@ class MergedViews:
         The common date axis.
     budget_coords : dict
         Budget dims and labels of ``channel_data`` (all but ``date``).
-    v_star, v_zero : pytensor shared variables
-        Per-view optimum value and mean zero-plan response.
     reference_plan : xarray.DataArray, optional
         The reference plan of the success deterministics (spend per period).
     required_gain : float
@@ -102,8 +88,6 @@ class MergedViews:
     views: tuple[str, ...]
     horizon: Horizon
     budget_coords: dict[str, tuple]
-    v_star: SharedVariable = field(repr=False)
-    v_zero: SharedVariable = field(repr=False)
     reference_plan: xr.DataArray | None = None
     required_gain: float = 0.0
 
@@ -199,8 +183,6 @@ def merge_views(
     model, idata = merge_models_and_idata(models, trees, prefixes=names, merge_on=CHANNEL_DATA)
 
     view_names = tuple(v.name for v in views)
-    v_star = pytensor.shared(np.ones(len(views)), name="v_star")
-    v_zero = pytensor.shared(np.zeros(len(views)), name="v_zero")
     model.add_coord(VIEW, list(view_names))
     with model:
         # sum_m Y_m e_m with e_m the unit vectors: the same vector as a concat of
@@ -211,8 +193,6 @@ def merge_views(
             for m, v in enumerate(views)
         )
         response = pmd.Deterministic(VIEW_RESPONSE, response)
-        value = response - ptx.as_xtensor(v_zero, dims=(VIEW,))
-        pmd.Deterministic(REGRET, 1 - value / ptx.as_xtensor(v_star, dims=(VIEW,)))
     if reference_plan is not None:
         reference_plan = as_plan(reference_plan, budget_coords, "reference")
         _add_success(model, response, horizon, reference_plan, float(required_gain))
@@ -222,8 +202,6 @@ def merge_views(
         views=view_names,
         horizon=horizon,
         budget_coords=budget_coords,
-        v_star=v_star,
-        v_zero=v_zero,
         reference_plan=reference_plan,
         required_gain=float(required_gain),
     )

@@ -17,7 +17,16 @@ MIN_SUCCESS = "min"
 
 @dataclass(frozen=True)
 class SolveReport:
-    """How one optimisation went.
+    """How one optimisation went, and the checks its verdict rests on.
+
+    A solve is ``success`` only if SciPy reports convergence, the plan is
+    feasible (``violation`` at most ``1e-9`` of the budget) and the first-order
+    measure is at most ``tolerance``: the relative Frank-Wolfe gap for a
+    maximisation, the gap to the linearised problem's bound for a minimax.
+    ``certified`` solves carry a proven ``bound`` on the optimal objective (an
+    upper bound for a maximisation, a lower bound for a minimax; NaN when no
+    certificate exists: a view not provably concave, a quantile or a success
+    probability).
 
     Attributes
     ----------
@@ -26,11 +35,35 @@ class SolveReport:
     objective : str
         What was optimised, in words.
     success : bool
-        Whether SciPy reported convergence.
+        Converged: SciPy's verdict and both independent checks.
     message : str
         SciPy's message.
     iterations : int
-        Number of iterations.
+        SLSQP iterations (of the best start).
+    scipy_success : bool
+        SciPy's verdict alone.
+    evaluations : int
+        Objective evaluations (of the best start).
+    value : float
+        The objective's value at the plan.
+    violation : float
+        Largest breach of the budget or a bound, relative to the budget.
+    first_order : float
+        First-order optimality measure (see above).
+    tolerance : float
+        Its tolerance.
+    certified : bool
+        Whether ``bound`` is a proven bound.
+    bound : float
+        Proven bound on the optimal objective, NaN without a certificate.
+    gap : float
+        ``|bound - value|``, NaN without a certificate.
+    starts : int
+        Starting points tried (1 for a certified solve).
+    local_optima : int
+        Distinct local optima found over the starts.
+    spread : float
+        Range of the objective over those local optima.
 
     Examples
     --------
@@ -39,8 +72,8 @@ class SolveReport:
     >>> report = result.solves[0]
     >>> report.plan, report.objective
     ('regression', 'maximise V(a, regression)')
-    >>> isinstance(report.iterations, int)
-    True
+    >>> report.success, report.certified, report.gap <= 1e-6 * report.value
+    (True, True, True)
     """
 
     plan: str
@@ -48,6 +81,41 @@ class SolveReport:
     success: bool
     message: str
     iterations: int
+    scipy_success: bool = True
+    evaluations: int = 0
+    value: float = float("nan")
+    violation: float = 0.0
+    first_order: float = float("nan")
+    tolerance: float = float("nan")
+    certified: bool = False
+    bound: float = float("nan")
+    gap: float = float("nan")
+    starts: int = 1
+    local_optima: int = 1
+    spread: float = 0.0
+
+    @classmethod
+    def from_solve(cls, plan: str, objective: str, solve) -> SolveReport:
+        """Report an :class:`~pymc_robust_alloc.engine.Solve`."""
+        return cls(
+            plan=plan,
+            objective=objective,
+            success=bool(solve.converged),
+            message=solve.message,
+            iterations=solve.iterations,
+            scipy_success=solve.scipy_success,
+            evaluations=solve.evaluations,
+            value=float(solve.objective),
+            violation=float(solve.violation),
+            first_order=float(solve.first_order),
+            tolerance=float(solve.tolerance),
+            certified=bool(solve.certified),
+            bound=float(solve.bound) if solve.certified else float("nan"),
+            gap=float(solve.gap),
+            starts=int(solve.starts),
+            local_optima=int(solve.local_optima),
+            spread=float(solve.spread),
+        )
 
 
 @dataclass(frozen=True)
@@ -76,6 +144,11 @@ class AllocationResult:
     quantile_regret : xarray.DataArray, optional
         Regret with each view's value taken at the ``quantile`` of its draws,
         against its best such value (risk-averse runs only).
+    quantile_optima : xarray.DataArray, optional
+        Each view's quantile optimum, dims ``("plan", *budget_dims)`` (risk-averse
+        runs only).
+    quantile_v_star : xarray.DataArray, optional
+        :math:`V^*_q(m)`, each view's best quantile value (risk-averse runs only).
     success_probability : xarray.DataArray, optional
         :math:`P_m(V(a) \ge (1 + r)\, V(a_{ref}))` per plan and view, judged
         per draw on the increments over the zero plan, dims ``("plan", "view")``
@@ -101,6 +174,8 @@ class AllocationResult:
     settings: dict[str, Any] = field(default_factory=dict)
     quantile_regret: xr.DataArray | None = None
     success_probability: xr.DataArray | None = None
+    quantile_optima: xr.DataArray | None = None
+    quantile_v_star: xr.DataArray | None = None
 
     @property
     def views(self) -> list[str]:
@@ -114,6 +189,77 @@ class AllocationResult:
         ['regression', 'experiment', 'attribution']
         """
         return [str(v) for v in self.v_star["view"].values]
+
+    @property
+    def certificate(self) -> pd.DataFrame:
+        """Every minimax-type plan's objective, proven lower bound and gap.
+
+        The bound holds when ``certified`` is True (every view provably concave);
+        otherwise no certificate exists and bound and gap are NaN.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> table = result.certificate
+        >>> list(table.columns)
+        ['max regret', 'lower bound', 'gap', 'certified']
+        >>> bool((table.loc[["minimax", "weighted minimax"], "gap"] <= 1e-9).all())
+        True
+        """
+        rows = {
+            s.plan: {
+                MAX_REGRET: s.value,
+                "lower bound": s.bound,
+                "gap": s.gap,
+                "certified": s.certified,
+            }
+            for s in self.solves
+            if s.objective.startswith(("minimise", "maximise min"))
+        }
+        table = pd.DataFrame.from_dict(
+            rows, orient="index", columns=[MAX_REGRET, "lower bound", "gap", "certified"]
+        )
+        table.index.name = "plan"
+        return table
+
+    @property
+    def weighted_max_regret(self) -> pd.Series | None:
+        r""":math:`\max_m w_m R(a, m)` of every plan, with the weights as given.
+
+        ``None`` unless ``weights`` were given; views left out have weight 1.
+        The weighted minimax plan minimises it.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.weighted_max_regret.idxmin()
+        'weighted minimax'
+        """
+        given = self.settings.get("weights")
+        if given is None:
+            return None
+        w = xr.DataArray([float(given.get(v, 1.0)) for v in self.views], dims="view")
+        weighted = (self.regret * w.assign_coords(view=self.v_star["view"])).max("view")
+        return weighted.to_series().rename("weighted max regret")
+
+    @property
+    def user_plans(self) -> pd.DataFrame:
+        """The caller's plans (candidates, reference): feasible or not, and by how much.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.user_plans.loc["reference", "feasible"]
+        True
+        """
+        table = pd.DataFrame.from_dict(
+            self.settings.get("user_plans", {}), orient="index", columns=["feasible", "violation"]
+        )
+        table.index.name = "plan"
+        return table
 
     @property
     def converged(self) -> bool:
@@ -175,14 +321,16 @@ class AllocationResult:
 
     @property
     def convergence(self) -> pd.DataFrame:
-        """One row per solve: plan, objective, success, message, iterations.
+        """One row per solve: what was solved, whether it converged, and the checks.
+
+        Columns are the fields of :class:`SolveReport`.
 
         Examples
         --------
         ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
         >>> table = result.convergence
-        >>> list(table.columns)
+        >>> list(table.columns)[:4]
         ['objective', 'success', 'message', 'iterations']
         >>> bool(table["success"].all())
         True
@@ -270,6 +418,9 @@ class AllocationResult:
         }
         if self.quantile_regret is not None:
             out["quantile_regret"] = _table(self.quantile_regret)
+            out["quantile_v_star"] = dict(
+                zip(self.views, _plain(self.quantile_v_star.values), strict=True)
+            )
         if self.success_probability is not None:
             out["success_probability"] = _table(self.success_probability)
             out["min_success_probability"] = _plain(self.success_matrix[MIN_SUCCESS].to_dict())

@@ -43,8 +43,9 @@ def scale_sweep(
     -------
     xarray.Dataset
         ``plans`` (dims ``factor, plan, *budget_dims``; plans ``averaged`` and
-        ``minimax``), ``max_regret`` (``factor, plan``) and ``converged``
-        (``factor``).
+        ``minimax``), ``max_regret`` (``factor, plan``), ``converged``
+        (``factor``), and every view's optimum ``optima`` (``factor, optimum,
+        *budget_dims``) with its value ``v_star`` (``factor, view``).
 
     Examples
     --------
@@ -61,17 +62,21 @@ def scale_sweep(
     if view not in allocator.views:
         raise ValueError(f"Unknown view {view!r}; views: {list(allocator.views)}.")
     factor_index = pd.Index([float(k) for k in factors], name="factor")
-    plans, regret, converged = [], [], []
+    plans, regret, converged, optima, v_star = [], [], [], [], []
     for k in factor_index:
         result = allocator.allocate(total_budget, bounds, response_scale={view: k})
         plans.append(result.plans.sel(plan=[AVERAGED, MINIMAX]))
         regret.append(result.regret_matrix["max regret"].loc[[AVERAGED, MINIMAX]].to_xarray())
         converged.append(result.converged)
+        optima.append(result.plans.sel(plan=result.views).rename(plan="optimum"))
+        v_star.append(result.v_star)
     return xr.Dataset(
         {
             "plans": xr.concat(plans, dim=factor_index),
             "max_regret": xr.concat(regret, dim=factor_index),
             "converged": ("factor", converged),
+            "optima": xr.concat(optima, dim=factor_index),
+            "v_star": xr.concat(v_star, dim=factor_index),
         },
         attrs={"view": view, "total_budget": float(total_budget)},
     )

@@ -19,13 +19,15 @@ again without recompiling.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pytensor.tensor as pt
 import pytensor.xtensor as ptx
 from pytensor.graph.basic import Variable
 from pytensor.xtensor.type import XTensorVariable
+
+from pymc_robust_alloc.budget import check_quantile, check_weight_array
 
 __all__ = [
     "minimax_regret",
@@ -55,11 +57,20 @@ def _as_view_vector(values: Numeric, dim: str) -> XTensorVariable | float:
 
 
 def lower_quantile(
-    samples: XTensorVariable, q: float | Variable, dim: str = VIEW
+    samples: XTensorVariable,
+    q: float | Variable,
+    dim: str = VIEW,
+    bandwidth: float | Variable = 0.0,
 ) -> XTensorVariable:
-    """Return the ``q`` quantile over ``sample`` of each ``dim`` entry (linear).
+    """Return the ``q`` quantile over ``sample`` of each ``dim`` entry.
 
-    Matches :func:`numpy.quantile` with its default method; ``q`` may be symbolic.
+    With ``bandwidth`` 0 it matches :func:`numpy.quantile` (linear
+    interpolation); with ``bandwidth`` :math:`h > 0` it is a smoothed
+    quantile: a Gaussian-kernel average of the order statistics around rank
+    :math:`q (n - 1)`, with :math:`h` in draws. Smoothing makes the quantile of
+    a plan's draws differentiable where two draws swap ranks, so a solver can
+    approach the exact quantile's optimum through decreasing bandwidths.
+    ``q`` and ``bandwidth`` may be symbolic.
 
     Examples
     --------
@@ -67,15 +78,22 @@ def lower_quantile(
     >>> x = ptx.as_xtensor(np.arange(10.0).reshape(5, 2), dims=("sample", "view"))
     >>> lower_quantile(x, 0.25).values.eval().tolist()
     [2.0, 3.0]
+    >>> [round(v, 6) for v in lower_quantile(x, 0.5, bandwidth=0.5).values.eval().tolist()]
+    [4.0, 5.0]
     """
     table = samples.transpose(SAMPLE, dim).values
+    n = table.shape[0]
     ordered = pt.sort(table, axis=0)
-    position = pt.as_tensor(q, dtype="float64") * (table.shape[0] - 1)
+    position = pt.as_tensor(q, dtype="float64") * (n - 1)
     below = pt.cast(pt.floor(position), "int64")
-    above = pt.minimum(below + 1, table.shape[0] - 1)
+    above = pt.minimum(below + 1, n - 1)
     weight = position - below
-    value = ordered[below] * (1 - weight) + ordered[above] * weight
-    return ptx.as_xtensor(value, dims=(dim,))
+    exact = ordered[below] * (1 - weight) + ordered[above] * weight
+    h = pt.as_tensor(bandwidth, dtype="float64")
+    ranks = pt.arange(n, dtype="float64")
+    kernel = pt.exp(-0.5 * ((ranks - position) / pt.maximum(h, 1e-12)) ** 2)
+    smooth = (kernel[:, None] * ordered).sum(axis=0) / kernel.sum()
+    return ptx.as_xtensor(pt.switch(h > 0, smooth, exact), dims=(dim,))
 
 
 def smooth_max(x: XTensorVariable, dim: str, temperature: float | Variable) -> XTensorVariable:
@@ -104,6 +122,7 @@ def view_values(
     baseline: Numeric = 0.0,
     scale: Numeric = 1.0,
     quantile: float | Variable | None = None,
+    bandwidth: float | Variable = 0.0,
     dim: str = VIEW,
 ) -> XTensorVariable:
     r"""Each view's value of the plan: the mean (or a lower quantile) of its increment.
@@ -126,6 +145,8 @@ def view_values(
         Multiplier of each view's response.
     quantile : float or shared variable, optional
         Take this lower quantile of the draws instead of their mean.
+    bandwidth : float or shared variable, default 0
+        Smoothing of the quantile, in draws (see :func:`lower_quantile`).
     dim : str, default "view"
         Name of the view dim.
 
@@ -141,10 +162,12 @@ def view_values(
     >>> view_values(x, baseline=[1.0, 0.0]).values.eval().tolist()
     [1.0, 6.0]
     """
+    if quantile is not None:
+        _check_quantile(quantile, closed=True)
     increments = (samples - _as_view_vector(baseline, dim)) * _as_view_vector(scale, dim)
     if quantile is None:
         return increments.mean(SAMPLE)
-    return lower_quantile(increments, quantile, dim=dim)
+    return lower_quantile(increments, quantile, dim=dim, bandwidth=bandwidth)
 
 
 def normalized_regret(
@@ -178,6 +201,7 @@ def normalized_regret(
     >>> normalized_regret(x, [4.0, 10.0]).values.eval().tolist()
     [0.25, 0.5]
     """
+    _check_v_star(v_star)
     values = view_values(samples, baseline=baseline, quantile=quantile, dim=dim)
     return 1 - values / _as_view_vector(v_star, dim)
 
@@ -227,16 +251,13 @@ def minimax_regret(
     >>> float(minimax_regret([4.0, 10.0])(samples=x, budgets=None).eval())
     -0.5
     """
-    _check_positive(
-        v_star,
-        "v_star",
-        "regret is undefined for a view whose best plan "
-        "has no positive value; check that view's response",
-    )
+    _check_v_star(v_star)
     if weights is not None:
-        _check_weights(weights)
+        _check_weights(weights, v_star)
     if quantile is not None:
         _check_quantile(quantile)
+    if smoothing is not None:
+        _check_smoothing(smoothing)
 
     def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
         regret = normalized_regret(samples, v_star, baseline=baseline, quantile=quantile, dim=dim)
@@ -323,35 +344,78 @@ def risk_averse_regret(
 
     Examples
     --------
+    The median of each view's draws is ``[3.0, 5.0]``: with those as ``v_star``,
+    the plan is each view's risk-averse optimum, so its regret is zero.
+
     >>> import numpy as np
     >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
-    >>> float(risk_averse_regret([2.0, 5.0], quantile=0.0)(x, None).eval())
+    >>> float(risk_averse_regret([3.0, 5.0], quantile=0.5)(x, None).eval())
     -0.0
     """
     return minimax_regret(v_star, weights=weights, baseline=baseline, quantile=quantile, dim=dim)
 
 
-def _check_positive(values: Numeric, name: str, why: str) -> None:
-    if isinstance(values, Variable):
+def _check_v_star(v_star: Numeric) -> None:
+    """Refuse a ``v_star`` that is not one positive, finite value per view."""
+    if isinstance(v_star, Variable):
         return
-    array = np.asarray(values, dtype=float)
+    if isinstance(v_star, Mapping | str):
+        raise TypeError(
+            "v_star must be an array with one value per view, in the order of the view dim; "
+            f"got {type(v_star).__name__}."
+        )
+    try:
+        array = np.asarray(v_star, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"v_star must be numbers, one per view in the order of the view dim; got {v_star!r}."
+        ) from None
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"v_star must be a 1-D array with one value per view, got shape {array.shape}; "
+            "pass each view's optimum value V*(m) in the order of the view dim."
+        )
     if not np.all(np.isfinite(array)) or np.any(array <= 0):
-        raise ValueError(f"{name} must be positive and finite, got {array}: {why}.")
+        raise ValueError(
+            f"v_star must be positive and finite, got {array.tolist()}: normalised regret "
+            "1 - V/V* is undefined for a view whose best plan has no positive value; check "
+            "that view's response."
+        )
 
 
-def _check_weights(weights: Numeric) -> None:
+def _check_weights(weights: Numeric, v_star: Numeric) -> None:
+    """Refuse weights that are negative, non-finite, all zero, or not one per view."""
     if isinstance(weights, Variable):
         return
-    array = np.asarray(weights, dtype=float)
-    if not np.all(np.isfinite(array)) or np.any(array < 0) or not np.any(array > 0):
-        raise ValueError(f"weights must be non-negative, finite and not all zero, got {array}.")
+    array = check_weight_array(weights)
+    if not isinstance(v_star, Variable) and array.size != np.size(v_star):
+        raise ValueError(
+            f"weights has {array.size} values but v_star has {np.size(v_star)}: give one "
+            "weight per view, in the order of the view dim."
+        )
 
 
-def _check_quantile(quantile: float | Variable) -> None:
+def _check_quantile(quantile: float | Variable, closed: bool = False) -> None:
+    """Refuse a quantile outside (0, 1), or outside [0, 1] with ``closed``."""
     if isinstance(quantile, Variable):
         return
-    if not 0 <= float(quantile) < 1:
+    if not closed:
+        check_quantile(quantile)
+        return
+    if isinstance(quantile, bool) or not isinstance(quantile, float | int | np.number):
+        raise TypeError(f"quantile must be a number in [0, 1], got {quantile!r}.")
+    if not 0 <= float(quantile) <= 1:
+        raise ValueError(f"quantile must be in [0, 1], got {quantile!r}; e.g. 0.1.")
+
+
+def _check_smoothing(smoothing: float | Variable) -> None:
+    """Refuse a smoothing temperature that is not a positive, finite number."""
+    if isinstance(smoothing, Variable):
+        return
+    if isinstance(smoothing, bool) or not isinstance(smoothing, float | int | np.number):
+        raise TypeError(f"smoothing must be a number, got {type(smoothing).__name__}.")
+    if not (np.isfinite(smoothing) and smoothing > 0):
         raise ValueError(
-            f"quantile must be in [0, 1), got {quantile}; e.g. 0.1 judges each view "
-            "by its 10% worst case."
+            f"smoothing must be a positive, finite temperature, got {smoothing!r}; e.g. "
+            "1e-4 times the regrets' size, or None for the hard maximum."
         )

@@ -155,7 +155,7 @@ def test_non_positive_v_star_is_refused():
     channels = ["a", "b"]
     draws = xr.Dataset(
         {
-            "alpha": (("chain", "draw", "channel"), -np.ones((1, 20, 2))),
+            "alpha": (("chain", "draw", "channel"), np.zeros((1, 20, 2))),
             "lam": (("chain", "draw", "channel"), np.ones((1, 20, 2))),
         },
         coords={"channel": channels},

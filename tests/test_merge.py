@@ -17,8 +17,8 @@ def curve(name, channels, draws=20):
 def test_merged_model_exposes_each_view_and_the_regret_vector():
     merged = merge_views(demo_views(draws=30), num_periods=3)
     names = set(merged.model.named_vars)
-    assert {"view_response", "regret", "regression_response"} <= names
-    assert merged.model.named_vars_to_dims["regret"] == ("view",)
+    assert {"view_response", "regression_response"} <= names
+    assert merged.model.named_vars_to_dims["view_response"] == ("view",)
     assert merged.idata["posterior"].sizes["draw"] == 30
 
 

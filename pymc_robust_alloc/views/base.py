@@ -10,6 +10,8 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from pymc_robust_alloc.budget import check_count, check_num_periods
+
 __all__ = ["Horizon", "View"]
 
 CHANNEL_DATA = "channel_data"
@@ -50,8 +52,10 @@ class Horizon:
     carry_in: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        if int(self.num_periods) < 1:
-            raise ValueError(f"num_periods must be a positive integer, got {self.num_periods!r}.")
+        object.__setattr__(self, "num_periods", check_num_periods(self.num_periods))
+        for field in ("carry_in_periods", "adstock_periods"):
+            value = check_count(getattr(self, field), field, minimum=0, example=0)
+            object.__setattr__(self, field, value)
         length = self.carry_in_periods + self.num_periods + self.adstock_periods
         if self.dates is None:
             object.__setattr__(self, "dates", tuple(range(length)))
@@ -178,6 +182,43 @@ class View(abc.ABC):
         0
         """
         return 0
+
+    @property
+    def concave(self) -> bool:
+        """Whether the view's value is provably concave in spend (so normalised regret is convex).
+
+        ``False`` unless a subclass can prove it: ``False`` means "not known",
+        not "not concave". The value meant is the mean increment over the draws
+        (:func:`~pymc_robust_alloc.view_values`); with every view concave,
+        weighted minimax regret is a convex problem, so a local solver's optimum
+        is global. A lower quantile of the draws is not concave in general.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three Michaelis-Menten
+        :class:`~pymc_robust_alloc.CurveView`, concave in spend.
+
+        >>> views[0].concave
+        True
+        """
+        return False
+
+    @property
+    def separable_over_periods(self) -> bool:
+        """Whether each period's response depends only on that period's spend.
+
+        ``False`` unless a subclass can prove it (e.g. no adstock carrying
+        spend from one period into the next).
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`,
+        without adstock.
+
+        >>> views[0].separable_over_periods
+        True
+        """
+        return False
 
     @abc.abstractmethod
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:

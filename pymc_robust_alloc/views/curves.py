@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,16 +11,37 @@ import pymc as pm
 import pymc.dims as pmd
 import pytensor.xtensor as ptx
 import xarray as xr
-from pymc_marketing.mmm import (
-    HillSaturation,
-    LogisticSaturation,
-    MichaelisMentenSaturation,
+from pymc_marketing.mmm.components.adstock import (
+    AdstockTransformation,
+    BinomialAdstock,
+    DelayedAdstock,
+    GeometricAdstock,
+    NoAdstock,
+    WeibullCDFAdstock,
+    WeibullPDFAdstock,
 )
-from pymc_marketing.mmm.components.adstock import AdstockTransformation
-from pymc_marketing.mmm.components.saturation import SaturationTransformation
+from pymc_marketing.mmm.components.saturation import (
+    HillSaturation,
+    HillSaturationSigmoid,
+    InverseScaledLogisticSaturation,
+    LogisticSaturation,
+    LogSaturation,
+    MichaelisMentenSaturation,
+    NoSaturation,
+    RootSaturation,
+    SaturationTransformation,
+    TanhSaturation,
+)
 
+from pymc_robust_alloc.budget import check_count, is_real
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
-from pymc_robust_alloc.views.validation import as_posterior, check_finite
+from pymc_robust_alloc.views.validation import (
+    Range,
+    as_posterior,
+    check_finite,
+    check_labels,
+    check_support,
+)
 
 __all__ = ["SATURATIONS", "CurveView"]
 
@@ -32,6 +53,85 @@ SATURATIONS: dict[str, type[SaturationTransformation]] = {
 }
 
 ADSTOCK_PREFIX = "adstock_"
+
+_POSITIVE = Range(0.0, open_low=True)
+_AMPLITUDE = Range(0.0, why="a negative amplitude makes spend lower the response")
+_RETENTION = Range(0.0, 1.0, why="the carry-over rate of each period is a fraction")
+
+#: Parameter ranges on which each saturation is defined and nondecreasing from 0.
+#: Keyed by exact class: a subclass may redefine its function, so is not checked.
+SATURATION_SUPPORT: dict[type[SaturationTransformation], dict[str, Range]] = {
+    MichaelisMentenSaturation: {
+        "alpha": _AMPLITUDE,
+        "lam": Range(
+            0.0, open_low=True, why="lam <= 0 puts a pole in the curve alpha x / (lam + x)"
+        ),
+    },
+    LogisticSaturation: {
+        "lam": Range(0.0, open_low=True, why="lam <= 0 makes the curve flat or decreasing"),
+        "beta": _AMPLITUDE,
+    },
+    InverseScaledLogisticSaturation: {
+        "lam": Range(0.0, open_low=True, why="lam, the half-saturation spend, must be positive"),
+        "beta": _AMPLITUDE,
+    },
+    HillSaturation: {
+        "slope": Range(0.0, open_low=True, why="slope <= 0 makes the curve flat or decreasing"),
+        "kappa": Range(0.0, open_low=True, why="kappa, the half-saturation spend, is positive"),
+        "beta": _AMPLITUDE,
+    },
+    HillSaturationSigmoid: {"sigma": _AMPLITUDE, "beta": _AMPLITUDE},
+    TanhSaturation: {
+        "b": Range(0.0, open_low=True, why="b <= 0 divides by zero or flips the curve"),
+        "c": Range(0.0, open_low=True, why="c <= 0 divides by zero or flips the curve"),
+    },
+    RootSaturation: {
+        "alpha": Range(0.0, why="alpha < 0 puts a pole at zero spend in x ** alpha"),
+        "beta": _AMPLITUDE,
+    },
+    LogSaturation: {"beta": _AMPLITUDE},
+    NoSaturation: {"beta": _AMPLITUDE},
+}
+
+#: Parameter ranges of the adstocks, as PyMC-Marketing's own checks require.
+ADSTOCK_SUPPORT: dict[type[AdstockTransformation], dict[str, Range]] = {
+    GeometricAdstock: {"alpha": _RETENTION, "halflife": _POSITIVE},
+    DelayedAdstock: {"alpha": _RETENTION, "halflife": _POSITIVE},
+    BinomialAdstock: {"alpha": _RETENTION},
+    WeibullPDFAdstock: {"lam": _POSITIVE, "k": _POSITIVE},
+    WeibullCDFAdstock: {"lam": _POSITIVE, "k": _POSITIVE},
+}
+
+#: Saturations provably concave in spend >= 0, given their draws (within support).
+CONCAVE_SATURATIONS: dict[type[SaturationTransformation], Callable[[xr.Dataset], bool]] = {
+    # alpha x / (lam + x), alpha >= 0, lam > 0: second derivative -2 alpha lam / (lam + x)^3.
+    MichaelisMentenSaturation: lambda d: True,
+    # beta (1 - e^{-lam x}) / (1 + e^{-lam x}) = beta tanh(lam x / 2): concave for x >= 0.
+    LogisticSaturation: lambda d: True,
+    InverseScaledLogisticSaturation: lambda d: True,
+    # beta x^s / (kappa^s + x^s): concave on x >= 0 iff s <= 1 (S-shaped above).
+    HillSaturation: lambda d: bool((d["slope"] <= 1).all()),
+    # sigma / (1 + e^{-beta (x - lam)}) - const: concave where x >= lam, so on x >= 0 if lam <= 0.
+    HillSaturationSigmoid: lambda d: bool((d["lam"] <= 0).all()),
+    # b tanh(x / (b c)), b, c > 0: concave for x >= 0.
+    TanhSaturation: lambda d: True,
+    # beta x^alpha, beta >= 0: concave on x >= 0 iff 0 <= alpha <= 1.
+    RootSaturation: lambda d: bool((d["alpha"] <= 1).all()),
+    # beta log(1 + x) and beta x, beta >= 0.
+    LogSaturation: lambda d: True,
+    NoSaturation: lambda d: True,
+}
+
+#: Adstocks linear in spend with non-negative weights (a convolution along date):
+#: the adstocked spend stays >= 0 and affine in the plan, so concavity is kept.
+LINEAR_ADSTOCKS: tuple[type[AdstockTransformation], ...] = (
+    GeometricAdstock,
+    DelayedAdstock,
+    BinomialAdstock,
+    WeibullPDFAdstock,
+    WeibullCDFAdstock,
+    NoAdstock,
+)
 
 
 def resolve_saturation(
@@ -127,10 +227,27 @@ class CurveView(View):
                 f"View {name!r}: the draws have no 'channel' dim (dims: "
                 f"{list(posterior.dims)}). Give each parameter one value per channel."
             )
-        check_finite(posterior, owner=f"view {name!r}")
-        self._posterior = posterior
         budget_dims = [d for d in posterior.dims if d not in ("chain", "draw")]
         budget_dims.sort(key=lambda d: d != "channel")
+        owner = f"view {name!r}"
+        check_labels(posterior, budget_dims, owner=owner)
+        check_finite(posterior, owner=owner)
+        component = type(self.saturation)
+        check_support(
+            posterior,
+            SATURATION_SUPPORT.get(component, {}),
+            owner=owner,
+            component=component.__name__,
+        )
+        if adstock is not None:
+            check_support(
+                posterior,
+                ADSTOCK_SUPPORT.get(type(adstock), {}),
+                owner=owner,
+                component=type(adstock).__name__,
+                prefix=ADSTOCK_PREFIX,
+            )
+        self._posterior = posterior
         self._budget_coords = {d: tuple(posterior[d].values.tolist()) for d in budget_dims}
 
     @classmethod
@@ -189,13 +306,17 @@ class CurveView(View):
         """
         component = resolve_saturation(saturation)
         params = list(component.default_priors)
+        if not isinstance(estimates, Mapping):
+            raise TypeError(
+                f"View {name!r}: estimates must be a mapping {{parameter: values}}, e.g. "
+                f"{{{params[0]!r}: [...], ...}}, got {type(estimates).__name__}."
+            )
         if sorted(estimates) != sorted(params):
             raise ValueError(
                 f"View {name!r}: a {type(component).__name__} curve has parameters "
                 f"{params}, but estimates were given for {sorted(estimates)}."
             )
-        if int(draws) < 2:
-            raise ValueError(f"draws must be at least 2, got {draws!r}.")
+        draws = check_count(draws, "draws", minimum=2, example=500)
         rng = np.random.default_rng(random_seed)
         labels = _channel_labels(name, estimates, channels)
         data = {}
@@ -289,6 +410,62 @@ class CurveView(View):
         3
         """
         return int(self.adstock.l_max) if self.adstock is not None else 0
+
+    @property
+    def concave(self) -> bool:
+        """Whether the view's value is provably concave in spend.
+
+        True when the saturation is concave on non-negative spend in every draw
+        and the adstock, if any, is linear in spend with non-negative weights:
+        a concave curve of an affine, non-negative argument is concave, and so
+        are sums and means of concave functions. Per saturation:
+        Michaelis-Menten, logistic (also inverse-scaled), tanh, log and linear
+        always (within the support checked at construction); Hill when
+        ``slope <= 1`` in every draw; Hill sigmoid when ``lam <= 0`` in every
+        draw; root when ``alpha <= 1`` in every draw. Any other saturation or
+        adstock (including subclasses, which may redefine the curve): False.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> dims, ones = ("chain", "draw", "channel"), np.ones((1, 4, 1))
+        >>> hill = {"kappa": ones, "beta": ones}
+        >>> def view(slope):
+        ...     draws = xr.Dataset(
+        ...         {k: (dims, v) for k, v in {**hill, "slope": slope * ones}.items()},
+        ...         coords={"channel": ["tv"]},
+        ...     )
+        ...     return CurveView("v", draws, saturation="hill")
+        >>> view(0.8).concave, view(2.0).concave
+        (True, False)
+        """
+        rule = CONCAVE_SATURATIONS.get(type(self.saturation))
+        if rule is None or not rule(self._posterior):
+            return False
+        return self.adstock is None or type(self.adstock) in LINEAR_ADSTOCKS
+
+    @property
+    def separable_over_periods(self) -> bool:
+        """Whether each period's response depends only on that period's spend.
+
+        True without adstock (or with ``NoAdstock``): the response is then a sum
+        over periods of a function of each period's spend alone.
+
+        Examples
+        --------
+        >>> import numpy as np, xarray as xr
+        >>> from pymc_marketing.mmm import GeometricAdstock
+        >>> dims, ones = ("chain", "draw", "channel"), np.ones((1, 4, 1))
+        >>> draws = xr.Dataset(
+        ...     {"alpha": (dims, ones), "lam": (dims, ones), "adstock_alpha": (dims, ones / 2)},
+        ...     coords={"channel": ["tv"]},
+        ... )
+        >>> CurveView("v", draws).separable_over_periods
+        True
+        >>> CurveView("v", draws, adstock=GeometricAdstock(l_max=3)).separable_over_periods
+        False
+        """
+        return self.adstock is None or type(self.adstock) is NoAdstock
 
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:
         """Build the curves on ``horizon``, with one placeholder per parameter.
@@ -397,8 +574,6 @@ def _channel_labels(name, estimates, channels) -> tuple:
 
 
 def _per_channel(name, what, values, labels) -> np.ndarray:
-    if np.isscalar(values):
-        return np.full(len(labels), float(values))
     if isinstance(values, Mapping | pd.Series):
         keys = set(values.keys() if isinstance(values, Mapping) else values.index)
         if keys != set(labels):
@@ -406,7 +581,13 @@ def _per_channel(name, what, values, labels) -> np.ndarray:
                 f"View {name!r}: {what} is given for channels {sorted(map(str, keys))} "
                 f"but the view's channels are {sorted(map(str, labels))}."
             )
-        return np.array([float(values[c]) for c in labels])
+        values = [values[c] for c in labels]
+    elif np.ndim(values) == 0:
+        values = [values] * len(labels)
+    if not all(is_real(v) for v in np.ravel(np.asarray(values, dtype=object))):
+        raise TypeError(
+            f"View {name!r}: {what} must be numbers (one, or one per channel), got {values!r}."
+        )
     values = np.asarray(values, dtype=float)
     if values.shape != (len(labels),):
         raise ValueError(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import xarray as xr
 
-__all__ = ["as_posterior", "check_finite"]
+__all__ = ["Range", "as_posterior", "check_finite", "check_labels", "check_support"]
 
 
 def as_posterior(draws: xr.Dataset | xr.DataTree, *, owner: str) -> xr.Dataset:
@@ -64,4 +67,131 @@ def check_finite(posterior: xr.Dataset, *, owner: str) -> None:
             f"{owner}: non-finite draws in {sorted(bad)} ({sum(bad.values())} of "
             f"{total} values). Drop or repair those draws (e.g. "
             "`posterior.dropna('draw')` after stacking) before building the view."
+        )
+
+
+def check_labels(posterior: xr.Dataset, dims: Sequence[str], *, owner: str) -> None:
+    """Refuse budget dims that are empty, unlabelled or repeat a label.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"a": ("channel", [1.0, 2.0])}, coords={"channel": ["tv", "tv"]})
+    >>> check_labels(ds, ["channel"], owner="view 'x'")
+    Traceback (most recent call last):
+    ...
+    ValueError: view 'x': the channel labels repeat ['tv']; ...
+    """
+    for dim in dims:
+        if posterior.sizes[dim] == 0:
+            raise ValueError(
+                f"{owner}: the draws have no {dim} labels (the {dim!r} dim is empty). Give "
+                f"each parameter one value per {dim}, for at least one {dim}."
+            )
+        if dim not in posterior.coords:
+            raise ValueError(
+                f"{owner}: the {dim!r} dim of the draws is unlabelled; label it, e.g. "
+                f"`draws.assign_coords({dim}=[...])`."
+            )
+        labels = posterior[dim].values.tolist()
+        repeated = sorted({str(v) for v in labels if labels.count(v) > 1})
+        if repeated:
+            raise ValueError(
+                f"{owner}: the {dim} labels repeat {repeated}; each {dim} must appear "
+                "once. Sum or drop the duplicates before building the view."
+            )
+
+
+@dataclass(frozen=True)
+class Range:
+    """Values a curve parameter may take: ``low < x`` (or ``<=``) and ``x <= high``.
+
+    Parameters
+    ----------
+    low, high : float
+        Limits; infinite by default.
+    open_low : bool, default False
+        Whether ``low`` itself is excluded.
+    why : str
+        What a value outside does to the curve, for the error message.
+
+    Examples
+    --------
+    >>> str(Range(0.0, open_low=True)), str(Range(0.0, 1.0))
+    ('> 0', 'in [0, 1]')
+    """
+
+    low: float = -np.inf
+    high: float = np.inf
+    open_low: bool = False
+    why: str = ""
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Elementwise whether ``values`` lie in the range."""
+        above = values > self.low if self.open_low else values >= self.low
+        return above & (values <= self.high)
+
+    def __str__(self) -> str:
+        if np.isinf(self.high):
+            return f"{'>' if self.open_low else '>='} {self.low:g}"
+        return f"in {'(' if self.open_low else '['}{self.low:g}, {self.high:g}]"
+
+
+def check_support(
+    posterior: xr.Dataset,
+    ranges: Mapping[str, Range],
+    *,
+    owner: str,
+    component: str,
+    prefix: str = "",
+) -> None:
+    """Refuse draws outside the parameter ranges a curve component is defined on.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Draws with dims ``(chain, draw, ...)``.
+    ranges : mapping
+        Parameter name (without ``prefix``) -> its :class:`Range`; parameters
+        not listed, or absent from ``posterior``, are not checked.
+    owner : str
+        Who is checking, e.g. ``"view 'x'"``.
+    component : str
+        The component's name, e.g. ``"MichaelisMentenSaturation"``.
+    prefix : str, default ""
+        Prefix of the parameters' names in ``posterior``.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"lam": (("chain", "draw"), [[1.0, -1.0, 0.0]])})
+    >>> check_support(
+    ...     ds, {"lam": Range(0.0, open_low=True, why="a pole")}, owner="view 'x'", component="MM"
+    ... )
+    Traceback (most recent call last):
+    ...
+    ValueError: view 'x': 2 of 3 draws of 'lam' are outside MM's support (lam > 0): a pole. ...
+    """
+    for param, support in ranges.items():
+        name = prefix + param
+        if name not in posterior:
+            continue
+        var = posterior[name]
+        inside = support.contains(var.values)
+        if np.all(inside):
+            continue
+        sample_axes = tuple(var.get_axis_num(d) for d in ("chain", "draw"))
+        other = tuple(i for i in range(var.ndim) if i not in sample_axes)
+        bad = ~inside.all(axis=other) if other else ~inside
+        where = ""
+        if other:
+            cells = (~inside).any(axis=sample_axes)
+            labels = xr.DataArray(cells, dims=[var.dims[i] for i in other])
+            labels = labels.assign_coords({d: var[d] for d in labels.dims if d in var.coords})
+            stacked = labels.stack(cell=labels.dims) if labels.ndim > 1 else labels
+            index = stacked.indexes.get(stacked.dims[0], range(stacked.size))
+            hit = [c for c, h in zip(index, stacked.values, strict=True) if h]
+            where = f" at {hit}"
+        raise ValueError(
+            f"{owner}: {int(bad.sum())} of {bad.size} draws of {name!r} are outside "
+            f"{component}'s support ({param} {support}){where}: {support.why}. Drop those "
+            "draws, or check the parameterisation."
         )

@@ -1,0 +1,526 @@
+r"""The solve loop: per-view criteria compiled on a ``BudgetOptimizer``, solved and checked.
+
+Every plan the allocator reports comes from one of two problems over the
+feasible set :math:`P = \{a : \sum a = B,\ l \le a \le u\}`:
+
+- :meth:`Engine.maximise`: :math:`\max_{a \in P} \sum_m c_m\, \psi_m(a)`, e.g. one
+  view's value (its optimum) or the sum of the views' values (averaged plan);
+- :meth:`Engine.minimax`: :math:`\min_{a \in P} \max_m \phi_m(a)` with
+  :math:`\phi_m = \alpha_m + \beta_m \psi_m` an affine map of a per-view
+  criterion, e.g. weighted normalised regret :math:`w_m (1 - V_m / V^*_m)` or
+  :math:`-\log P_m`, solved in epigraph form (:math:`\min t` s.t.
+  :math:`\phi_m(a) \le t`).
+
+:math:`\psi_m` is a per-view criterion (:class:`Criterion`) built by the public
+factories of :mod:`pymc_robust_alloc.utility` and :mod:`pymc_robust_alloc.success`
+on the ``BudgetOptimizer``'s own response graph, and compiled once per view
+with its gradient, so a solve that needs one view evaluates only that view.
+
+Solves run in scaled variables :math:`z = a / s`, :math:`s = B / n`, with
+objectives of order one, so the same problem in cents or in millions, or with
+responses in any unit, gives the same plan. A solve is reported converged only
+if SciPy says so *and* the plan is feasible (budget to ``1e-9`` relative, bounds)
+*and* a first-order measure is below its tolerance:
+
+- maximisation: the Frank-Wolfe gap :math:`\max_{y \in P} \nabla f(a)^\top (y - a)`
+  relative to :math:`|f(a)|`; for concave :math:`f` it bounds the distance to the
+  optimum, :math:`f^* - f(a) \le` gap;
+- minimax: the gap between :math:`\max_m \phi_m(a)` and the bound of the
+  linearised problem at :math:`a`; for convex :math:`\phi_m` that bound is a
+  proven lower bound on the optimal max (a certificate, see
+  :meth:`Polytope.minimax_lower_bound`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.mode import Mode
+from pytensor.graph.rewriting.db import RewriteDatabaseQuery
+from pytensor.graph.rewriting.utils import rewrite_graph
+from pytensor.link.vm import VMLinker
+from pytensor.xtensor.type import XTensorVariable
+from scipy.optimize import linprog, minimize
+
+__all__ = ["Criterion", "Engine", "Polytope", "Solve", "python_mode"]
+
+#: Feasibility tolerance, relative to the budget.
+FEASIBILITY = 1e-9
+
+
+def python_mode() -> Mode:
+    """PyTensor mode that compiles in well under a second: NumPy kernels, no JIT.
+
+    A budget problem is small (views x draws x cells), so each graph evaluation
+    takes microseconds to milliseconds in NumPy, while Numba or C compilation of
+    the same graph takes tens of seconds on an empty cache. This mode keeps
+    PyTensor's graph rewrites that matter for speed at this size (merging,
+    constant folding, canonicalisation) and runs every op's NumPy implementation.
+
+    Returns
+    -------
+    pytensor.compile.mode.Mode
+
+    Examples
+    --------
+    >>> python_mode().linker
+    VMLinker(use_cloop=False, lazy=None, allow_partial_eval=None, allow_gc=True)
+    """
+    # ``fill`` (``Second``), which gradients are full of, has no NumPy kernel: the
+    # Python VM would run it element by element, so rewrite it to ``Alloc``.
+    rewrites = RewriteDatabaseQuery(include=["fast_compile", "local_second_to_alloc"])
+    return Mode(linker=VMLinker(use_cloop=False, c_thunks=False), optimizer=rewrites)
+
+
+@dataclass(frozen=True)
+class Polytope:
+    r"""The feasible plans :math:`\{a : \sum a = B,\ l \le a \le u\}`, flat over cells.
+
+    Parameters
+    ----------
+    lower, upper : numpy.ndarray
+        Bounds per cell.
+    total : float
+        Budget :math:`B`.
+
+    Examples
+    --------
+    >>> box = Polytope(np.zeros(3), np.full(3, 60.0), 100.0)
+    >>> box.linear_min(np.array([3.0, 1.0, 2.0])).tolist()
+    [0.0, 60.0, 40.0]
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    total: float
+
+    @property
+    def scale(self) -> float:
+        """Spend per cell of an even split: the unit of the solver's variables."""
+        return self.total / self.lower.size
+
+    def linear_min(self, cost: np.ndarray) -> np.ndarray:
+        """Return a vertex minimising ``cost @ y``: fill the cheapest cells first."""
+        y = self.lower.astype(float).copy()
+        left = self.total - y.sum()
+        for i in np.argsort(cost, kind="stable"):
+            step = min(self.upper[i] - self.lower[i], left)
+            y[i] += step
+            left -= step
+            if left <= 0:
+                break
+        return y
+
+    def start(self) -> np.ndarray:
+        """Return lower bounds plus the remaining budget shared pro rata to each cell's room."""
+        room = self.upper - self.lower
+        return self.lower + (self.total - self.lower.sum()) * room / room.sum()
+
+    def violation(self, a: np.ndarray) -> float:
+        """Largest breach of the budget or a bound, relative to the budget."""
+        breach = max(
+            abs(float(a.sum()) - self.total),
+            float(np.max(self.lower - a, initial=0.0)),
+            float(np.max(a - self.upper, initial=0.0)),
+        )
+        return breach / self.total
+
+    def frank_wolfe_gap(self, a: np.ndarray, gradient: np.ndarray) -> float:
+        r""":math:`\max_{y} \nabla f^\top (y - a)`: zero at a maximiser's KKT point."""
+        return float(gradient @ (self.linear_min(-gradient) - a))
+
+    def minimax_lower_bound(
+        self, a: np.ndarray, phi: np.ndarray, jacobian: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        r"""Lower bound of :math:`\min_y \max_m \phi_m(y)` from the linearisation at ``a``.
+
+        For convex :math:`\phi_m`, :math:`\phi_m(y) \ge \phi_m(a) + J_m (y - a)`,
+        so for any weights :math:`w` on the simplex
+
+        .. math::
+
+            \min_y \max_m \phi_m(y) \ge \sum_m w_m \phi_m(a)
+            + \min_{y \in P} \Big(\sum_m w_m J_m\Big)(y - a),
+
+        a bound computed exactly by :meth:`linear_min`. The weights are the
+        multipliers of the linearised minimax LP (HiGHS), which make the bound
+        tight at the optimum (Lagrangian duality).
+
+        Returns
+        -------
+        bound : float
+        weights : numpy.ndarray
+        """
+        n, m = a.size, phi.size
+        s = self.scale
+        # Variables (dz, t); minimise t s.t. phi + J s dz <= t, sum dz = (B - sum a) / s.
+        cost = np.zeros(n + 1)
+        cost[-1] = 1.0
+        a_ub = np.hstack([jacobian * s, -np.ones((m, 1))])
+        b_ub = -phi
+        a_eq = np.append(np.ones(n), 0.0)[None, :]
+        b_eq = [(self.total - a.sum()) / s]
+        bounds = [*zip((self.lower - a) / s, (self.upper - a) / s, strict=True), (None, None)]
+        lp = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
+        if lp.status == 0:
+            weights = np.clip(-lp.ineqlin.marginals, 0.0, None)
+        else:
+            weights = np.zeros(m)
+        weights = weights / weights.sum() if weights.sum() > 0 else np.eye(m)[np.argmax(phi)]
+        combined = weights @ jacobian
+        bound = float(weights @ phi + combined @ (self.linear_min(combined) - a))
+        return bound, weights
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A per-view number computed from that view's response draws.
+
+    Parameters
+    ----------
+    name : str
+        Identifies the compiled functions (e.g. ``"value"``).
+    build : callable
+        ``build(samples, view_index) -> XTensorVariable`` with ``samples`` of dims
+        ``("sample", "view")`` (one view) and a result of dims ``("view",)``.
+    """
+
+    name: str
+    build: Callable[[XTensorVariable, int], XTensorVariable]
+
+
+@dataclass
+class Solve:
+    """One optimisation: the plan, SciPy's verdict and the independent checks."""
+
+    plan: np.ndarray
+    objective: float
+    scipy_success: bool
+    message: str
+    iterations: int
+    evaluations: int
+    violation: float
+    first_order: float
+    tolerance: float
+    certified: bool = False
+    bound: float = float("nan")
+    starts: int = 1
+    local_optima: int = 1
+    spread: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """Distance from the objective to the proven bound (NaN without a certificate)."""
+        return abs(self.bound - self.objective) if self.certified else float("nan")
+
+    @property
+    def converged(self) -> bool:
+        """SciPy converged, the plan is feasible and first order is met."""
+        return (
+            self.scipy_success
+            and self.violation <= FEASIBILITY
+            and np.isfinite(self.first_order)
+            and self.first_order <= self.tolerance
+        )
+
+
+class Engine:
+    """Per-view criteria compiled with their gradients on a ``BudgetOptimizer``'s graph.
+
+    Parameters
+    ----------
+    optimizer : pymc_marketing.mmm.BudgetOptimizer
+        Built on the merged views; its decision vector is the flat spend per cell.
+    responses : sequence of str
+        The response deterministic of each view in the optimizer's model.
+    mode : pytensor Mode
+        Compilation mode.
+    factor : float, default 1
+        Multiplier of every response (periods folded into one, see
+        :class:`~pymc_robust_alloc.RobustAllocator`).
+    """
+
+    #: SLSQP settings; objectives are of order one, so the tolerance is relative.
+    OPTIONS: dict = {"ftol": 1e-13, "maxiter": 500}  # noqa: RUF012
+    #: A maximisation's SLSQP tolerance: its evaluations are of fewer views, so tighter.
+    MAXIMISE_FTOL = 1e-15
+    #: First-order tolerance of a maximisation (relative Frank-Wolfe gap).
+    MAXIMISE_TOL = 1e-7
+    #: First-order tolerance of a minimax solve (max minus linearised bound).
+    MINIMAX_TOL = 1e-9
+
+    def __init__(
+        self, optimizer, responses: Sequence[str], mode: Mode, factor: float = 1.0
+    ) -> None:
+        self.optimizer = optimizer
+        self.mode = mode
+        self.factor = float(factor)
+        variables = optimizer.optimization_variables
+        self._flat = variables.flat
+        self._responses = [optimizer.extract_response_distribution(r) for r in responses]
+        self._functions: dict[tuple[str, int], Callable] = {}  # (criterion, view)
+        self.options = dict(self.OPTIONS)
+        self.evaluations = 0
+
+    @property
+    def n_views(self) -> int:
+        """Number of views."""
+        return len(self._responses)
+
+    def _function(self, criterion: Criterion, m: int) -> Callable:
+        key = (criterion.name, m)
+        if key not in self._functions:
+            samples = (self._responses[m] * self.factor).expand_dims("view")
+            out = criterion.build(samples.transpose("sample", "view"), m)
+            value = rewrite_graph(
+                out.values[0], include=("lower_xtensor", "canonicalize", "stabilize")
+            )
+            # A view whose response ignores spend has a zero gradient, not an error.
+            gradient = pt.grad(value, self._flat, disconnected_inputs="ignore")
+            with pytensor.config.change_flags(mode=self.mode, cxx=""):
+                fn = pytensor.function([self._flat], [value, gradient], mode=self.mode)
+            fn.trust_input = True
+            self._functions[key] = fn
+        return self._functions[key]
+
+    def evaluate(
+        self, criterion: Criterion, a: np.ndarray, views: Sequence[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Criterion values (per view) and their gradients (views x cells) at plan ``a``."""
+        views = range(self.n_views) if views is None else views
+        x = np.asarray(a, dtype="float64")
+        values, gradients = [], []
+        for m in views:
+            value, gradient = self._function(criterion, m)(x)
+            values.append(float(value))
+            gradients.append(np.asarray(gradient))
+        self.evaluations += 1
+        return np.array(values), np.array(gradients)
+
+    def draws(self, m: int, a: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """View ``m``'s response per draw at plan ``a``, and the gradient of ``weights @ it``."""
+        if ("draws", m) not in self._functions:
+            response = (self._responses[m] * self.factor).values
+            weights_in = pt.vector("draw_weights")
+            cost = rewrite_graph(
+                (response * weights_in).sum(), include=("lower_xtensor", "canonicalize")
+            )
+            gradient = pt.grad(cost, self._flat, disconnected_inputs="ignore")
+            with pytensor.config.change_flags(mode=self.mode, cxx=""):
+                fn = pytensor.function(
+                    [self._flat, weights_in], [response, gradient], mode=self.mode
+                )
+            self._functions[("draws", m)] = fn
+        response, gradient = self._functions[("draws", m)](np.asarray(a, float), weights)
+        return np.asarray(response), np.asarray(gradient)
+
+    def maximise(
+        self,
+        criterion: Criterion,
+        coefficients: np.ndarray,
+        box: Polytope,
+        start: np.ndarray,
+        *,
+        concave: bool,
+    ) -> Solve:
+        r"""Maximise :math:`\sum_m c_m \psi_m(a)` over the polytope from ``start``."""
+        views = [m for m, c in enumerate(coefficients) if c != 0]
+        c = np.asarray(coefficients, float)[views]
+        s = box.scale
+        level = abs(self._combined(criterion, c, views, start)[0]) or 1.0
+
+        def fun(z):
+            f, g = self._combined(criterion, c, views, z * s)
+            return -f / level, -g * s / level
+
+        fit = _slsqp(fun, start / s, box, {**self.options, "ftol": self.MAXIMISE_FTOL})
+        plan = _clip(fit.x * s, box)
+        f, first_order, bound = self.maximise_check(criterion, coefficients, box, plan)
+        return Solve(
+            plan=plan,
+            objective=f,
+            scipy_success=bool(fit.success),
+            message=str(fit.message),
+            iterations=int(fit.nit),
+            evaluations=int(fit.nfev),
+            violation=box.violation(plan),
+            first_order=first_order,
+            tolerance=self.MAXIMISE_TOL,
+            certified=concave and bool(np.all(c >= 0)),
+            bound=bound,
+        )
+
+    def _combined(self, criterion, c, views, a) -> tuple[float, np.ndarray]:
+        values, gradients = self.evaluate(criterion, a, views)
+        return float(c @ values), c @ gradients
+
+    def maximise_check(
+        self, criterion: Criterion, coefficients: np.ndarray, box: Polytope, plan: np.ndarray
+    ) -> tuple[float, float, float]:
+        """Objective, relative Frank-Wolfe gap and the bound ``f + gap`` at ``plan``.
+
+        The bound is an upper bound of the optimum when the objective is concave.
+        """
+        views = [m for m, c in enumerate(coefficients) if c != 0]
+        c = np.asarray(coefficients, float)[views]
+        f, g = self._combined(criterion, c, views, plan)
+        gap = box.frank_wolfe_gap(plan, g)
+        return f, gap / max(abs(f), 1e-300), f + gap
+
+    def minimax(
+        self,
+        criterion: Criterion,
+        offset: np.ndarray,
+        slope: np.ndarray,
+        box: Polytope,
+        start: np.ndarray,
+        *,
+        convex: bool,
+    ) -> Solve:
+        r"""Minimise :math:`\max_m (\alpha_m + \beta_m \psi_m(a))` in epigraph form."""
+        s = box.scale
+        n = start.size
+        cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+        def phi(a):
+            key = a.tobytes()
+            if key not in cache:
+                cache.clear()
+                cache[key] = self._affine(criterion, offset, slope, a)
+            return cache[key]
+
+        def objective(v):
+            grad = np.zeros(n + 1)
+            grad[-1] = 1.0
+            return v[-1], grad
+
+        def constraint(v):
+            return v[-1] - phi(v[:-1] * s)[0]
+
+        def constraint_jac(v):
+            return np.hstack([-phi(v[:-1] * s)[1] * s, np.ones((offset.size, 1))])
+
+        v0 = np.append(start / s, phi(start)[0].max())
+        fit = _slsqp(
+            objective,
+            v0,
+            box,
+            self.options,
+            extra=({"type": "ineq", "fun": constraint, "jac": constraint_jac},),
+        )
+        plan = _clip(fit.x[:-1] * s, box)
+        worst, first_order, bound = self.minimax_check(criterion, offset, slope, box, plan)
+        return Solve(
+            plan=plan,
+            objective=worst,
+            scipy_success=bool(fit.success),
+            message=str(fit.message),
+            iterations=int(fit.nit),
+            evaluations=int(fit.nfev),
+            violation=box.violation(plan),
+            first_order=first_order,
+            tolerance=self.MINIMAX_TOL,
+            certified=convex,
+            bound=bound,
+        )
+
+    def _affine(self, criterion, offset, slope, a) -> tuple[np.ndarray, np.ndarray]:
+        values, gradients = self.evaluate(criterion, a)
+        return offset + slope * values, slope[:, None] * gradients
+
+    def minimax_check(
+        self,
+        criterion: Criterion,
+        offset: np.ndarray,
+        slope: np.ndarray,
+        box: Polytope,
+        plan: np.ndarray,
+    ) -> tuple[float, float, float]:
+        """Max objective, its gap to the linearised bound, and that bound, at ``plan``.
+
+        The bound is a lower bound of the optimum when every objective is convex.
+        """
+        values, jacobian = self._affine(criterion, offset, slope, plan)
+        bound, _ = box.minimax_lower_bound(plan, values, jacobian)
+        worst = float(values.max())
+        return worst, max(worst - bound, 0.0), bound
+
+
+def best_of(solves: Sequence[Solve], minimise: bool) -> Solve:
+    """Return the best converged solve (else the best), with the multistart summary on it.
+
+    Local optima are counted as distinct when their objectives differ by more
+    than ``1e-7`` relative.
+    """
+    sign = 1.0 if minimise else -1.0
+    pool = [s for s in solves if s.converged] or list(solves)
+    best = min(pool, key=lambda s: sign * s.objective)
+    objectives = np.sort([s.objective for s in pool])
+    distinct = 1 + int(np.sum(np.diff(objectives) > 1e-7 * max(1.0, np.abs(objectives).max())))
+    best.starts = len(solves)
+    best.local_optima = distinct
+    best.spread = float(objectives[-1] - objectives[0])
+    return best
+
+
+def multistart_points(box: Polytope, known: Sequence[np.ndarray], n_random: int, seed: int):
+    """Return starts for a non-convex solve: known plans, vertices, random points.
+
+    The vertices fill one cell to its upper bound first (one per cell, at most
+    ``n_random`` of them); random points are Dirichlet shares of the room above
+    the lower bounds, projected into the box. Seeded.
+    """
+    rng = np.random.default_rng(seed)
+    points = [np.asarray(p, float) for p in known if box.violation(np.asarray(p, float)) <= 1e-9]
+    n = box.lower.size
+    for i in rng.permutation(n)[: max(n_random // 2, 1)]:
+        cost = np.ones(n)
+        cost[i] = 0.0
+        points.append(box.linear_min(cost))
+    room = box.total - box.lower.sum()
+    for _ in range(n_random):
+        points.append(_project(box, box.lower + room * rng.dirichlet(np.ones(n))))
+    return points
+
+
+def _project(box: Polytope, a: np.ndarray) -> np.ndarray:
+    """Euclidean projection onto the polytope (bisection on the budget's multiplier)."""
+    lo, hi = float((a - box.upper).min()), float((a - box.lower).max())
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if np.clip(a - mid, box.lower, box.upper).sum() > box.total:
+            lo = mid
+        else:
+            hi = mid
+    return np.clip(a - 0.5 * (lo + hi), box.lower, box.upper)
+
+
+def _clip(a: np.ndarray, box: Polytope) -> np.ndarray:
+    """Clip rounding outside the bounds (SLSQP may overshoot by ~1e-16 relative)."""
+    return np.clip(a, box.lower, box.upper)
+
+
+def _slsqp(fun, x0, box: Polytope, options, extra=()):
+    """SciPy SLSQP in scaled variables: budget equality, bounds, further constraints."""
+    s = box.scale
+    n = box.lower.size
+    pad = x0.size - n
+    budget = {
+        "type": "eq",
+        "fun": lambda v: v[:n].sum() - box.total / s,
+        "jac": lambda v: np.append(np.ones(n), np.zeros(pad)),
+    }
+    bounds = list(zip(box.lower / s, box.upper / s, strict=True)) + [(None, None)] * pad
+    return minimize(
+        fun,
+        x0,
+        jac=True,
+        method="SLSQP",
+        bounds=bounds,
+        constraints=[budget, *extra],
+        options=options,
+    )

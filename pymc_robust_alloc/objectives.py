@@ -1,0 +1,135 @@
+r"""The allocator's objectives, built from the public factories and owning their parameters.
+
+Each objective holds its parameters as PyTensor shared variables (like cvxpy's
+``Parameter``: they belong to the expression that reads them) and exposes
+per-view :class:`~pymc_robust_alloc.engine.Criterion` objects that the
+:class:`~pymc_robust_alloc.engine.Engine` compiles once. :meth:`using` sets
+parameters for one block of solves and restores them afterwards, so no other
+object writes them.
+
+- :class:`RegretObjective`: :math:`V(a, m)`, the mean (or a lower quantile) of
+  each view's increment over the zero plan, by
+  :func:`~pymc_robust_alloc.view_values`; regret is an affine map of it.
+- :class:`SuccessObjective`: :math:`\log P_m` against a reference plan, by
+  :func:`~pymc_robust_alloc.log_success_probability`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pytensor
+from pytensor.compile.sharedvalue import SharedVariable
+
+from pymc_robust_alloc.engine import Criterion
+from pymc_robust_alloc.success import log_success_probability
+from pymc_robust_alloc.utility import view_values
+
+__all__ = ["RegretObjective", "SuccessObjective"]
+
+
+class _Parameters:
+    """Shared variables set for a block of solves and restored after it."""
+
+    def _shared(self, name: str, value) -> SharedVariable:
+        return pytensor.shared(np.asarray(value, dtype="float64"), name=name)
+
+    @contextmanager
+    def using(self, **values) -> Iterator[None]:
+        """Set parameters (by attribute name) inside the block; restore them on exit.
+
+        Examples
+        --------
+        >>> objective = RegretObjective(baseline=np.zeros((4, 2)))
+        >>> with objective.using(scale=[2.0, 1.0]):
+        ...     objective.scale.get_value().tolist()
+        [2.0, 1.0]
+        >>> objective.scale.get_value().tolist()
+        [1.0, 1.0]
+        """
+        previous = {name: getattr(self, name).get_value() for name in values}
+        try:
+            for name, value in values.items():
+                getattr(self, name).set_value(np.asarray(value, dtype="float64"))
+            yield
+        finally:
+            for name, value in previous.items():
+                getattr(self, name).set_value(value)
+
+
+class RegretObjective(_Parameters):
+    """Each view's value of a plan: the mean, or a lower quantile, of its increment.
+
+    Parameters
+    ----------
+    baseline : numpy.ndarray
+        Response at the zero plan per draw and view, shape ``(sample, view)``.
+
+    Attributes
+    ----------
+    baseline, scale, quantile, bandwidth : pytensor shared variables
+        Zero-plan responses, per-view response multipliers, the lower quantile
+        and the quantile's smoothing bandwidth (in draws; 0 is the exact quantile).
+    """
+
+    def __init__(self, baseline: np.ndarray) -> None:
+        n_views = np.shape(baseline)[1]
+        self.baseline = self._shared("baseline", baseline)
+        self.scale = self._shared("response_scale", np.ones(n_views))
+        self.quantile = self._shared("quantile", 0.1)
+        self.bandwidth = self._shared("quantile_bandwidth", 0.0)
+        self.value = Criterion("value", self._build)
+        self.quantile_value = Criterion("quantile value", self._build_quantile)
+
+    def _build(self, samples, m: int):
+        return view_values(
+            samples, baseline=self.baseline[:, m : m + 1], scale=self.scale[m : m + 1]
+        )
+
+    def _build_quantile(self, samples, m: int):
+        return view_values(
+            samples,
+            baseline=self.baseline[:, m : m + 1],
+            scale=self.scale[m : m + 1],
+            quantile=self.quantile,
+            bandwidth=self.bandwidth,
+        )
+
+
+class SuccessObjective(_Parameters):
+    r""":math:`\log P_m(V(a) \ge (1 + r) V(a_{ref}))` per view, draws paired.
+
+    Parameters
+    ----------
+    baseline : pytensor shared variable
+        Zero-plan responses per draw and view (the regret objective's, shared).
+
+    Attributes
+    ----------
+    reference, required_gain : pytensor shared variables
+        Reference plan's responses per draw and view, and :math:`r`.
+    """
+
+    def __init__(self, baseline: SharedVariable) -> None:
+        self.baseline = baseline
+        self.reference = self._shared("reference", baseline.get_value() + 1.0)
+        self.required_gain = self._shared("required_gain", 0.0)
+        self._criteria: dict[str, Criterion] = {}
+
+    def criterion(self, method: str) -> Criterion:
+        """Return the log success probability estimated by ``method`` (one criterion per method)."""
+        if method not in self._criteria:
+
+            def build(samples, m: int):
+                return log_success_probability(
+                    samples,
+                    self.reference[:, m : m + 1],
+                    required_gain=self.required_gain,
+                    baseline=self.baseline[:, m : m + 1],
+                    method=method,
+                )
+
+            self._criteria[method] = Criterion(f"log success ({method})", build)
+        return self._criteria[method]
