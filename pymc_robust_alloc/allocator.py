@@ -18,6 +18,7 @@ from pymc_robust_alloc.budget import (
     as_bounds,
     as_plan,
     check_num_periods,
+    check_quantile,
     check_total_budget,
     check_weights,
 )
@@ -43,6 +44,8 @@ SUCCESS = "success"
 RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
 #: Quantile bandwidths (in draws, as a share of the draws) of a risk-averse solve.
 BANDWIDTHS = (0.05, 0.01, 0.0)
+#: SLSQP tolerance of the success-probability solve.
+SUCCESS_FTOL = 1e-10
 #: Draws within this share of the quantile's value count as tied with it.
 TIED = 1e-7
 #: First-order (Clarke stationarity) tolerance of a risk-averse solve.
@@ -170,6 +173,7 @@ class RobustAllocator:
             [f"{v.name}_{v.response_variable}" for v in views],
             self.mode,
             factor=self._periods_per_solve,
+            separable=all(getattr(v, "separable_over_cells", False) for v in views),
         )
         zero = self.responses(mask * 0.0).transpose(SAMPLE, VIEW).values
         self.regret = RegretObjective(zero)
@@ -275,7 +279,7 @@ class RobustAllocator:
         if quantile is None:
             with self.regret.using(scale=scale):
                 return self._view_array(self.engine.evaluate(self.regret.value, flat)[0])
-        q = _check_quantile(quantile)
+        q = check_quantile(quantile)
         with self.regret.using(scale=scale, quantile=q, bandwidth=0.0):
             return self._view_array(self.engine.evaluate(self.regret.quantile_value, flat)[0])
 
@@ -464,7 +468,7 @@ class RobustAllocator:
         run = _Run(self, box, _slsqp_options(minimize_kwargs), int(n_starts), int(random_seed))
         user = self._user_plans(candidates, reference_plan, total, box)
         w = None if weights is None else check_weights(weights, self.views)
-        q = None if quantile is None else _check_quantile(quantile)
+        q = None if quantile is None else check_quantile(quantile)
         reference = None
         if REFERENCE in user:
             reference = self._reference_responses(self._labelled(user[REFERENCE]))
@@ -653,11 +657,9 @@ class _Run:
         views = np.flatnonzero(coefficients)
         return best_of([self._solve(solve, s, smooth, views, None) for s in starts], minimise=False)
 
-    def _minimax(self, criterion, offset, slope, starts, smooth: bool) -> Solve:
+    def _minimax(self, criterion, offset, slope, starts, smooth: bool, convex: bool) -> Solve:
         def solve(start: np.ndarray) -> Solve:
-            return self.engine.minimax(
-                criterion, offset, slope, self.box, start, convex=smooth and self.concave
-            )
+            return self.engine.minimax(criterion, offset, slope, self.box, start, convex=convex)
 
         views = np.arange(offset.size)
         return best_of(
@@ -804,7 +806,7 @@ class _Run:
         start = list(feasible.values())[int(np.argmax((offset + slope * table).max(axis=1) * -1))]
         smooth = quantile is None
         starts = self._starts(start, feasible, smooth)
-        solve = self._minimax(criterion, offset, slope, starts, smooth)
+        solve = self._minimax(criterion, offset, slope, starts, smooth, smooth and self.concave)
         r = "R_q" if quantile is not None else "R"
         what = f"minimise max_m {'w_m ' if weights is not None else ''}{r}(a, m)"
         if quantile is not None:
@@ -817,9 +819,12 @@ class _Run:
         table = self.table(criterion, feasible).values
         start = list(feasible.values())[int(np.argmax(table.min(axis=1)))]
         n = len(self.allocator.views)
-        starts = self._starts(start, feasible, smooth=True)
-        solve = self._minimax(criterion, np.zeros(n), -np.ones(n), starts, smooth=True)
-        solve.certified = False  # log P is not convex in the plan
+        # log P is not convex in the plan: no certificate. Its normal log-CDF is
+        # accurate to about 1e-12, which bounds the tolerance worth asking for.
+        with _options(self.engine, {"ftol": SUCCESS_FTOL}):
+            solve = self._minimax(
+                criterion, np.zeros(n), -np.ones(n), [start], smooth=True, convex=False
+            )
         method = criterion.name.split("(")[-1].rstrip(")")
         return self._report(
             SUCCESS, f"maximise min_m P_m(V(a) >= (1 + r) V(reference)), {method}", solve
@@ -833,13 +838,6 @@ def _total_value(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorV
 
 def _stack(plans: Mapping[str, xr.DataArray]) -> xr.DataArray:
     return xr.concat(list(plans.values()), dim=pd.Index(list(plans), name="plan"))
-
-
-def _check_quantile(quantile: float) -> float:
-    value = float(quantile)
-    if not 0 < value < 1:
-        raise ValueError(f"quantile must be in (0, 1), e.g. 0.1; got {quantile}.")
-    return value
 
 
 def _slsqp_options(minimize_kwargs: dict | None) -> dict:

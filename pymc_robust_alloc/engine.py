@@ -242,21 +242,33 @@ class Engine:
     factor : float, default 1
         Multiplier of every response (periods folded into one, see
         :class:`~pymc_robust_alloc.RobustAllocator`).
+    separable : bool, default False
+        Every view's response is a sum over budget cells of a function of that
+        cell's spend: certificates are then Lagrangian bounds solved cell by
+        cell (:meth:`lagrangian_bound`), tight to rounding.
     """
 
     #: SLSQP settings; objectives are of order one, so the tolerance is relative.
     OPTIONS: dict = {"ftol": 1e-13, "maxiter": 500}  # noqa: RUF012
     #: A maximisation's SLSQP tolerance: its evaluations are of fewer views, so tighter.
     MAXIMISE_FTOL = 1e-15
-    #: First-order tolerance of a maximisation (relative Frank-Wolfe gap).
-    MAXIMISE_TOL = 1e-7
-    #: First-order tolerance of a minimax solve (max minus linearised bound).
-    MINIMAX_TOL = 1e-9
+    #: Tolerance of a duality gap (a separable, concave problem's certificate).
+    CERTIFIED_TOL = 1e-9
+    #: Tolerance of a first-order measure (a linearised gap: first order in the
+    #: distance to the optimum, so looser).
+    FIRST_ORDER_TOL = 1e-6
 
     def __init__(
-        self, optimizer, responses: Sequence[str], mode: Mode, factor: float = 1.0
+        self,
+        optimizer,
+        responses: Sequence[str],
+        mode: Mode,
+        factor: float = 1.0,
+        *,
+        separable: bool = False,
     ) -> None:
         self.optimizer = optimizer
+        self.separable = separable
         self.mode = mode
         self.factor = float(factor)
         variables = optimizer.optimization_variables
@@ -280,7 +292,8 @@ class Engine:
                 out.values[0], include=("lower_xtensor", "canonicalize", "stabilize")
             )
             # A view whose response ignores spend has a zero gradient, not an error.
-            gradient = pt.grad(value, self._flat, disconnected_inputs="ignore")
+            value = value + 0.0 * self._flat.values.sum()
+            gradient = pt.grad(value, self._flat)
             with pytensor.config.change_flags(mode=self.mode, cxx=""):
                 fn = pytensor.function([self._flat], [value, gradient], mode=self.mode)
             fn.trust_input = True
@@ -309,7 +322,7 @@ class Engine:
             cost = rewrite_graph(
                 (response * weights_in).sum(), include=("lower_xtensor", "canonicalize")
             )
-            gradient = pt.grad(cost, self._flat, disconnected_inputs="ignore")
+            gradient = pt.grad(cost + 0.0 * self._flat.values.sum(), self._flat)
             with pytensor.config.change_flags(mode=self.mode, cxx=""):
                 fn = pytensor.function(
                     [self._flat, weights_in], [response, gradient], mode=self.mode
@@ -317,6 +330,64 @@ class Engine:
             self._functions[("draws", m)] = fn
         response, gradient = self._functions[("draws", m)](np.asarray(a, float), weights)
         return np.asarray(response), np.asarray(gradient)
+
+    def lagrangian_bound(
+        self, criterion: Criterion, coefficients: np.ndarray, box: Polytope, plan: np.ndarray
+    ) -> float:
+        r"""Upper bound of :math:`\max_{a \in P} f(a)`, :math:`f = \sum_m c_m \psi_m`, cell by cell.
+
+        Valid when every :math:`\psi_m` with :math:`c_m > 0` is concave and
+        separable over cells (:math:`f = \sum_c f_c(a_c)`): for any multiplier
+        :math:`\mu` of the budget and any :math:`x` in the box,
+
+        .. math::
+
+            \max_{a \in P} f(a) \le \mu B + \sum_c \max_{x_c}\, [f_c(x_c) - \mu x_c]
+            \le \mu B + f(x) - \mu \textstyle\sum_c x_c
+            + \sum_c \max\big(d_c (l_c - x_c),\ d_c (u_c - x_c)\big),
+
+        :math:`d_c = f_c'(x_c) - \mu`, by weak duality and the tangent bound of a
+        concave function. :math:`\mu` is the marginal value shared by the
+        plan's interior cells and :math:`x` solves :math:`f_c'(x_c) = \mu` in
+        each cell's interval (a vectorised safeguarded secant search), so the
+        bound is tight to rounding at an optimal plan.
+        """
+        views = [m for m, c in enumerate(coefficients) if c != 0]
+        c = np.asarray(coefficients, float)[views]
+
+        def derivative(x):
+            return self._combined(criterion, c, views, x)
+
+        f, g = derivative(plan)
+        inside = (plan > box.lower + 1e-12 * box.scale) & (plan < box.upper - 1e-12 * box.scale)
+        mu = float(np.median(g[inside])) if inside.any() else float(np.median(g))
+        lo, hi = box.lower.astype(float), box.upper.astype(float)
+        d_lo, d_hi = derivative(lo)[1] - mu, derivative(hi)[1] - mu
+        # A cell whose marginal value is below mu everywhere sits at its lower
+        # bound, one above mu everywhere at its upper bound; others have a root.
+        low, high = d_lo <= 0, (d_hi >= 0) & (d_lo > 0)
+        x = np.where(low, lo, np.where(high, hi, np.clip(plan, lo, hi)))
+        f, g = derivative(x)
+        previous = None
+        for _ in range(60):
+            d = g - mu
+            if _tangent(d, x, box).sum() <= 1e-15 * max(abs(f), 1e-300):
+                break
+            lo, d_lo = np.where(d > 0, x, lo), np.where(d > 0, d, d_lo)
+            hi, d_hi = np.where(d < 0, x, hi), np.where(d < 0, d, d_hi)
+            # Secant through the last two iterates (else the bracket), kept inside
+            # the bracket; bisection when it falls out.
+            x0, d0 = previous if previous is not None else (lo, d_lo)
+            x1, d1 = (x, d) if previous is not None else (hi, d_hi)
+            secant = x1 + d1 * (x1 - x0) / np.where(d0 != d1, d0 - d1, np.inf)
+            step = np.where((secant > lo) & (secant < hi), secant, 0.5 * (lo + hi))
+            step = np.where(low, box.lower, np.where(high, box.upper, np.where(d == 0, x, step)))
+            if np.array_equal(step, x):
+                break
+            previous = (x, d)
+            x = step
+            f, g = derivative(x)
+        return float(f - mu * x.sum() + _tangent(g - mu, x, box).sum() + mu * box.total)
 
     def maximise(
         self,
@@ -339,7 +410,10 @@ class Engine:
 
         fit = _slsqp(fun, start / s, box, {**self.options, "ftol": self.MAXIMISE_FTOL})
         plan = _clip(fit.x * s, box)
-        f, first_order, bound = self.maximise_check(criterion, coefficients, box, plan)
+        certified = concave and bool(np.all(c >= 0))
+        f, first_order, bound = self.maximise_check(
+            criterion, coefficients, box, plan, certified=certified
+        )
         return Solve(
             plan=plan,
             objective=f,
@@ -349,27 +423,41 @@ class Engine:
             evaluations=int(fit.nfev),
             violation=box.violation(plan),
             first_order=first_order,
-            tolerance=self.MAXIMISE_TOL,
-            certified=concave and bool(np.all(c >= 0)),
+            tolerance=self._tolerance(certified),
+            certified=certified,
             bound=bound,
         )
+
+    def _tolerance(self, certified: bool) -> float:
+        return self.CERTIFIED_TOL if certified and self.separable else self.FIRST_ORDER_TOL
 
     def _combined(self, criterion, c, views, a) -> tuple[float, np.ndarray]:
         values, gradients = self.evaluate(criterion, a, views)
         return float(c @ values), c @ gradients
 
     def maximise_check(
-        self, criterion: Criterion, coefficients: np.ndarray, box: Polytope, plan: np.ndarray
+        self,
+        criterion: Criterion,
+        coefficients: np.ndarray,
+        box: Polytope,
+        plan: np.ndarray,
+        *,
+        certified: bool = False,
     ) -> tuple[float, float, float]:
-        """Objective, relative Frank-Wolfe gap and the bound ``f + gap`` at ``plan``.
+        """Objective, relative optimality measure and an upper bound at ``plan``.
 
-        The bound is an upper bound of the optimum when the objective is concave.
+        The measure is the gap to the bound, relative to the objective: the
+        Frank-Wolfe gap (``f + gap`` bounds the optimum of a concave objective),
+        or, for a ``certified`` separable objective, the tighter
+        :meth:`lagrangian_bound`.
         """
         views = [m for m, c in enumerate(coefficients) if c != 0]
         c = np.asarray(coefficients, float)[views]
         f, g = self._combined(criterion, c, views, plan)
-        gap = box.frank_wolfe_gap(plan, g)
-        return f, gap / max(abs(f), 1e-300), f + gap
+        bound = f + box.frank_wolfe_gap(plan, g)
+        if certified and self.separable:
+            bound = min(bound, self.lagrangian_bound(criterion, coefficients, box, plan))
+        return f, max(bound - f, 0.0) / max(abs(f), 1e-300), bound
 
     def minimax(
         self,
@@ -413,7 +501,9 @@ class Engine:
             extra=({"type": "ineq", "fun": constraint, "jac": constraint_jac},),
         )
         plan = _clip(fit.x[:-1] * s, box)
-        worst, first_order, bound = self.minimax_check(criterion, offset, slope, box, plan)
+        worst, first_order, bound = self.minimax_check(
+            criterion, offset, slope, box, plan, certified=convex
+        )
         return Solve(
             plan=plan,
             objective=worst,
@@ -423,7 +513,7 @@ class Engine:
             evaluations=int(fit.nfev),
             violation=box.violation(plan),
             first_order=first_order,
-            tolerance=self.MINIMAX_TOL,
+            tolerance=self._tolerance(convex),
             certified=convex,
             bound=bound,
         )
@@ -439,13 +529,23 @@ class Engine:
         slope: np.ndarray,
         box: Polytope,
         plan: np.ndarray,
+        *,
+        certified: bool = False,
     ) -> tuple[float, float, float]:
-        """Max objective, its gap to the linearised bound, and that bound, at ``plan``.
+        r"""Max objective, its gap to a lower bound, and that bound, at ``plan``.
 
-        The bound is a lower bound of the optimum when every objective is convex.
+        The bound is that of the linearised problem
+        (:meth:`Polytope.minimax_lower_bound`), a lower bound of the optimum
+        when every objective is convex; for a ``certified`` separable problem,
+        also the Lagrangian bound with the same weights :math:`w`:
+        :math:`\sum_m w_m \alpha_m - \max_{a \in P} \sum_m (-w_m \beta_m) \psi_m(a)`
+        (:meth:`lagrangian_bound`), whichever is higher.
         """
         values, jacobian = self._affine(criterion, offset, slope, plan)
-        bound, _ = box.minimax_lower_bound(plan, values, jacobian)
+        bound, weights = box.minimax_lower_bound(plan, values, jacobian)
+        if certified and self.separable and np.all(slope <= 0):
+            upper = self.lagrangian_bound(criterion, -weights * slope, box, plan)
+            bound = max(bound, float(weights @ offset) - upper)
         worst = float(values.max())
         return worst, max(worst - bound, 0.0), bound
 
@@ -499,6 +599,11 @@ def _project(box: Polytope, a: np.ndarray) -> np.ndarray:
     return np.clip(a - 0.5 * (lo + hi), box.lower, box.upper)
 
 
+def _tangent(d: np.ndarray, x: np.ndarray, box: Polytope) -> np.ndarray:
+    """Per cell, the most a concave function can rise above its tangent at ``x`` in the box."""
+    return np.maximum(d * (box.lower - x), d * (box.upper - x))
+
+
 def _clip(a: np.ndarray, box: Polytope) -> np.ndarray:
     """Clip rounding outside the bounds (SLSQP may overshoot by ~1e-16 relative)."""
     return np.clip(a, box.lower, box.upper)
@@ -515,12 +620,22 @@ def _slsqp(fun, x0, box: Polytope, options, extra=()):
         "jac": lambda v: np.append(np.ones(n), np.zeros(pad)),
     }
     bounds = list(zip(box.lower / s, box.upper / s, strict=True)) + [(None, None)] * pad
-    return minimize(
-        fun,
-        x0,
-        jac=True,
-        method="SLSQP",
-        bounds=bounds,
-        constraints=[budget, *extra],
-        options=options,
-    )
+
+    def run(start):
+        return minimize(
+            fun,
+            start,
+            jac=True,
+            method="SLSQP",
+            bounds=bounds,
+            constraints=[budget, *extra],
+            options=options,
+        )
+
+    fit = run(x0)
+    if fit.status == 8:  # a line search failed near the end: restart the quasi-Newton model
+        again = run(fit.x)
+        again.nit += fit.nit
+        again.nfev += fit.nfev
+        fit = again
+    return fit

@@ -252,7 +252,7 @@ class AllocationResult:
         --------
         ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-        >>> result.user_plans.loc["reference", "feasible"]
+        >>> bool(result.user_plans.loc["reference", "feasible"])
         True
         """
         table = pd.DataFrame.from_dict(

@@ -220,6 +220,23 @@ class View(abc.ABC):
         """
         return False
 
+    @property
+    def separable_over_cells(self) -> bool:
+        """Whether each budget cell's response depends only on that cell's spend.
+
+        ``False`` unless a subclass can prove it. A concave view that is also
+        separable gets a machine-precision certificate (a Lagrangian bound
+        solved cell by cell, see :mod:`pymc_robust_alloc.engine`).
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+        >>> views[0].separable_over_cells
+        True
+        """
+        return False
+
     @abc.abstractmethod
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:
         """Build the view's optimisation model on ``horizon``.

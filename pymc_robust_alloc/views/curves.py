@@ -445,6 +445,19 @@ class CurveView(View):
         return self.adstock is None or type(self.adstock) in LINEAR_ADSTOCKS
 
     @property
+    def separable_over_cells(self) -> bool:
+        """True: each cell's curve (and adstock) reads that cell's spend alone.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
+
+        >>> views[0].separable_over_cells
+        True
+        """
+        return True
+
+    @property
     def separable_over_periods(self) -> bool:
         """Whether each period's response depends only on that period's spend.
 
