@@ -251,12 +251,12 @@ class Engine:
     #: SLSQP settings; objectives are of order one, so the tolerance is relative.
     OPTIONS: dict = {"ftol": 1e-13, "maxiter": 500}  # noqa: RUF012
     #: A maximisation's SLSQP tolerance: its evaluations are of fewer views, so tighter.
-    MAXIMISE_FTOL = 1e-15
+    MAXIMISE_FTOL = 1e-12
     #: Tolerance of a duality gap (a separable, concave problem's certificate).
     CERTIFIED_TOL = 1e-9
     #: Tolerance of a first-order measure (a linearised gap: first order in the
     #: distance to the optimum, so looser).
-    FIRST_ORDER_TOL = 1e-6
+    FIRST_ORDER_TOL = 1e-5
 
     def __init__(
         self,
@@ -294,11 +294,22 @@ class Engine:
             # A view whose response ignores spend has a zero gradient, not an error.
             value = value + 0.0 * self._flat.values.sum()
             gradient = pt.grad(value, self._flat)
-            with pytensor.config.change_flags(mode=self.mode, cxx=""):
+            with self._compiling():
                 fn = pytensor.function([self._flat], [value, gradient], mode=self.mode)
             fn.trust_input = True
             self._functions[key] = fn
         return self._functions[key]
+
+    def _compiling(self):
+        """In :func:`python_mode`, keep inner graphs from linking C code too."""
+        if isinstance(self.mode, Mode) and getattr(self.mode.linker, "c_thunks", None) is False:
+            return pytensor.config.change_flags(mode=self.mode, cxx="")
+        return pytensor.config.change_flags(mode=self.mode)
+
+    def compile(self, criterion: Criterion) -> None:
+        """Compile ``criterion`` for every view now rather than at its first use."""
+        for m in range(self.n_views):
+            self._function(criterion, m)
 
     def evaluate(
         self, criterion: Criterion, a: np.ndarray, views: Sequence[int] | None = None
@@ -323,7 +334,7 @@ class Engine:
                 (response * weights_in).sum(), include=("lower_xtensor", "canonicalize")
             )
             gradient = pt.grad(cost + 0.0 * self._flat.values.sum(), self._flat)
-            with pytensor.config.change_flags(mode=self.mode, cxx=""):
+            with self._compiling():
                 fn = pytensor.function(
                     [self._flat, weights_in], [response, gradient], mode=self.mode
                 )
