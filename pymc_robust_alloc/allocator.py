@@ -40,6 +40,8 @@ WEIGHTED = "weighted minimax"
 RISK_AVERSE = "risk-averse minimax"
 REFERENCE = "reference"
 SUCCESS = "success"
+#: Smallest budget per period the solver's scaled variables can represent.
+TINY_BUDGET = 1e-200
 #: Problem size (draws x cells x views) from which the views are compiled (Numba).
 COMPILED_SIZE = 200_000
 #: Plan names the allocator gives its own plans; candidates may not use them.
@@ -467,6 +469,12 @@ class RobustAllocator:
         'minimax'
         """
         total = check_total_budget(total_budget)
+        if total < TINY_BUDGET:
+            raise ValueError(
+                f"total_budget={total:g} is too small to solve in double precision "
+                "(spend per cell would underflow). Express spend in smaller units, "
+                "e.g. cents instead of millions."
+            )
         box_da = as_bounds(bounds, self.budget_coords, total)
         box = Polytope(
             self._flat(box_da.sel(bound="lower", drop=True)),
@@ -540,6 +548,16 @@ class RobustAllocator:
                     plans[SUCCESS] = run.maximin_success(criterion, plans)
                     log_p = run.table(criterion, plans)
                 extra["success_probability"] = np.exp(log_p)
+                best = extra["success_probability"].sel(plan=SUCCESS)
+                if float(best.min()) < 0.5:
+                    warnings.warn(
+                        f"required_gain={gain:g} is out of reach: the best plan succeeds "
+                        f"with probability {float(best.min()):.3g} under view "
+                        f"{str(best.idxmin().item())!r}, less than even odds. Ask for a "
+                        "smaller gain or a larger budget.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
                 moved = float(np.abs(plans[SUCCESS] - user[REFERENCE]).sum())
                 if moved < 0.01 * total:
                     warnings.warn(

@@ -307,9 +307,14 @@ class Engine:
         return pytensor.config.change_flags(mode=self.mode)
 
     def compile(self, criterion: Criterion) -> None:
-        """Compile ``criterion`` for every view now rather than at its first use."""
+        """Compile ``criterion`` for every view now rather than at its first use.
+
+        Each function is called once: a compiled backend loads or builds its
+        machine code at the first call, which belongs to building, not solving.
+        """
+        zero = np.zeros(self._flat.type.shape[0])
         for m in range(self.n_views):
-            self._function(criterion, m)
+            self._function(criterion, m)(zero)
 
     def evaluate(
         self, criterion: Criterion, a: np.ndarray, views: Sequence[int] | None = None
