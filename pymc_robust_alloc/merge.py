@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -180,7 +181,15 @@ def merge_views(
         models.append(model)
         trees.append(xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant}))
     names = [views[i].name for i in order]
-    model, idata = merge_models_and_idata(models, trees, prefixes=names, merge_on=CHANNEL_DATA)
+    with warnings.catch_warnings():
+        # PyMC-Marketing's merge calls xr.merge with xarray's legacy defaults; the
+        # posteriors here share no variable names, so the coming change is moot.
+        warnings.filterwarnings(
+            "ignore",
+            message="In a future version of xarray the default value for (compat|join)",
+            category=FutureWarning,
+        )
+        model, idata = merge_models_and_idata(models, trees, prefixes=names, merge_on=CHANNEL_DATA)
 
     view_names = tuple(v.name for v in views)
     model.add_coord(VIEW, list(view_names))
