@@ -44,7 +44,7 @@ from pytensor.graph.rewriting.db import RewriteDatabaseQuery
 from pytensor.graph.rewriting.utils import rewrite_graph
 from pytensor.link.vm import VMLinker
 from pytensor.xtensor.type import XTensorVariable
-from scipy.optimize import linprog, minimize
+from scipy.optimize import OptimizeResult, linprog, minimize
 
 __all__ = ["Criterion", "Engine", "Polytope", "Solve", "python_mode"]
 
@@ -108,16 +108,18 @@ class Polytope:
         y = self.lower.astype(float).copy()
         left = self.total - y.sum()
         for i in np.argsort(cost, kind="stable"):
+            if left <= 0:  # rounding can leave the lower bounds a hair over the budget
+                break
             step = min(self.upper[i] - self.lower[i], left)
             y[i] += step
             left -= step
-            if left <= 0:
-                break
         return y
 
     def start(self) -> np.ndarray:
         """Return lower bounds plus the remaining budget shared pro rata to each cell's room."""
         room = self.upper - self.lower
+        if room.sum() <= 0:  # the bounds fix the plan
+            return self.lower.astype(float)
         return self.lower + (self.total - self.lower.sum()) * room / room.sum()
 
     def violation(self, a: np.ndarray) -> float:
@@ -637,7 +639,7 @@ def _slsqp(fun, x0, box: Polytope, options, extra=()):
     }
     bounds = list(zip(box.lower / s, box.upper / s, strict=True)) + [(None, None)] * pad
 
-    def run(start):
+    def run(start, options):
         return minimize(
             fun,
             start,
@@ -648,9 +650,18 @@ def _slsqp(fun, x0, box: Polytope, options, extra=()):
             options=options,
         )
 
-    fit = run(x0)
-    if fit.status == 8:  # a line search failed near the end: restart the quasi-Newton model
-        again = run(fit.x)
+    if np.all(box.upper <= box.lower):  # the bounds fix the plan: nothing to solve
+        return OptimizeResult(
+            x=x0, success=True, status=0, message="The bounds fix the plan.", nit=0, nfev=0
+        )
+    fit = run(x0, options)
+    # A line search that fails (status 8) near the end: restart the quasi-Newton
+    # model, then once more at a looser tolerance, which ends at once if the plan
+    # cannot be improved within rounding.
+    for ftol in (options.get("ftol", 1e-13), 1e3 * options.get("ftol", 1e-13)):
+        if fit.status != 8:
+            break
+        again = run(fit.x, {**options, "ftol": ftol})
         again.nit += fit.nit
         again.nfev += fit.nfev
         fit = again
