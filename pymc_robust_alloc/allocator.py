@@ -43,7 +43,7 @@ SUCCESS = "success"
 #: Smallest budget per period the solver's scaled variables can represent.
 TINY_BUDGET = 1e-200
 #: Problem size (draws x cells x views) from which the views are compiled (Numba).
-COMPILED_SIZE = 200_000
+COMPILED_SIZE = 50_000
 #: Plan names the allocator gives its own plans; candidates may not use them.
 RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
 #: Quantile bandwidths (in draws, as a share of the draws) of a risk-averse solve.
