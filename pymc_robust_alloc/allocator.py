@@ -50,8 +50,9 @@ RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
 BANDWIDTHS = (0.05, 0.01, 0.0)
 #: SLSQP tolerance of the success-probability solve.
 SUCCESS_FTOL = 1e-10
-#: Draws within this share of the quantile's value count as tied with it.
-TIED = 1e-7
+#: Draws within this share of the quantile's value count as tied with it (a Goldstein-type
+#: epsilon-subdifferential: kinks that close are treated as one).
+TIED = 1e-3
 #: First-order (Clarke stationarity) tolerance of a risk-averse solve.
 QUANTILE_TOL = 1e-6
 
@@ -721,8 +722,11 @@ class _Run:
         :math:`(1 - \omega) \nabla Y_i + \omega \nabla Y_j` over tied pairs
         :math:`(i, j)`. The measure is the gap of the problem linearised over
         those pieces (:meth:`~pymc_robust_alloc.engine.Polytope.minimax_lower_bound`):
-        zero at a Clarke-stationary plan. For a maximisation it is relative to
-        the quantile's value; for a minimax it is in regret units.
+        zero at a Clarke-stationary plan. Draws within :data:`TIED` of an order
+        statistic count as tied (an epsilon-subdifferential, as in Goldstein's
+        method), so kinks closer than that are one. For a maximisation the
+        measure is relative to the quantile's value; for a minimax it is in
+        regret units.
         """
         regret = self.allocator.regret
         q = float(regret.quantile.get_value())
