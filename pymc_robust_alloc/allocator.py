@@ -48,6 +48,8 @@ COMPILED_SIZE = 50_000
 RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
 #: Quantile bandwidths (in draws, as a share of the draws) of a risk-averse solve.
 BANDWIDTHS = (0.05, 0.01, 0.0)
+#: Below this smallest success probability, the required gain is reported out of reach.
+UNREACHABLE = 0.01
 #: SLSQP tolerance of the success-probability solve.
 SUCCESS_FTOL = 1e-10
 #: Draws within this share of the quantile's value count as tied with it (a Goldstein-type
@@ -550,12 +552,12 @@ class RobustAllocator:
                     log_p = run.table(criterion, plans)
                 extra["success_probability"] = np.exp(log_p)
                 best = extra["success_probability"].sel(plan=SUCCESS)
-                if float(best.min()) < 0.5:
+                if float(best.min()) < UNREACHABLE:
                     warnings.warn(
                         f"required_gain={gain:g} is out of reach: the best plan succeeds "
                         f"with probability {float(best.min()):.3g} under view "
-                        f"{str(best.idxmin().item())!r}, less than even odds. Ask for a "
-                        "smaller gain or a larger budget.",
+                        f"{str(best.idxmin().item())!r}. Ask for a smaller gain or a "
+                        "larger budget.",
                         UserWarning,
                         stacklevel=2,
                     )

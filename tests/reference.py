@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import xarray as xr
-from scipy.optimize import linprog, minimize
+from scipy.optimize import brentq, linprog, minimize
+
+#: HiGHS tolerances tighter than its defaults (1e-7), for bounds compared to 1e-9.
+HIGHS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
 # --------------------------------------------------------------------------------------
 # Draws and curves
@@ -82,9 +85,7 @@ class Views:
 
     def gradients(self, plan: np.ndarray) -> np.ndarray:
         """Gradient of each view's value, shape ``(view, channel)`` (one plan)."""
-        return np.array(
-            [self.periods * curve_gradient(p, plan).mean(axis=-2) for p in self.params]
-        )
+        return np.array([self.periods * curve_gradient(p, plan).mean(axis=-2) for p in self.params])
 
     def quantile_values(self, plan: np.ndarray, q: float) -> np.ndarray:
         """``np.quantile`` (linear) of each view's draws, shape ``(view, ...)``."""
@@ -127,6 +128,7 @@ def lp_min(cost: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float)
         b_eq=[total / s],
         bounds=list(zip(lower / s, upper / s, strict=True)),
         method="highs",
+        options=HIGHS,
     )
     assert lp.status == 0, lp.message
     return float(lp.fun) * c
@@ -146,21 +148,72 @@ def linear_minimax(
         b_eq=[total / s],
         bounds=[*zip(lower / s, upper / s, strict=True), (None, None)],
         method="highs",
+        options=HIGHS,
     )
     assert lp.status == 0, lp.message
     return float(lp.fun)
 
 
-def linearised_minimax(
-    a: np.ndarray,
-    phi: np.ndarray,
-    jacobian: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    total: float,
+def linear_minimax_weights(
+    offsets: np.ndarray, slopes: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float
+) -> tuple[float, np.ndarray]:
+    """:func:`linear_minimax` and the LP's multipliers of the ``m`` rows (on the simplex)."""
+    m, n = slopes.shape
+    s = _unit(lower, total)
+    lp = linprog(
+        np.append(np.zeros(n), 1.0),
+        A_ub=np.hstack([slopes * s, -np.ones((m, 1))]),
+        b_ub=-offsets,
+        A_eq=np.append(np.ones(n), 0.0)[None, :],
+        b_eq=[total / s],
+        bounds=[*zip(lower / s, upper / s, strict=True), (None, None)],
+        method="highs",
+        options=HIGHS,
+    )
+    assert lp.status == 0, lp.message
+    weights = np.clip(-lp.ineqlin.marginals, 0.0, None)
+    return float(lp.fun), weights / weights.sum()
+
+
+def separable_max_bound(
+    views: Views, kappa: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float
 ) -> float:
-    r""":math:`\min_{y} \max_m \phi_m + J_m (y - a)` over the feasible set (an LP)."""
-    return linear_minimax(phi - jacobian @ a, jacobian, lower, upper, total)
+    r"""Upper bound of :math:`\max_{a} \sum_m \kappa_m V_m(a)`, :math:`\kappa \ge 0`, over P.
+
+    For concave curves, separable over channels (:math:`F = \sum_c F_c(a_c)`):
+    by weak duality, for any multiplier :math:`\mu` of the budget,
+    :math:`\max_P F \le \mu B + \sum_c \max_{l_c \le x \le u_c} (F_c(x) - \mu x)`,
+    and each cell's max is at most :math:`F_c(x_c) - \mu x_c + \max(d_c (l_c - x_c),
+    d_c (u_c - x_c))` for any :math:`x_c`, :math:`d_c = F_c'(x_c) - \mu` (the
+    tangent of a concave function lies above it). :math:`x_c` solves
+    :math:`F_c'(x) = \mu` by bisection, and :math:`\mu` makes the
+    :math:`x_c` spend the budget (bisection again), so the bound is tight.
+    """
+
+    def derivative(x):
+        return kappa @ views.gradients(x)
+
+    def argmax(mu):
+        lo, hi = lower.astype(float).copy(), upper.astype(float).copy()
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            rising = derivative(mid) > mu
+            lo, hi = np.where(rising, mid, lo), np.where(rising, hi, mid)
+        return 0.5 * (lo + hi)
+
+    mu_lo, mu_hi = derivative(upper).min(), derivative(lower).max()
+    excess = lambda mu: argmax(mu).sum() - total  # noqa: E731  (decreasing in mu)
+    if excess(mu_lo) <= 0:
+        mu = mu_lo
+    elif excess(mu_hi) >= 0:
+        mu = mu_hi
+    else:
+        mu = brentq(excess, mu_lo, mu_hi, xtol=1e-300)
+    x = argmax(mu)
+    d = derivative(x) - mu
+    value = float(kappa @ views.values(x))
+    tangent = np.maximum(d * (lower - x), d * (upper - x))
+    return value - mu * x.sum() + float(tangent.sum()) + mu * total
 
 
 def random_feasible(
@@ -193,6 +246,7 @@ def greedy_vertex(cost, lower, upper, total) -> np.ndarray:
         b_eq=[total / s],
         bounds=list(zip(lower / s, upper / s, strict=True)),
         method="highs",
+        options=HIGHS,
     )
     return np.clip(lp.x * s, lower, upper)
 

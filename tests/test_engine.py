@@ -70,12 +70,6 @@ def _check_linear_min(problem):
     assert cost @ y <= best + 1e-9 * (np.abs(cost).sum() * box.total + abs(best))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="linear_min steps a cell below its lower bound when the lower bounds' float "
-    "sum exceeds the budget by rounding: lower = upper = [0.1, 0.2], total 0.3 gives "
-    "y[0] = 0.1 - 5.6e-17 (step = min(room, left) with left < 0).",
-)
 def test_linear_min_never_leaves_the_bounds_when_the_lower_bounds_fix_the_plan():
     box = Polytope(np.array([0.1, 0.2]), np.array([0.1, 0.2]), 0.3)
     y = box.linear_min(np.array([1.0, 2.0]))
@@ -200,8 +194,7 @@ def _check_project(problem):
 
 def _check_start_and_violation(problem):
     box, rng = problem
-    if (box.upper - box.lower).sum() > 0:  # no room: see the xfail test below
-        _assert_feasible(box, box.start())
+    _assert_feasible(box, box.start())
     a = rng.normal(size=box.lower.size) * box.total
     expected = (
         max(
@@ -220,12 +213,6 @@ def _check_start_and_violation(problem):
 ) = _twice(_check_start_and_violation, boxes())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Polytope.start() is NaN when every cell is fixed (lower = upper, adding up to "
-    "the budget): (total - sum lower) * room / room.sum() is 0/0. The allocator then "
-    "fails with AttributeError 'nit' (see test_certified_solves).",
-)
 def test_start_is_the_only_plan_when_the_bounds_fix_it():
     box = Polytope(np.array([2.0, 3.0]), np.array([2.0, 3.0]), 5.0)
     np.testing.assert_array_equal(box.start(), [2.0, 3.0])
