@@ -432,22 +432,24 @@ class Engine:
         f, first_order, bound = self.maximise_check(
             criterion, coefficients, box, plan, certified=certified
         )
+        return self._record(fit, box, plan, f, first_order, bound, certified)
+
+    def _record(self, fit, box, plan, objective, first_order, bound, certified) -> Solve:
+        """Record SciPy's result and the checks made at ``plan`` as a :class:`Solve`."""
+        tolerance = self.CERTIFIED_TOL if certified and self.separable else self.FIRST_ORDER_TOL
         return Solve(
             plan=plan,
-            objective=f,
+            objective=objective,
             scipy_success=bool(fit.success),
             message=str(fit.message),
             iterations=int(fit.nit),
             evaluations=int(fit.nfev),
             violation=box.violation(plan),
             first_order=first_order,
-            tolerance=self._tolerance(certified),
+            tolerance=tolerance,
             certified=certified,
             bound=bound,
         )
-
-    def _tolerance(self, certified: bool) -> float:
-        return self.CERTIFIED_TOL if certified and self.separable else self.FIRST_ORDER_TOL
 
     def _combined(self, criterion, c, views, a) -> tuple[float, np.ndarray]:
         values, gradients = self.evaluate(criterion, a, views)
@@ -522,19 +524,7 @@ class Engine:
         worst, first_order, bound = self.minimax_check(
             criterion, offset, slope, box, plan, certified=convex
         )
-        return Solve(
-            plan=plan,
-            objective=worst,
-            scipy_success=bool(fit.success),
-            message=str(fit.message),
-            iterations=int(fit.nit),
-            evaluations=int(fit.nfev),
-            violation=box.violation(plan),
-            first_order=first_order,
-            tolerance=self._tolerance(convex),
-            certified=convex,
-            bound=bound,
-        )
+        return self._record(fit, box, plan, worst, first_order, bound, convex)
 
     def _affine(self, criterion, offset, slope, a) -> tuple[np.ndarray, np.ndarray]:
         values, gradients = self.evaluate(criterion, a)
