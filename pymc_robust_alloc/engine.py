@@ -551,11 +551,18 @@ class Engine:
         """
         values, jacobian = self._affine(criterion, offset, slope, plan)
         bound, weights = box.minimax_lower_bound(plan, values, jacobian)
+        worst = float(values.max())
         if certified and self.separable and np.all(slope <= 0):
+            # Slack objectives have no multiplier at the optimum (complementary
+            # slackness); the LP may give them a trace that loosens the bound.
+            weights = np.where(values >= worst - self.FIRST_ORDER_TOL, weights, 0.0)
+            weights = weights / weights.sum()
             upper = self.lagrangian_bound(criterion, -weights * slope, box, plan)
             bound = max(bound, float(weights @ offset) - upper)
-        worst = float(values.max())
-        return worst, max(worst - bound, 0.0), bound
+        # The plan's own max bounds the optimum from above: a lower bound above it
+        # is rounding.
+        bound = min(bound, worst)
+        return worst, worst - bound, bound
 
 
 def best_of(solves: Sequence[Solve], minimise: bool) -> Solve:

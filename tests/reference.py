@@ -175,6 +175,26 @@ def linear_minimax_weights(
     return float(lp.fun), weights / weights.sum()
 
 
+def local_weights(
+    a: np.ndarray,
+    phi: np.ndarray,
+    jacobian: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    total: float,
+    radius: float = 1e-4,
+) -> np.ndarray:
+    """Multipliers of the minimax problem linearised at ``a`` within a small trust region.
+
+    Within ``radius * total / n`` of ``a`` the linearisation is accurate, so only the
+    views whose criterion is (near) the max get weight: the KKT multipliers at an
+    optimum, which make a Lagrangian bound tight. Any simplex weights give a valid bound.
+    """
+    r = radius * _unit(lower, total)
+    near = (np.maximum(lower, a - r), np.minimum(upper, a + r))
+    return linear_minimax_weights(phi - jacobian @ a, jacobian, *near, total)[1]
+
+
 def separable_max_bound(
     views: Views, kappa: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float
 ) -> float:
