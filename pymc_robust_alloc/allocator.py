@@ -20,6 +20,7 @@ from pymc_robust_alloc.budget import (
     check_num_periods,
     check_quantile,
     check_total_budget,
+    check_units,
     check_weights,
 )
 from pymc_robust_alloc.engine import Criterion, Engine, Polytope, Solve, best_of, multistart_points
@@ -398,6 +399,7 @@ class RobustAllocator:
         n_starts: int = 8,
         random_seed: int = 0,
         minimize_kwargs: dict | None = None,
+        units: Mapping | None = None,
     ) -> AllocationResult:
         r"""Solve every view's optimum, the averaged plan and the minimax-regret plan.
 
@@ -447,6 +449,10 @@ class RobustAllocator:
             SciPy SLSQP settings, e.g. ``{"options": {"maxiter": 200}}``. Only
             SLSQP is accepted: a method that ignores the budget constraint
             cannot return a feasible plan.
+        units : mapping, optional
+            Names of the units, ``{"spend": "k$/week", "outcome": {view: "sales
+            (k$)"}}`` (``outcome`` may be one string for every view), shown with
+            :meth:`AllocationResult.outcomes` and in reports.
 
         Returns
         -------
@@ -489,6 +495,7 @@ class RobustAllocator:
         user = self._user_plans(candidates, reference_plan, total, box)
         w = None if weights is None else check_weights(weights, self.views)
         q = None if quantile is None else check_quantile(quantile)
+        named_units = check_units(units, self.views)
         reference = None
         if REFERENCE in user:
             reference = self._reference_responses(self._labelled(user[REFERENCE]))
@@ -512,6 +519,7 @@ class RobustAllocator:
             "concave": self.concave,
             "n_starts": int(n_starts),
             "random_seed": int(random_seed),
+            "units": named_units,
             "user_plans": {
                 name: {"feasible": box.violation(a) <= 1e-9, "violation": box.violation(a)}
                 for name, a in user.items()
@@ -572,6 +580,8 @@ class RobustAllocator:
                         stacklevel=2,
                     )
             value = run.table(self.regret.value, plans)
+            extra["increments"] = self._increments(plans)
+            extra["contribution"] = self._contribution(plans, value)
         labelled = {name: self._labelled(a) for name, a in plans.items()}
         return AllocationResult(
             plans=_stack(labelled),
@@ -581,6 +591,44 @@ class RobustAllocator:
             solves=run.reports,
             settings=settings,
             **extra,
+        )
+
+    def _increments(self, plans: Mapping[str, np.ndarray]) -> xr.DataArray:
+        """Each view's response increment over the zero plan, per draw, of every plan."""
+        base = self.regret.baseline.get_value()
+        scale = self.regret.scale.get_value()
+        n = base.shape[0]
+        draws = [
+            [
+                (self.engine.draws(m, a, np.zeros(n))[0] - base[:, m]) * scale[m]
+                for m in range(len(self.views))
+            ]
+            for a in plans.values()
+        ]
+        return xr.DataArray(
+            np.array(draws),
+            dims=("plan", VIEW, SAMPLE),
+            coords={"plan": list(plans), VIEW: list(self.views), SAMPLE: np.arange(n)},
+        )
+
+    def _contribution(self, plans: Mapping[str, np.ndarray], value: xr.DataArray) -> xr.DataArray:
+        """Each channel's contribution: the plan's value less its value without that channel."""
+        channels = list(self.budget_coords["channel"])
+        rows = []
+        for name, a in plans.items():
+            plan = self._labelled(a)
+            row = []
+            for c in channels:
+                without = self._flat(plan.where(plan["channel"] != c, 0.0))
+                row.append(
+                    value.sel(plan=name).values
+                    - self.engine.evaluate(self.regret.value, without)[0]
+                )
+            rows.append(np.array(row).T)
+        return xr.DataArray(
+            np.array(rows),
+            dims=("plan", VIEW, "channel"),
+            coords={"plan": list(plans), VIEW: list(self.views), "channel": channels},
         )
 
     def _user_plans(

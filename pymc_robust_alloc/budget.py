@@ -17,10 +17,13 @@ import xarray as xr
 __all__ = [
     "as_bounds",
     "as_plan",
+    "check_budgets",
     "check_count",
+    "check_interval",
     "check_num_periods",
     "check_quantile",
     "check_total_budget",
+    "check_units",
     "check_weight_array",
     "check_weights",
 ]
@@ -561,3 +564,125 @@ def as_plan(
             f"{aligned.values[bad.values].tolist()} at {_cells(bad)}."
         )
     return xr.DataArray(aligned.values, dims=template.dims, coords=template.coords)
+
+
+def check_interval(interval: float) -> float:
+    """Return a credible-interval level strictly inside ``(0, 1)`` as a float.
+
+    Examples
+    --------
+    >>> check_interval(0.9)
+    0.9
+    >>> check_interval(90)
+    Traceback (most recent call last):
+    ...
+    ValueError: interval must be strictly between 0 and 1, got 90; e.g. 0.9 ...
+    """
+    if not is_real(interval):
+        raise TypeError(
+            f"interval must be a number in (0, 1), got {type(interval).__name__} "
+            f"{interval!r}; e.g. 0.9 for a 90% credible interval."
+        )
+    value = float(interval)
+    if not 0 < value < 1:
+        raise ValueError(
+            f"interval must be strictly between 0 and 1, got {interval!r}; e.g. 0.9 for a "
+            "90% credible interval."
+        )
+    return value
+
+
+def check_units(units: Mapping | None, views: Sequence[str]) -> dict:
+    """Return ``{"spend": str | None, "outcome": {view: str | None}}`` from the user's units.
+
+    ``units["outcome"]`` names each view's outcome (``{view: "sales (k$)"}``) or
+    is one string for every view; views left out have no unit. Outcomes of
+    different views count different things and are never added up.
+
+    Examples
+    --------
+    >>> check_units({"spend": "k$/week", "outcome": {"mmm": "sales"}}, ["mmm", "lift"])
+    {'spend': 'k$/week', 'outcome': {'mmm': 'sales', 'lift': None}}
+    >>> check_units({"outcome": {"geo": "sales"}}, ["mmm", "lift"])
+    Traceback (most recent call last):
+    ...
+    ValueError: units['outcome'] names unknown views ['geo']; the views are ['mmm', 'lift'].
+    """
+    views = [str(v) for v in views]
+    if units is None:
+        return {"spend": None, "outcome": dict.fromkeys(views)}
+    if not isinstance(units, Mapping):
+        raise TypeError(
+            f"units must be a mapping, got {type(units).__name__}; e.g. "
+            "{'spend': 'k$/week', 'outcome': {view: 'sales (k$)'}}."
+        )
+    unknown = sorted(set(units) - {"spend", "outcome"})
+    if unknown:
+        raise ValueError(f"units has unknown keys {unknown}; known keys: 'spend', 'outcome'.")
+    spend = units.get("spend")
+    outcome = units.get("outcome")
+    if outcome is None or isinstance(outcome, str):
+        outcome = dict.fromkeys(views, outcome)
+    if not isinstance(outcome, Mapping):
+        raise TypeError(
+            f"units['outcome'] must be a string or a mapping {{view: unit}}, got "
+            f"{type(outcome).__name__}."
+        )
+    extra = sorted(set(map(str, outcome)) - set(views))
+    if extra:
+        raise ValueError(f"units['outcome'] names unknown views {extra}; the views are {views}.")
+    named = {str(k): v for k, v in outcome.items()}
+    for key, value in [("spend", spend), *((f"outcome of {k!r}", v) for k, v in named.items())]:
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"The unit of {key} must be a string, got {value!r}.")
+    return {"spend": spend, "outcome": {v: named.get(v) for v in views}}
+
+
+def check_budgets(budgets: Sequence[float], lowest: float, highest: float) -> np.ndarray:
+    """Return total budgets as a sorted float array, each reachable within the bounds.
+
+    Parameters
+    ----------
+    budgets : sequence of float
+        Budgets per period, positive and strictly increasing.
+    lowest, highest : float
+        Sum of the lower and of the upper bounds: the budgets the bounds can spend.
+
+    Examples
+    --------
+    >>> check_budgets([50, 100], 0.0, 180.0).tolist()
+    [50.0, 100.0]
+    >>> check_budgets([100, 200], 0.0, 180.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Budgets [200.0] cannot be spent within the bounds, ...
+    """
+    if isinstance(budgets, str | bytes) or not isinstance(budgets, Sequence | np.ndarray):
+        raise TypeError(
+            f"budgets must be a sequence of numbers, got {type(budgets).__name__}; "
+            "e.g. [80, 100, 120]."
+        )
+    values = []
+    for b in budgets:
+        if not is_real(b) or not np.isfinite(float(b)):
+            raise TypeError(f"budgets must be finite numbers, got {b!r}; e.g. [80, 100, 120].")
+        values.append(float(b))
+    if not values:
+        raise ValueError("budgets is empty; pass at least one budget, e.g. [80, 100, 120].")
+    array = np.array(values)
+    bad = array[array <= 0].tolist()
+    if bad:
+        raise ValueError(f"Budgets must be positive, got {bad}; e.g. [80, 100, 120].")
+    if np.any(np.diff(array) <= 0):
+        raise ValueError(
+            f"Budgets must be strictly increasing, got {values}; pass them sorted "
+            f"without repeats, e.g. {sorted(set(values))}."
+        )
+    tol = 1e-9 * array
+    out = array[(array < lowest - tol) | (array > highest + tol)].tolist()
+    if out:
+        raise ValueError(
+            f"Budgets {out} cannot be spent within the bounds, which allow between "
+            f"{lowest:g} and {highest:g} per period. Drop them or widen the bounds."
+        )
+    return array

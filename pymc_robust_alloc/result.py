@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.budget import check_interval
+
 __all__ = ["AllocationResult", "SolveReport"]
 
 MAX_REGRET = "max regret"
 MIN_SUCCESS = "min"
+#: Below this robust success probability, no plan is presented as likely to reach the
+#: required gain: the success plan is a long shot, not a recommendation.
+LONG_SHOT = 0.05
+#: What a saved result says it is (root attribute ``kind`` of its NetCDF file).
+KIND = "pymc_robust_alloc.AllocationResult"
+#: Version of the saved layout.
+FORMAT_VERSION = 1
+#: The fields holding arrays, each saved as one group of the DataTree.
+_ARRAYS = (
+    "plans",
+    "value",
+    "v_star",
+    "regret",
+    "quantile_regret",
+    "success_probability",
+    "quantile_optima",
+    "quantile_v_star",
+    "increments",
+    "contribution",
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +178,14 @@ class AllocationResult:
         per draw on the increments over the zero plan, dims ``("plan", "view")``
         (when a reference plan was given; ``settings`` records it, ``r`` and the
         method).
+    increments : xarray.DataArray, optional
+        Each view's response increment over the zero plan per posterior draw,
+        dims ``("plan", "view", "sample")``; its mean over draws is ``value``.
+        The outcomes' credible intervals are its quantiles.
+    contribution : xarray.DataArray, optional
+        Each channel's expected contribution to ``value``: the increment lost
+        by setting that channel's spend to zero, dims ``("plan", "view",
+        "channel")``.
 
     Examples
     --------
@@ -176,6 +208,8 @@ class AllocationResult:
     success_probability: xr.DataArray | None = None
     quantile_optima: xr.DataArray | None = None
     quantile_v_star: xr.DataArray | None = None
+    increments: xr.DataArray | None = None
+    contribution: xr.DataArray | None = None
 
     @property
     def views(self) -> list[str]:
@@ -384,6 +418,491 @@ class AllocationResult:
         ]
         return table
 
+    @property
+    def units(self) -> dict[str, Any]:
+        """Units named by the user: ``{"spend": str | None, "outcome": {view: str | None}}``.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.units["spend"] is None
+        True
+        """
+        given = self.settings.get("units") or {}
+        outcome = given.get("outcome") or {}
+        return {"spend": given.get("spend"), "outcome": {v: outcome.get(v) for v in self.views}}
+
+    @property
+    def recommended(self) -> str:
+        """The plan the result recommends: weighted minimax when weights were given, else minimax.
+
+        Minimax regret keeps the share of achievable value lost small under every
+        view at once; weights say how much the user trusts each view.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.recommended
+        'weighted minimax'
+        """
+        names = [str(p) for p in self.plans["plan"].values]
+        for name in ("weighted minimax", "minimax"):
+            if name in names:
+                return name
+        return names[0]
+
+    @property
+    def baseline(self) -> str | None:
+        """The plan changes are measured against: ``"reference"``, else a candidate ``"current"``.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.baseline
+        'reference'
+        """
+        names = [str(p) for p in self.plans["plan"].values]
+        return next((n for n in ("reference", "current") if n in names), None)
+
+    def _spend(self, keep: tuple[str, ...] = ()) -> xr.DataArray:
+        """Spend over the horizon (per period times periods), summed over the other budget dims."""
+        dims = [d for d in self.plans.dims if d != "plan" and d not in keep]
+        return self.plans.sum(dims) * float(self.settings.get("num_periods", 1))
+
+    def outcomes(self, interval: float = 0.9) -> xr.Dataset:
+        r"""Return the expected outcome of every plan under every view, in its own units.
+
+        Outcomes are increments over the zero plan over the horizon (the
+        :math:`V(a, m)` that regret uses), never added across views: each view
+        counts its own thing (sales, attributed contacts, ...).
+
+        Parameters
+        ----------
+        interval : float, default 0.9
+            Level of the equal-tailed credible interval over the posterior draws.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``expected``, ``lower``, ``upper`` (dims ``plan, view``); ``spend``
+            over the horizon (``plan``); ``return_on_spend`` (outcome per unit of
+            spend) and ``cost_per_outcome`` (``plan, view``); per channel
+            ``channel_spend`` and ``channel_return`` (the channel's contribution
+            per unit of its spend); with a baseline plan (see :attr:`baseline`)
+            ``change`` and ``change_share`` against it. The coordinate
+            ``outcome_unit`` and the attribute ``spend_unit`` hold the units.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> out = result.outcomes(interval=0.9)
+        >>> out["expected"].dims
+        ('plan', 'view')
+        >>> inside = (out["lower"] <= out["expected"]) & (out["expected"] <= out["upper"])
+        >>> bool(inside.all())
+        True
+        >>> float(out["change"].sel(plan="reference", view="experiment"))
+        0.0
+        """
+        level = check_interval(interval)
+        if self.increments is None:
+            raise ValueError(
+                "This result holds no posterior draws of the outcomes, so it has no "
+                "credible intervals; results of RobustAllocator.allocate hold them."
+            )
+        tails = self.increments.quantile([(1 - level) / 2, (1 + level) / 2], dim="sample")
+        out = xr.Dataset(
+            {
+                "expected": self.value,
+                "lower": tails.isel(quantile=0, drop=True),
+                "upper": tails.isel(quantile=1, drop=True),
+            }
+        )
+        spend = self._spend()
+        out["spend"] = spend
+        out["return_on_spend"] = self.value / spend.where(spend > 0)
+        out["cost_per_outcome"] = spend / self.value.where(self.value > 0)
+        if self.contribution is not None:
+            channel_spend = self._spend(("channel",))
+            out["channel_spend"] = channel_spend
+            out["channel_return"] = self.contribution / channel_spend.where(channel_spend > 0)
+        if self.baseline is not None:
+            base = self.value.sel(plan=self.baseline, drop=True)
+            out["change"] = self.value - base
+            out["change_share"] = out["change"] / base.where(base != 0)
+        units = self.units
+        out = out.assign_coords(
+            outcome_unit=("view", [units["outcome"][v] or "" for v in self.views])
+        )
+        out.attrs.update(
+            interval=level, spend_unit=units["spend"] or "", baseline=self.baseline or ""
+        )
+        return out
+
+    def outcome_table(self, interval: float = 0.9) -> pd.DataFrame:
+        """Return the outcomes as a tidy table: one row per plan and view.
+
+        Parameters
+        ----------
+        interval : float, default 0.9
+            Level of the credible interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``expected``, ``lower``, ``upper``, ``unit``, ``spend``,
+            ``return_on_spend``, ``cost_per_outcome`` and, with a baseline plan,
+            ``change`` and ``change_share``.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> table = result.outcome_table()
+        >>> table.index.names, list(table.columns)[:4]
+        (FrozenList(['plan', 'view']), ['expected', 'lower', 'upper', 'unit'])
+        """
+        out = self.outcomes(interval)
+        names = ["expected", "lower", "upper"]
+        names += [n for n in ("change", "change_share") if n in out]
+        table = out[[*names, "return_on_spend", "cost_per_outcome"]].to_dataframe()
+        table = table.drop(columns="outcome_unit", errors="ignore")
+        table.insert(3, "unit", [self.units["outcome"][v] or "" for _, v in table.index])
+        table.insert(
+            4, "spend", out["spend"].to_series().reindex(table.index.get_level_values(0)).values
+        )
+        return table
+
+    def channel_table(self) -> pd.DataFrame:
+        """Return spend, contribution and return per plan, view and channel, as a tidy table.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> list(result.channel_table().columns)
+        ['spend', 'contribution', 'return_on_spend']
+        """
+        if self.contribution is None:
+            raise ValueError("This result holds no channel contributions.")
+        spend = self._spend(("channel",))
+        table = xr.Dataset(
+            {
+                "spend": spend.broadcast_like(self.contribution),
+                "contribution": self.contribution,
+                "return_on_spend": self.contribution / spend.where(spend > 0),
+            }
+        ).to_dataframe(dim_order=["plan", "view", "channel"])
+        return table[["spend", "contribution", "return_on_spend"]]
+
+    @property
+    def long_shot(self) -> bool:
+        """Whether the required gain is out of reach: the success plan's robust probability < 5 %.
+
+        Then no plan is likely to reach the gain and the success plan is no
+        recommendation; :attr:`reachable_gain` says what each view can reach.
+        False without a reference plan.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.long_shot
+        False
+        """
+        if self.success_probability is None or "success" not in self.plans["plan"].values:
+            return False
+        return float(self.success_probability.sel(plan="success").min()) < LONG_SHOT
+
+    @property
+    def reachable_gain(self) -> xr.DataArray | None:
+        r"""Largest expected gain over the reference each view can reach.
+
+        :math:`V^*(m) / V(a_{ref}, m) - 1`, the gain of view :math:`m`'s own optimum.
+        ``None`` without a reference plan.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> bool((result.reachable_gain > 0).all())
+        True
+        """
+        if "reference" not in self.plans["plan"].values:
+            return None
+        return self.v_star / self.value.sel(plan="reference", drop=True) - 1
+
+    def _repr_html_(self) -> str:
+        from pymc_robust_alloc.summary import result_html
+
+        return result_html(self)
+
+    def equals(self, other: AllocationResult) -> bool:
+        """Whether two results hold the same plans, numbers, settings and solves.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> result.equals(AllocationResult.from_dict(result.to_dict()))
+        True
+        """
+        if not isinstance(other, AllocationResult):
+            return False
+        for name in _ARRAYS:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if (mine is None) != (theirs is None):
+                return False
+            if mine is not None and not mine.equals(theirs):
+                return False
+        same_settings = _canonical(self.settings) == _canonical(other.settings)
+        return same_settings and _canonical([vars(s) for s in self.solves]) == _canonical(
+            [vars(s) for s in other.solves]
+        )
+
+    def to_datatree(self) -> xr.DataTree:
+        """Everything as an :class:`xarray.DataTree`: one group per array, settings as JSON.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> tree = result.to_datatree()
+        >>> sorted(tree.children)[:3]
+        ['contribution', 'increments', 'plans']
+        """
+        from pymc_robust_alloc import __version__
+
+        groups = {
+            f"/{name}": xr.Dataset({name: getattr(self, name).drop_attrs()})
+            for name in _ARRAYS
+            if getattr(self, name) is not None
+        }
+        solves = pd.DataFrame(
+            [vars(s) for s in self.solves], columns=[f.name for f in fields(SolveReport)]
+        )
+        groups["/solves"] = xr.Dataset.from_dataframe(solves.rename_axis("solve"))
+        root = xr.Dataset(
+            attrs={
+                "kind": KIND,
+                "format_version": FORMAT_VERSION,
+                "package_version": __version__,
+                "settings": json.dumps(_plain(self.settings)),
+            }
+        )
+        return xr.DataTree.from_dict({"/": root, **groups})
+
+    @classmethod
+    def from_datatree(cls, tree: xr.DataTree, source: str = "the tree") -> AllocationResult:
+        """Rebuild a result from :meth:`to_datatree`; no views or models needed.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
+
+        >>> AllocationResult.from_datatree(result.to_datatree()).equals(result)
+        True
+        """
+        if tree.attrs.get("kind") != KIND:
+            raise ValueError(f"{source} is not a saved AllocationResult: {_describe(tree)}")
+        arrays = {
+            name: tree[name].to_dataset()[name].rename(None)
+            for name in _ARRAYS
+            if name in tree.children
+        }
+        table = tree["solves"].to_dataset().to_dataframe()
+        solves = [
+            SolveReport(**{k: _python(v) for k, v in row.items()})
+            for row in table.to_dict(orient="records")
+        ]
+        return cls(solves=solves, settings=json.loads(tree.attrs["settings"]), **arrays)
+
+    def to_netcdf(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Save the result as a NetCDF file (HDF5, via h5netcdf); load it with :meth:`from_netcdf`.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            File to write.
+        overwrite : bool, default False
+            Replace an existing file.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo;
+        ``tmp_dir`` is a folder to write to.
+
+        >>> path = result.to_netcdf(tmp_dir / "result.nc")
+        >>> AllocationResult.from_netcdf(path).equals(result)
+        True
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(
+                f"'{path}' already exists. Pass overwrite=True to replace it, or choose "
+                "another path."
+            )
+        self.to_datatree().to_netcdf(path, engine="h5netcdf", mode="w")
+        return path
+
+    @classmethod
+    def from_netcdf(cls, path: str | Path) -> AllocationResult:
+        """Load a result saved by :meth:`to_netcdf`.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            A file written by :meth:`to_netcdf`.
+
+        Returns
+        -------
+        AllocationResult
+
+        Examples
+        --------
+        See :meth:`to_netcdf`.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"No such file: '{path}'.")
+        try:
+            with xr.open_datatree(path, engine="h5netcdf") as tree:
+                tree = tree.load()
+        except Exception as err:  # h5py and xarray raise several kinds on foreign files
+            raise ValueError(
+                f"'{path}' is not a saved AllocationResult: it is not a NetCDF-4/HDF5 file "
+                f"({type(err).__name__}: {err}). Save results with result.to_netcdf(path)."
+            ) from None
+        return cls.from_datatree(tree, source=f"'{path}'")
+
+    def to_json(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write :meth:`to_dict` as a JSON file; load it with :meth:`from_json`.
+
+        Examples
+        --------
+        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo;
+        ``tmp_dir`` is a folder to write to.
+
+        >>> path = result.to_json(tmp_dir / "result.json")
+        >>> AllocationResult.from_json(path).equals(result)
+        True
+        """
+        path = Path(path)
+        if path.exists() and not overwrite:
+            raise FileExistsError(
+                f"'{path}' already exists. Pass overwrite=True to replace it, or choose "
+                "another path."
+            )
+        path.write_text(json.dumps(self.to_dict(), indent=2))
+        return path
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> AllocationResult:
+        """Load a result written by :meth:`to_json` (or ``json.dump(result.to_dict())``).
+
+        Examples
+        --------
+        See :meth:`to_json`.
+        """
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"'{path}' is not a JSON file: {err}.") from None
+        if not isinstance(data, dict) or data.get("kind") != KIND:
+            keys = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
+            raise ValueError(
+                f"'{path}' is not a saved AllocationResult: it is JSON with keys {keys}. "
+                "Save results with result.to_json(path)."
+            )
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AllocationResult:
+        """Rebuild a result from :meth:`to_dict`.
+
+        Examples
+        --------
+        See :meth:`equals`.
+        """
+        views = list(data["views"])
+        dims = {str(d): list(labels) for d, labels in data["budget_dims"].items()}
+
+        def plans(specs: dict) -> xr.DataArray:
+            rows = [
+                [spec[str(c)] for c in next(iter(dims.values()))]
+                if isinstance(spec, dict)
+                else spec
+                for spec in specs.values()
+            ]
+            return xr.DataArray(
+                np.array(rows, dtype=float),
+                dims=("plan", *dims),
+                coords={"plan": list(specs), **dims},
+            )
+
+        names = list(data["plans"])
+
+        def table(key: str, rows: list[str] | None = None) -> xr.DataArray | None:
+            if key not in data:
+                return None
+            t = data[key]
+            rows = rows or list(t)
+            return xr.DataArray(
+                np.array([[t[p][v] for v in views] for p in rows], dtype=float),
+                dims=("plan", "view"),
+                coords={"plan": rows, "view": views},
+            )
+
+        def by_view(key: str) -> xr.DataArray | None:
+            if key not in data:
+                return None
+            return xr.DataArray(
+                np.array([data[key][v] for v in views], dtype=float),
+                dims="view",
+                coords={"view": views},
+            )
+
+        extra: dict[str, Any] = {}
+        if "increments" in data:
+            draws = data["increments"]
+            values = np.array([[draws[p][v] for v in views] for p in draws], dtype=float)
+            extra["increments"] = xr.DataArray(
+                values,
+                dims=("plan", "view", "sample"),
+                coords={"plan": list(draws), "view": views, "sample": data["samples"]},
+            )
+        if "contribution" in data:
+            c = data["contribution"]
+            channels = dims["channel"]
+            extra["contribution"] = xr.DataArray(
+                np.array([[[c[p][v][str(k)] for k in channels] for v in views] for p in c]),
+                dims=("plan", "view", "channel"),
+                coords={"plan": list(c), "view": views, "channel": channels},
+            )
+        if "quantile_optima" in data:
+            extra["quantile_optima"] = plans(data["quantile_optima"])
+        return cls(
+            plans=plans(data["plans"]),
+            value=table("value", names),
+            v_star=by_view("v_star"),
+            regret=table("regret", names),
+            solves=[SolveReport(**s) for s in data["solves"]],
+            settings=data["settings"],
+            quantile_regret=table("quantile_regret"),
+            success_probability=table("success_probability"),
+            quantile_v_star=by_view("quantile_v_star"),
+            **extra,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Everything as plain JSON-able Python objects.
 
@@ -399,18 +918,14 @@ class AllocationResult:
         (100.0, 0.002)
         """
         out = {
+            "kind": KIND,
             "settings": _plain(self.settings),
             "views": self.views,
             "budget_dims": {
                 d: [_plain(v) for v in self.plans[d].values] for d in self.plans.dims if d != "plan"
             },
             "v_star": dict(zip(self.views, _plain(self.v_star.values), strict=True)),
-            "plans": {
-                str(name): _plain(self.plans.sel(plan=name).to_pandas().to_dict())
-                if self.plans.ndim == 2
-                else _plain(self.plans.sel(plan=name).values)
-                for name in self.plans["plan"].values
-            },
+            "plans": _plans(self.plans),
             "value": _table(self.value),
             "regret": _table(self.regret),
             "max_regret": _plain(self.regret_matrix[MAX_REGRET].to_dict()),
@@ -424,7 +939,53 @@ class AllocationResult:
         if self.success_probability is not None:
             out["success_probability"] = _table(self.success_probability)
             out["min_success_probability"] = _plain(self.success_matrix[MIN_SUCCESS].to_dict())
+        if self.quantile_optima is not None:
+            out["quantile_optima"] = _plans(self.quantile_optima)
+        if self.increments is not None:
+            out["samples"] = _plain(self.increments["sample"].values)
+            out["increments"] = {
+                str(p): {
+                    str(v): _plain(self.increments.sel(plan=p, view=v).values) for v in self.views
+                }
+                for p in self.increments["plan"].values
+            }
+        if self.contribution is not None:
+            out["contribution"] = {
+                str(p): {
+                    str(v): _plain(self.contribution.sel(plan=p, view=v).to_pandas().to_dict())
+                    for v in self.views
+                }
+                for p in self.contribution["plan"].values
+            }
         return out
+
+
+def _plans(plans: xr.DataArray) -> dict:
+    return {
+        str(name): _plain(plans.sel(plan=name).to_pandas().to_dict())
+        if plans.ndim == 2
+        else _plain(plans.sel(plan=name).values)
+        for name in plans["plan"].values
+    }
+
+
+def _canonical(value: Any) -> str:
+    """Return a JSON string, equal for equal contents (NaN equal to NaN, tuples as lists)."""
+    return json.dumps(_plain(value), sort_keys=True)
+
+
+def _python(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _describe(tree: xr.DataTree) -> str:
+    """Say what a foreign DataTree holds, in one sentence."""
+    groups = sorted(tree.children)
+    variables = sorted(map(str, tree.to_dataset().data_vars))
+    what = f"it holds groups {groups} and variables {variables}"
+    if {"posterior"} & set(groups):
+        what += " (it looks like an ArviZ InferenceData or a posterior)"
+    return what + ". Save results with result.to_netcdf(path)."
 
 
 def _table(array: xr.DataArray) -> dict[str, dict[str, float]]:
