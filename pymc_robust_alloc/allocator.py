@@ -970,6 +970,7 @@ def allocate(
     reference_plan: xr.DataArray | Mapping | None = None,
     required_gain: float = 0.0,
     n_draws: int | None = None,
+    units: Mapping | None = None,
 ) -> AllocationResult:
     """Robust allocation in one call: see :class:`RobustAllocator`.
 
@@ -983,7 +984,7 @@ def allocate(
         Number of decision periods.
     bounds : dict or DataArray, optional
         Per-period bounds by channel label.
-    candidates, weights, quantile, reference_plan, required_gain
+    candidates, weights, quantile, reference_plan, required_gain, units
         As in :meth:`RobustAllocator.allocate`.
     n_draws : int, optional
         Posterior draws kept per view.
@@ -1013,4 +1014,5 @@ def allocate(
         quantile=quantile,
         reference_plan=reference_plan,
         required_gain=required_gain,
+        units=units,
     )

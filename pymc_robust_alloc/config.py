@@ -116,6 +116,13 @@ class RunConfig(_Strict):
     seed: int = 0
     output: str | None = Field(None, description="Output folder, relative to the file.")
     title: str = "Robust budget allocation"
+    units: dict[str, Any] | None = Field(
+        None,
+        description="Names of the units: {spend: 'k$/week', outcome: {view: 'sales (k$)'}}.",
+    )
+    interval: float = Field(
+        0.9, gt=0, lt=1, description="Level of the outcomes' credible intervals."
+    )
 
 
 def _minimax(spec) -> dict:
@@ -262,6 +269,13 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
             f"{where(('objectives', unknown[0]))} is not a known objective; known: "
             f"{sorted(OBJECTIVES)}."
         )
+    if config.units is not None:
+        from pymc_robust_alloc.budget import check_units
+
+        try:
+            check_units(config.units, list(config.views))
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{where(('units',))}: {err}") from None
     base = path.parent
     for name, view in config.views.items():
         if not (base / view.path).exists():
@@ -282,11 +296,13 @@ def run_config(
 ) -> ConfigRun:
     """Fit the views of a config file, allocate, and write everything to a folder.
 
-    Writes ``plans.csv``, ``regret_matrix.csv``, ``result.json``,
-    ``fit_summary.csv``, ``plans.png`` and ``regret.png`` (when
-    :mod:`pymc_robust_alloc.plots` is available), ``fit_<view>.png`` and
-    ``report.html``; with the ``success`` objective also ``success_matrix.csv``
-    and ``success.png``. Input files are only read.
+    Writes ``plans.csv``, ``regret_matrix.csv``, ``result.json`` and
+    ``result.nc`` (loaded back by :meth:`AllocationResult.from_json` and
+    :meth:`AllocationResult.from_netcdf`), ``fit_summary.csv``, ``plans.png``
+    and ``regret.png`` (when :mod:`pymc_robust_alloc.plots` is available),
+    ``fit_<view>.png`` and ``report.html`` (self-contained, figures embedded);
+    with the ``success`` objective also ``success_matrix.csv`` and
+    ``success.png``. Input files are only read.
 
     Parameters
     ----------
@@ -320,7 +336,7 @@ def run_config(
     >>> sorted(path.name for path in run.files)  # doctest: +SKIP
     ['fit_attribution.png', 'fit_experiment.png', 'fit_summary.csv', 'fit_vendor.png',
      'plans.csv', 'plans.png', 'regret.png', 'regret_matrix.csv', 'report.html',
-     'result.json']
+     'result.json', 'result.nc']
     >>> run.result.regret_matrix["max regret"].idxmin()  # doctest: +SKIP
     'minimax'
     """
@@ -338,6 +354,7 @@ def run_config(
         "plans.csv",
         "regret_matrix.csv",
         "result.json",
+        "result.nc",
         "fit_summary.csv",
         "plans.png",
         "regret.png",
@@ -379,9 +396,10 @@ def run_config(
         bounds=bounds,
         candidates=candidates,
         n_draws=config.n_draws,
+        units=config.units,
         **kwargs,
     )
-    files = _write_outputs(out, config, fits, result)
+    files = _write_outputs(out, config, fits, result, inputs=_inputs(config, base))
     return ConfigRun(config=config, fits=fits, result=result, files=files)
 
 
@@ -488,10 +506,16 @@ def _check_channels(fits: Mapping) -> None:
             )
 
 
-def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
+def _inputs(config: RunConfig, base: Path) -> dict[str, Path]:
+    return {name: base / view.path for name, view in config.views.items()}
+
+
+def _write_outputs(
+    out: Path, config: RunConfig, fits, result, inputs: Mapping[str, Path] | None = None
+) -> list[Path]:
     from matplotlib.figure import Figure
 
-    from pymc_robust_alloc.report import render_report
+    from pymc_robust_alloc.report import report_html
 
     out.mkdir(parents=True, exist_ok=True)
     files = []
@@ -507,10 +531,12 @@ def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
     if result.success_matrix is not None:
         save("success_matrix.csv", result.success_matrix.to_csv)
     save("result.json", lambda p: p.write_text(json.dumps(result.to_dict(), indent=2)))
+    save("result.nc", lambda p: result.to_netcdf(p, overwrite=True))
     summaries = {name: f.summary() for name, f in fits.items()}
     table = pd.concat(summaries, names=["view"])
     save("fit_summary.csv", table.to_csv)
-    images = {}
+    embedded: dict[str, Figure] = {}
+    diagnostics: dict[str, Figure] = {}
     try:
         from pymc_robust_alloc import plots
     except ImportError:
@@ -523,27 +549,37 @@ def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
             fig = plot(result)
             fig = fig if isinstance(fig, Figure) else fig.figure
             save(f"{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))
-            images[name.capitalize()] = f"{name}.png"
+            embedded[_CAPTIONS.get(name, name.capitalize())] = fig
     for name, f in fits.items():
         fig = f.plot()
         save(f"fit_{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))
-        images[f"View {name}"] = f"fit_{name}.png"
+        diagnostics[f"Fit of view {name}"] = fig
     settings = {
         "budget per period": config.budget.total,
         "periods": config.budget.num_periods,
         "objectives": ", ".join(k for k, v in config.objectives.items() if v is not False),
         "views": ", ".join(config.views),
     }
-    page = render_report(
+    page = report_html(
+        result,
         title=config.title,
-        plans=plans,
-        regret_matrix=result.regret_matrix,
-        summaries=summaries,
-        images=images,
+        figures=embedded,
+        diagnostics=diagnostics,
+        fits=summaries,
+        inputs=inputs,
         settings=settings,
+        interval=config.interval,
     )
     save("report.html", lambda p: p.write_text(page))
     return files
+
+
+#: Captions of the run's figures in the report.
+_CAPTIONS = {
+    "plans": "Spend per period of every plan, by channel",
+    "regret": "Regret of every plan under every view",
+    "success": "Probability of beating the reference plan",
+}
 
 
 def _known(loc) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["percent"]
+__all__ = ["number", "percent", "signed", "signed_percent"]
 
 #: Smallest share written with digits; anything smaller (but not zero) is "< 0.01 %".
 SMALLEST = 1e-4
@@ -33,3 +33,49 @@ def percent(share: float) -> str:
     if 1 - SMALLEST < share < 1:
         return "> 99.99 %"
     return f"{100 * share:.2f} %"
+
+
+def number(value: float) -> str:
+    """Write an amount with sensible precision and thousands separators.
+
+    Examples
+    --------
+    >>> number(14189.88), number(14.18988), number(0.0354712), number(float("nan"))
+    ('14,190', '14.19', '0.0355', 'n/a')
+    """
+    value = float(value)
+    if math.isnan(value):
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.3g}"
+
+
+def signed(value: float, share: float | None = None) -> str:
+    """Write a change with its sign, and its share of the baseline when given.
+
+    Examples
+    --------
+    >>> signed(12.5, 0.034), signed(-0.5), signed(0.0, 0.0)
+    ('+12.50 (+3.40 %)', '-0.5', '0 (0 %)')
+    """
+    text = number(value)
+    if float(value) > 0:
+        text = "+" + text
+    if share is not None:
+        text += f" ({signed_percent(share)})"
+    return text
+
+
+def signed_percent(share: float) -> str:
+    """Write a relative change as a percentage with its sign.
+
+    Examples
+    --------
+    >>> signed_percent(0.0567), signed_percent(-0.0056), signed_percent(3e-9)
+    ('+5.67 %', '-0.56 %', '< 0.01 %')
+    """
+    text = percent(share)
+    return "+" + text if float(share) > 0 and text[0].isdigit() else text
