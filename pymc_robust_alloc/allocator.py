@@ -27,7 +27,7 @@ from pymc_robust_alloc.engine import Criterion, Engine, Polytope, Solve, best_of
 from pymc_robust_alloc.engine import python_mode as python_mode
 from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
 from pymc_robust_alloc.objectives import RegretObjective, SuccessObjective
-from pymc_robust_alloc.result import AllocationResult, SolveReport
+from pymc_robust_alloc.result import LONG_SHOT, AllocationResult, SolveReport
 from pymc_robust_alloc.success import TEMPERATURE, check_success_arguments
 from pymc_robust_alloc.utility import SAMPLE
 from pymc_robust_alloc.views.base import View
@@ -49,8 +49,6 @@ COMPILED_SIZE = 50_000
 RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
 #: Quantile bandwidths (in draws, as a share of the draws) of a risk-averse solve.
 BANDWIDTHS = (0.05, 0.01, 0.0)
-#: Below this smallest success probability, the required gain is reported out of reach.
-UNREACHABLE = 0.01
 #: SLSQP tolerance of the success-probability solve.
 SUCCESS_FTOL = 1e-10
 #: Draws within this share of the quantile's value count as tied with it (a Goldstein-type
@@ -463,8 +461,11 @@ class RobustAllocator:
         ConvergenceWarning
             If a solve did not converge; ``result.convergence`` says which.
         UserWarning
-            If a candidate plan is infeasible, or the success plan is within 1% of
-            the budget of the reference plan.
+            If a candidate plan is infeasible, if the success plan is within 1% of
+            the budget of the reference plan, or if it is a long shot: its robust
+            success probability is below :data:`~pymc_robust_alloc.result.LONG_SHOT`
+            (5 %), so no plan is likely to reach the required gain
+            (:attr:`AllocationResult.long_shot`).
 
         Examples
         --------
@@ -560,12 +561,15 @@ class RobustAllocator:
                     log_p = run.table(criterion, plans)
                 extra["success_probability"] = np.exp(log_p)
                 best = extra["success_probability"].sel(plan=SUCCESS)
-                if float(best.min()) < UNREACHABLE:
+                if float(best.min()) < LONG_SHOT:
+                    reach = v_star / _value_ref(run, self.regret.value, user[REFERENCE]) - 1
                     warnings.warn(
-                        f"required_gain={gain:g} is out of reach: the best plan succeeds "
-                        f"with probability {float(best.min()):.3g} under view "
-                        f"{str(best.idxmin().item())!r}. Ask for a smaller gain or a "
-                        "larger budget.",
+                        f"No plan is likely to reach required_gain={gain:g}: the best plan "
+                        f"succeeds with probability {float(best.min()):.3g} under view "
+                        f"{str(best.idxmin().item())!r} (below {LONG_SHOT:g}), so the "
+                        "success plan is a long shot. The largest expected gain each view "
+                        f"can reach: {_gains(reach)}. Ask for a smaller gain or a larger "
+                        "budget.",
                         UserWarning,
                         stacklevel=2,
                     )
@@ -910,6 +914,17 @@ class _Run:
         return self._report(
             SUCCESS, f"maximise min_m P_m(V(a) >= (1 + r) V(reference)), {method}", solve
         )
+
+
+def _value_ref(run: _Run, criterion: Criterion, reference: np.ndarray) -> xr.DataArray:
+    """Each view's value of the reference plan."""
+    return run.table(criterion, {REFERENCE: reference}).sel(plan=REFERENCE, drop=True)
+
+
+def _gains(reach: xr.DataArray) -> str:
+    return ", ".join(
+        f"{v} {float(g):+.2%}" for v, g in zip(reach[VIEW].values, reach.values, strict=True)
+    )
 
 
 def _total_spend(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:

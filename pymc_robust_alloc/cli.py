@@ -12,6 +12,7 @@ import pandas as pd
 
 from pymc_robust_alloc.allocator import RobustAllocator
 from pymc_robust_alloc.demo import CHANNELS, SWEEP_ALPHA, SWEEP_FACTORS, demo_views
+from pymc_robust_alloc.formatting import percent
 from pymc_robust_alloc.sensitivity import scale_sweep
 
 __all__ = ["main"]
@@ -98,6 +99,11 @@ def _demo(args: argparse.Namespace) -> dict:
         "convergence": result.convergence[["success", "iterations"]],
         "success": result.success_matrix,
     }
+    if result.success_probability is not None:
+        from pymc_robust_alloc.summary import long_shot_text
+
+        out["long_shot"] = result.long_shot
+        out["text"]["long_shot"] = long_shot_text(result)
     if args.sweep:
         sweep_views = demo_views(args.draws, args.seed, attribution_alpha=SWEEP_ALPHA)
         sweep = scale_sweep(
@@ -140,14 +146,15 @@ def _print_text(out: dict) -> None:
     with pd.option_context("display.float_format", "{:.2f}".format):
         print("\nPlans (spend per period):")
         print(out["text"]["plans"].to_string())
-    with pd.option_context("display.float_format", "{:.2%}".format):
+    with pd.option_context("display.float_format", percent):
         print("\nRegret matrix (1 - V/V*):")
         print(out["text"]["regret"].to_string())
     if out["text"]["success"] is not None:
         gain = out["settings"]["required_gain"]
-        with pd.option_context("display.float_format", "{:.2%}".format):
+        with pd.option_context("display.float_format", percent):
             print(f"\nSuccess probability P(V(a) >= {1 + gain:g} V(reference)):")
             print(out["text"]["success"].to_string())
+        print(out["text"]["long_shot"])
     print("\nSolves converged:", bool(out["text"]["convergence"]["success"].all()))
     for plan, table in out["text"].get("sweep", {}).items():
         with pd.option_context("display.float_format", "{:.2f}".format):

@@ -222,7 +222,7 @@ def convergence_text(result: AllocationResult) -> str:
     ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
     >>> convergence_text(result)  # doctest: +ELLIPSIS
-    'All ... solves converged; the minimax plan is certified optimal (gap ...).'
+    'All ... solves converged; the minimax plan is certified optimal (max regret within ...'
     """
     failed = [s.plan for s in result.solves if not s.success]
     text = (
@@ -233,7 +233,8 @@ def convergence_text(result: AllocationResult) -> str:
     certificate = result.certificate
     if "minimax" in certificate.index and bool(certificate.loc["minimax", "certified"]):
         gap = float(certificate.loc["minimax", "gap"])
-        text += f"; the minimax plan is certified optimal (gap {gap:.1g})"
+        shown = "0" if gap == 0 else percent(gap)
+        text += f"; the minimax plan is certified optimal (max regret within {shown} of the bound)"
     elif "minimax" in certificate.index:
         text += "; no certificate (some view is not provably concave)"
     return text + "."

@@ -99,14 +99,18 @@ def _small(scale_spend: float, scale_response: float):
     return allocator.allocate(
         5.0 * scale_spend,
         units={"spend": "k$/week", "outcome": "sales"},
-        reference_plan={"tv": 2.5 * scale_spend, "radio": 2.5 * scale_spend},
+        candidates={"current": {"tv": 4.0 * scale_spend, "radio": 1.0 * scale_spend}},
     )
 
 
+@pytest.fixture(scope="module")
+def small():
+    return _small(1.0, 1.0)
+
+
 @pytest.mark.parametrize("spend, response", [(1e-6, 1e9), (1e9, 1e-6)])
-def test_outcomes_follow_the_units_of_spend_and_response(spend, response):
-    base, scaled = _small(1.0, 1.0), _small(spend, response)
-    a, b = base.outcomes(), scaled.outcomes()
+def test_outcomes_follow_the_units_of_spend_and_response(small, spend, response):
+    a, b = small.outcomes(), _small(spend, response).outcomes()
     for name in ("expected", "lower", "upper", "change"):
         np.testing.assert_allclose(b[name].values, a[name].values * response, rtol=1e-6)
     np.testing.assert_allclose(b["change_share"], a["change_share"], rtol=1e-5, atol=1e-9)
@@ -115,6 +119,7 @@ def test_outcomes_follow_the_units_of_spend_and_response(spend, response):
     )
     assert list(b["outcome_unit"].values) == ["sales", "sales"]
     assert b.attrs["spend_unit"] == "k$/week"
+    assert b.attrs["baseline"] == "current"
 
 
 def test_netcdf_round_trip_keeps_every_number(result, tmp_path):
@@ -159,9 +164,7 @@ def test_loading_a_file_that_is_not_a_result_says_what_it_is(tmp_path):
     with pytest.raises(ValueError, match="not a NetCDF-4/HDF5 file"):
         AllocationResult.from_netcdf(text)
     posterior = tmp_path / "posterior.nc"
-    tree = xr.DataTree.from_dict(
-        {"posterior": xr.Dataset({"alpha": ("draw", np.arange(3.0))})}
-    )
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"alpha": ("draw", np.arange(3.0))})})
     tree.to_netcdf(posterior, engine="h5netcdf")
     with pytest.raises(ValueError, match=r"groups \['posterior'\].*ArviZ InferenceData"):
         AllocationResult.from_netcdf(posterior)
