@@ -6,6 +6,7 @@ from pymc_robust_alloc.allocator import (
     allocate,
     python_mode,
 )
+from pymc_robust_alloc.frontier import Frontier
 from pymc_robust_alloc.merge import MergedViews, merge_views
 from pymc_robust_alloc.result import AllocationResult, SolveReport
 from pymc_robust_alloc.sensitivity import scale_sweep
@@ -29,6 +30,7 @@ __all__ = [
     "AllocationResult",
     "ConvergenceWarning",
     "CurveView",
+    "Frontier",
     "Horizon",
     "MMMView",
     "MergedViews",

@@ -17,6 +17,7 @@ from pytensor.xtensor.type import XTensorVariable
 from pymc_robust_alloc.budget import (
     as_bounds,
     as_plan,
+    check_budgets,
     check_num_periods,
     check_quantile,
     check_total_budget,
@@ -25,6 +26,7 @@ from pymc_robust_alloc.budget import (
 )
 from pymc_robust_alloc.engine import Criterion, Engine, Polytope, Solve, best_of, multistart_points
 from pymc_robust_alloc.engine import python_mode as python_mode
+from pymc_robust_alloc.frontier import Frontier
 from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
 from pymc_robust_alloc.objectives import RegretObjective, SuccessObjective
 from pymc_robust_alloc.result import LONG_SHOT, AllocationResult, SolveReport
@@ -33,7 +35,7 @@ from pymc_robust_alloc.utility import SAMPLE
 from pymc_robust_alloc.views.base import View
 from pymc_robust_alloc.views.mmm import MMMView
 
-__all__ = ["ConvergenceWarning", "RobustAllocator", "allocate", "python_mode"]
+__all__ = ["ConvergenceWarning", "Frontier", "RobustAllocator", "allocate", "python_mode"]
 
 AVERAGED = "averaged"
 MINIMAX = "minimax"
@@ -478,6 +480,127 @@ class RobustAllocator:
         >>> result.regret_matrix["max regret"].idxmin()
         'minimax'
         """
+        return self._allocate(
+            total_budget,
+            bounds,
+            candidates=candidates,
+            weights=weights,
+            quantile=quantile,
+            response_scale=response_scale,
+            reference_plan=reference_plan,
+            required_gain=required_gain,
+            success_method=success_method,
+            n_starts=n_starts,
+            random_seed=random_seed,
+            minimize_kwargs=minimize_kwargs,
+            units=units,
+        )
+
+    def frontier(
+        self,
+        budgets: Sequence[float],
+        bounds: Mapping | xr.DataArray | None = None,
+        *,
+        weights: Mapping[str, float] | None = None,
+        quantile: float | None = None,
+        response_scale: Mapping[str, float] | None = None,
+        n_starts: int = 8,
+        random_seed: int = 0,
+        minimize_kwargs: dict | None = None,
+        units: Mapping | None = None,
+        progress: bool = True,
+    ) -> Frontier:
+        """Solve every plan family at each total budget: a budget frontier.
+
+        The budgets are solved in increasing order on this allocator's compiled
+        functions, each solve started from the same plan at the neighbouring
+        (smaller) budget, rescaled and projected onto the new bounds. Those
+        warm starts are starting points only: every plan is a solve's, with its
+        own convergence checks (``frontier.converged``).
+
+        Parameters
+        ----------
+        budgets : sequence of float
+            Budgets per period: positive, strictly increasing, each one that the
+            bounds can spend.
+        bounds : dict or DataArray, optional
+            Per-period bounds, as in :meth:`allocate`, the same at every budget.
+        weights, quantile, response_scale, n_starts, random_seed, minimize_kwargs, units
+            As in :meth:`allocate`.
+        progress : bool, default True
+            Show a progress bar over the budgets.
+
+        Returns
+        -------
+        Frontier
+
+        Examples
+        --------
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
+        ``bounds`` are ``(0, 60)`` per channel.
+
+        >>> frontier = allocator.frontier([80.0, 100.0, 120.0], bounds, progress=False)
+        >>> frontier.max_regret.sel(plan="minimax").dims
+        ('total_budget',)
+        >>> bool(frontier.converged.all())
+        True
+        """
+        from tqdm.auto import tqdm
+
+        totals = check_budgets(budgets)
+        unreachable = {}
+        for total in totals:
+            try:
+                as_bounds(bounds, self.budget_coords, float(total))
+            except ValueError as err:
+                unreachable[float(total)] = str(err)
+        if unreachable:
+            first = next(iter(unreachable.values()))
+            raise ValueError(
+                f"Budgets {list(unreachable)} cannot be spent within the bounds; none was "
+                f"solved. For {next(iter(unreachable))!r}: {first}"
+            )
+        results: list[AllocationResult] = []
+        warm: dict[str, xr.DataArray] = {}
+        for total in tqdm(totals, desc="budget frontier", unit="budget", disable=not progress):
+            result = self._allocate(
+                float(total),
+                bounds,
+                weights=weights,
+                quantile=quantile,
+                response_scale=response_scale,
+                n_starts=n_starts,
+                random_seed=random_seed,
+                minimize_kwargs=minimize_kwargs,
+                units=units,
+                warm=warm,
+            )
+            results.append(result)
+            warm = {str(p): result.plan(str(p)) for p in result.plans["plan"].values}
+        return Frontier(tuple(results))
+
+    def _allocate(
+        self,
+        total_budget: float,
+        bounds: Mapping | xr.DataArray | None = None,
+        *,
+        candidates: Mapping[str, xr.DataArray | Mapping] | None = None,
+        weights: Mapping[str, float] | None = None,
+        quantile: float | None = None,
+        response_scale: Mapping[str, float] | None = None,
+        reference_plan: xr.DataArray | Mapping | str | None = None,
+        required_gain: float = 0.0,
+        success_method: str = "gaussian",
+        n_starts: int = 8,
+        random_seed: int = 0,
+        minimize_kwargs: dict | None = None,
+        units: Mapping | None = None,
+        warm: Mapping[str, xr.DataArray] | None = None,
+    ) -> AllocationResult:
+        """:meth:`allocate`, each solve started from ``warm[plan]`` (projected) when given.
+
+        Warm starts are starting points only: every plan returned is a solve's.
+        """
         total = check_total_budget(total_budget)
         if total < TINY_BUDGET:
             raise ValueError(
@@ -493,6 +616,10 @@ class RobustAllocator:
         )
         scale = self._scales(response_scale)
         run = _Run(self, box, _slsqp_options(minimize_kwargs), int(n_starts), int(random_seed))
+        # A plan of another budget, rescaled to this one and projected onto the bounds.
+        for name, plan in (warm or {}).items():
+            a = self._flat(plan)
+            run.warm[name] = box.project(a * total / a.sum() if a.sum() > 0 else a)
         user = self._user_plans(candidates, reference_plan, total, box)
         w = None if weights is None else check_weights(weights, self.views)
         q = None if quantile is None else check_quantile(quantile)
@@ -708,6 +835,8 @@ class _Run:
         self.n_starts = n_starts
         self.seed = seed
         self.reports: list[SolveReport] = []
+        #: Starting points by plan name (e.g. the plans of a neighbouring budget).
+        self.warm: dict[str, np.ndarray] = {}
 
     def _feasible(self, plans: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {n: a for n, a in plans.items() if self.box.violation(a) <= 1e-9}
@@ -833,7 +962,7 @@ class _Run:
             solve = self._maximise(
                 criterion,
                 np.eye(len(self.allocator.views))[m],
-                self._starts(self.box.start(), {**user, **plans}, smooth),
+                self._starts(self.warm.get(label, self.box.start()), {**user, **plans}, smooth),
                 smooth,
             )
             plans[label] = self._report(label, what, solve)
@@ -841,7 +970,7 @@ class _Run:
             solve = self._maximise(
                 criterion,
                 np.ones(len(self.allocator.views)),
-                self._starts(self.box.start(), {**user, **plans}, smooth),
+                self._starts(self.warm.get(AVERAGED, self.box.start()), {**user, **plans}, smooth),
                 smooth,
             )
             plans[AVERAGED] = self._report(
@@ -889,6 +1018,7 @@ class _Run:
         feasible = self._feasible(plans)
         table = self.table(criterion, feasible).values
         start = list(feasible.values())[int(np.argmax((offset + slope * table).max(axis=1) * -1))]
+        start = self.warm.get(name, start)
         smooth = quantile is None
         starts = self._starts(start, feasible, smooth)
         solve = self._minimax(criterion, offset, slope, starts, smooth, smooth and self.concave)

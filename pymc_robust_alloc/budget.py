@@ -638,24 +638,22 @@ def check_units(units: Mapping | None, views: Sequence[str]) -> dict:
     return {"spend": spend, "outcome": {v: named.get(v) for v in views}}
 
 
-def check_budgets(budgets: Sequence[float], lowest: float, highest: float) -> np.ndarray:
-    """Return total budgets as a sorted float array, each reachable within the bounds.
+def check_budgets(budgets: Sequence[float]) -> np.ndarray:
+    """Return total budgets as a float array: finite, positive and strictly increasing.
 
     Parameters
     ----------
     budgets : sequence of float
-        Budgets per period, positive and strictly increasing.
-    lowest, highest : float
-        Sum of the lower and of the upper bounds: the budgets the bounds can spend.
+        Budgets per period.
 
     Examples
     --------
-    >>> check_budgets([50, 100], 0.0, 180.0).tolist()
+    >>> check_budgets([50, 100]).tolist()
     [50.0, 100.0]
-    >>> check_budgets([100, 200], 0.0, 180.0)
+    >>> check_budgets([100, 50])
     Traceback (most recent call last):
     ...
-    ValueError: Budgets [200.0] cannot be spent within the bounds, ...
+    ValueError: Budgets must be strictly increasing, got [100.0, 50.0]; pass them sorted ...
     """
     if isinstance(budgets, str | bytes) or not isinstance(budgets, Sequence | np.ndarray):
         raise TypeError(
@@ -677,12 +675,5 @@ def check_budgets(budgets: Sequence[float], lowest: float, highest: float) -> np
         raise ValueError(
             f"Budgets must be strictly increasing, got {values}; pass them sorted "
             f"without repeats, e.g. {sorted(set(values))}."
-        )
-    tol = 1e-9 * array
-    out = array[(array < lowest - tol) | (array > highest + tol)].tolist()
-    if out:
-        raise ValueError(
-            f"Budgets {out} cannot be spent within the bounds, which allow between "
-            f"{lowest:g} and {highest:g} per period. Drop them or widen the bounds."
         )
     return array

@@ -122,6 +122,10 @@ class Polytope:
             return self.lower.astype(float)
         return self.lower + (self.total - self.lower.sum()) * room / room.sum()
 
+    def project(self, a: np.ndarray) -> np.ndarray:
+        """Return the feasible plan nearest to ``a`` (Euclidean projection)."""
+        return _project(self, np.asarray(a, dtype=float))
+
     def violation(self, a: np.ndarray) -> float:
         """Largest breach of the budget or a bound, relative to the budget."""
         breach = max(
