@@ -64,7 +64,43 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="YAML or TOML file")
     run.add_argument("--output", default=None, help="output folder")
     run.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    frontier = commands.add_parser(
+        "frontier",
+        help="Solve every plan family across total budgets (a budget frontier).",
+        description=(
+            "Fit the views of a config file and solve every plan family at each total "
+            "budget; writes frontier.csv, frontier.nc and frontier.png."
+        ),
+    )
+    frontier.add_argument("config", help="YAML or TOML file")
+    frontier.add_argument(
+        "--budgets",
+        default=None,
+        help="budgets per period, e.g. '40,60,80' (default: the config's frontier.budgets)",
+    )
+    frontier.add_argument("--output", default=None, help="output folder")
+    frontier.add_argument("--overwrite", action="store_true", help="replace existing output files")
     return parser
+
+
+def _budgets(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(b) for b in text.split(",")]
+    except ValueError:
+        raise SystemExit(f"--budgets: expected numbers like '40,60,80', got {text!r}.") from None
+
+
+def _frontier(args: argparse.Namespace) -> None:
+    from pymc_robust_alloc.config import run_frontier
+
+    frontier = run_frontier(
+        args.config, _budgets(args.budgets), output_dir=args.output, overwrite=args.overwrite
+    )
+    with pd.option_context("display.float_format", percent):
+        print("Max regret of every plan family at each budget:")
+        print(frontier.max_regret.to_pandas().to_string())
 
 
 def _reference(text: str | None, budget: float) -> dict[str, float] | None:
@@ -192,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pymc_robust_alloc.config import run_config
 
         run_config(args.config, output_dir=args.output, overwrite=args.overwrite)
+        return 0
+    if args.command == "frontier":
+        _frontier(args)
         return 0
     out = _demo(args)
     if args.format == "json":

@@ -28,6 +28,7 @@ __all__ = [
     "RunConfig",
     "load_config",
     "run_config",
+    "run_frontier",
 ]
 
 
@@ -95,6 +96,15 @@ class BudgetConfig(_Strict):
     bounds: dict[str, tuple[float, float]] | None = None
 
 
+class FrontierConfig(_Strict):
+    """A budget frontier: every plan family solved at each total budget."""
+
+    budgets: list[float] = Field(
+        min_length=1, description="Budgets per period, positive and increasing."
+    )
+    plan: str | None = Field(None, description="Plan family of the frontier plot.")
+
+
 class RunConfig(_Strict):
     """A whole run; ``objectives`` maps an objective name to its settings.
 
@@ -122,6 +132,9 @@ class RunConfig(_Strict):
     )
     interval: float = Field(
         0.9, gt=0, lt=1, description="Level of the outcomes' credible intervals."
+    )
+    frontier: FrontierConfig | None = Field(
+        None, description="Also solve every plan family across these total budgets."
     )
 
 
@@ -302,7 +315,8 @@ def run_config(
     and ``regret.png`` (when :mod:`pymc_robust_alloc.plots` is available),
     ``fit_<view>.png`` and ``report.html`` (self-contained, figures embedded);
     with the ``success`` objective also ``success_matrix.csv`` and
-    ``success.png``. Input files are only read.
+    ``success.png``; with a ``frontier:`` section also the files of
+    :func:`run_frontier`. Input files are only read.
 
     Parameters
     ----------
@@ -335,13 +349,11 @@ def run_config(
     >>> run = run_config(example, output_dir=tmp_dir, progress=False)  # doctest: +SKIP
     >>> sorted(path.name for path in run.files)  # doctest: +SKIP
     ['fit_attribution.png', 'fit_experiment.png', 'fit_summary.csv', 'fit_vendor.png',
-     'plans.csv', 'plans.png', 'regret.png', 'regret_matrix.csv', 'report.html',
-     'result.json', 'result.nc']
+     'frontier.csv', 'frontier.nc', 'frontier.png', 'plans.csv', 'plans.png',
+     'regret.png', 'regret_matrix.csv', 'report.html', 'result.json', 'result.nc']
     >>> run.result.regret_matrix["max regret"].idxmin()  # doctest: +SKIP
     'minimax'
     """
-    from tqdm.auto import tqdm
-
     from pymc_robust_alloc import allocate
 
     config, base = load_config(path)
@@ -363,6 +375,8 @@ def run_config(
     names += [f"fit_{v}.png" for v in config.views]
     if config.objectives.get("success", False) is not False:
         names += ["success_matrix.csv", "success.png"]
+    if config.frontier is not None:
+        names += list(FRONTIER_FILES)
     targets = [out / n for n in names]
     existing = [str(t) for t in targets if t.exists()]
     if existing and not overwrite:
@@ -375,12 +389,7 @@ def run_config(
         if spec is False:
             continue
         kwargs.update(OBJECTIVES[name](spec))
-    fits = {}
-    bar = tqdm(config.views.items(), desc="fitting views", disable=not progress)
-    for i, (name, view) in enumerate(bar):
-        bar.set_postfix_str(name)
-        fits[name] = fit_view(name, view, base, seed=config.seed + i)
-    _check_channels(fits)
+    fits = _fit_views(config, base, progress)
     views = [f.view for f in fits.values()]
     bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
     candidates = None
@@ -400,7 +409,122 @@ def run_config(
         **kwargs,
     )
     files = _write_outputs(out, config, fits, result, inputs=_inputs(config, base))
+    if config.frontier is not None:
+        frontier = _frontier(config, views, config.frontier.budgets, kwargs, progress)
+        files += _write_frontier(out, frontier, config.frontier.plan, config.interval)
     return ConfigRun(config=config, fits=fits, result=result, files=files)
+
+
+def _fit_views(config: RunConfig, base: Path, progress: bool) -> dict:
+    from tqdm.auto import tqdm
+
+    fits = {}
+    bar = tqdm(config.views.items(), desc="fitting views", disable=not progress)
+    for i, (name, view) in enumerate(bar):
+        bar.set_postfix_str(name)
+        fits[name] = fit_view(name, view, base, seed=config.seed + i)
+    _check_channels(fits)
+    return fits
+
+
+#: Files a frontier writes.
+FRONTIER_FILES = ("frontier.csv", "frontier.nc", "frontier.png")
+
+
+def _frontier(config: RunConfig, views, budgets, kwargs: Mapping, progress: bool):
+    from pymc_robust_alloc import RobustAllocator
+
+    # A frontier solves the regret plan families; success needs one reference per budget.
+    keep = {k: v for k, v in kwargs.items() if k in ("weights", "quantile")}
+    bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
+    allocator = RobustAllocator(views, config.budget.num_periods, n_draws=config.n_draws)
+    return allocator.frontier(budgets, bounds, units=config.units, progress=progress, **keep)
+
+
+def _write_frontier(out: Path, frontier, plan: str | None, interval: float) -> list[Path]:
+    from pymc_robust_alloc.plots_frontier import plot_frontier
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in FRONTIER_FILES]
+    frontier.to_dataframe(interval).to_csv(paths[0])
+    data = frontier.to_dataset(interval)
+    data.attrs = {"interval": interval}
+    data.to_netcdf(paths[1], engine="h5netcdf")
+    plot_frontier(frontier, plan, interval=interval).savefig(paths[2], dpi=100)
+    return paths
+
+
+def run_frontier(
+    path: str | Path,
+    budgets: list[float] | None = None,
+    output_dir: str | Path | None = None,
+    overwrite: bool = False,
+    *,
+    progress: bool = True,
+):
+    """Fit the views of a config file and solve every plan family across budgets.
+
+    Writes ``frontier.csv`` (one row per budget, plan and view),
+    ``frontier.nc`` (the labelled Dataset) and ``frontier.png``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        YAML or TOML config (see :func:`load_config`).
+    budgets : list of float, optional
+        Budgets per period; default the config's ``frontier.budgets``.
+    output_dir : str or pathlib.Path, optional
+        Output folder, as in :func:`run_config`.
+    overwrite : bool, default False
+        Replace existing output files.
+    progress : bool, default True
+        Show progress bars.
+
+    Returns
+    -------
+    Frontier
+
+    Examples
+    --------
+    Fitting the example's views takes over 20 s (``+SKIP``); ``tmp_dir`` is a
+    folder to write to.
+
+    >>> from importlib.resources import files
+    >>> example = files("pymc_robust_alloc") / "examples" / "config.yaml"
+    >>> frontier = run_frontier(example, [40, 60, 80], tmp_dir)  # doctest: +SKIP
+    >>> frontier.plans.dims  # doctest: +SKIP
+    ('total_budget', 'plan', 'channel')
+    """
+    config, base = load_config(path)
+    if budgets is None:
+        if config.frontier is None:
+            raise ConfigError(
+                f"{Path(path).name} has no `frontier:` section and no budgets were given; "
+                "add `frontier: {budgets: [40, 60, 80]}` or pass the budgets "
+                "(CLI: --budgets 40,60,80)."
+            )
+        budgets = config.frontier.budgets
+    out = (
+        Path(output_dir)
+        if output_dir is not None
+        else (base / config.output if config.output else base / f"{Path(path).stem}_output")
+    )
+    existing = [str(out / n) for n in FRONTIER_FILES if (out / n).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"Output files already exist: {existing}. Choose another output folder "
+            "or pass overwrite=True (CLI: --overwrite) to replace them."
+        )
+    kwargs: dict[str, Any] = {}
+    for name, spec in config.objectives.items():
+        if spec is not False:
+            kwargs.update(OBJECTIVES[name](spec))
+    views = [f.view for f in _fit_views(config, base, progress).values()]
+    frontier = _frontier(config, views, budgets, kwargs, progress)
+    _write_frontier(
+        out, frontier, config.frontier.plan if config.frontier else None, config.interval
+    )
+    return frontier
 
 
 def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None):
@@ -583,7 +707,7 @@ _CAPTIONS = {
 
 
 def _known(loc) -> str:
-    models = {(): RunConfig, ("budget",): BudgetConfig}
+    models = {(): RunConfig, ("budget",): BudgetConfig, ("frontier",): FrontierConfig}
     parent = tuple(loc[:-1])
     model = models.get(parent)
     if model is None and len(parent) == 2 and parent[0] == "views":

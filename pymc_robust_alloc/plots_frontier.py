@@ -233,5 +233,5 @@ def plot_frontier(
     for ax, view in zip(axes[2:], views, strict=False):
         plot_frontier_outcomes(frontier, view, plan, interval=interval, ax=ax)
     for ax in axes[n:]:
-        ax.set_visible(False)
+        fig.delaxes(ax)
     return fig

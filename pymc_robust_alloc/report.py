@@ -266,7 +266,7 @@ def report_html(
         '<p class="note">Outcomes are increments over spending nothing. Each view counts its '
         "own outcome, so they are never added across views.</p>",
         "</div></div>",
-        "<h2>Regret: share of each view's achievable outcome a plan gives up</h2>",
+        "<h2>Regret matrix: share of each view's achievable outcome a plan gives up</h2>",
         percent_html(result.regret_matrix, result.recommended),
         '<p class="note">Each row is a plan, each column a view: 0 % means the plan is that '
         "view's best; the last column is the worst case over the views. Each view's own plan "

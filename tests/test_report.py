@@ -24,7 +24,7 @@ def test_report_is_self_contained_and_recommends_first(success_result, tmp_path)
         "Recommendation: minimax plan",
         "Spend per period",
         "Expected outcome over the horizon",
-        "Regret: share",
+        "Regret matrix: share",
         "Probability of beating",
         "Diagnostics",
         "Inputs",
