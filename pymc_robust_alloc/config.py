@@ -103,6 +103,11 @@ class FrontierConfig(_Strict):
         min_length=1, description="Budgets per period, positive and increasing."
     )
     plan: str | None = Field(None, description="Plan family of the frontier plot.")
+    risk_averse: bool = Field(
+        False,
+        description="Also solve the risk-averse plans at every budget (with the "
+        "risk_averse objective; several times slower).",
+    )
 
 
 class RunConfig(_Strict):
@@ -434,8 +439,12 @@ FRONTIER_FILES = ("frontier.csv", "frontier.nc", "frontier.png")
 def _frontier(config: RunConfig, views, budgets, kwargs: Mapping, progress: bool):
     from pymc_robust_alloc import RobustAllocator
 
-    # A frontier solves the regret plan families; success needs one reference per budget.
-    keep = {k: v for k, v in kwargs.items() if k in ("weights", "quantile")}
+    # A frontier solves the regret plan families (success needs a reference per budget);
+    # risk-averse plans only when asked for, as they cost several times more.
+    names = (
+        ("weights", "quantile") if config.frontier and config.frontier.risk_averse else ("weights",)
+    )
+    keep = {k: v for k, v in kwargs.items() if k in names}
     bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
     allocator = RobustAllocator(views, config.budget.num_periods, n_draws=config.n_draws)
     return allocator.frontier(budgets, bounds, units=config.units, progress=progress, **keep)

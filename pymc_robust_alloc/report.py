@@ -20,7 +20,7 @@ _PAGE_STYLE = """
         --good: #1a7f37; --warn: #9a6700; --warnbg: #fff8c5; --panel: #f6f8fa; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
-       margin: 0 auto; padding: 1.2em 2em 3em; max-width: 78em; line-height: 1.45; }
+       margin: 0 auto; padding: 1.2em 2em 3em; max-width: 84em; line-height: 1.45; }
 header { display: flex; justify-content: space-between; align-items: baseline; flex-wrap: wrap;
          gap: 0.5em; border-bottom: 1px solid var(--line); padding-bottom: 0.4em; }
 header h1 { font-size: 1.45em; margin: 0; }
@@ -32,13 +32,14 @@ header h1 { font-size: 1.45em; margin: 0; }
 .warning { background: var(--warnbg); border: 1px solid #d4a72c; border-radius: 8px;
            padding: 0.7em 1.2em; margin: 1em 0; }
 .grid { display: flex; flex-wrap: wrap; column-gap: 2em; align-items: flex-start; }
-.scroll { overflow-x: auto; max-width: 100%; }
+.grid > div { flex: 0 0 auto; max-width: 100%; overflow-x: auto; }
+.grid p.note { max-width: 48em; }
 @media (max-width: 1100px) { .grid { grid-template-columns: 1fr; } }
 h2 { font-size: 1.15em; margin: 1.6em 0 0.4em; }
 h3 { font-size: 1em; margin: 1.2em 0 0.3em; }
 table { border-collapse: collapse; margin: 0.3em 0 1em; font-size: 0.9em;
         font-variant-numeric: tabular-nums; }
-th, td { border-bottom: 1px solid var(--line); padding: 0.28em 0.7em; text-align: right;
+th, td { border-bottom: 1px solid var(--line); padding: 0.28em 0.6em; text-align: right;
          white-space: nowrap; }
 th { background: var(--panel); font-weight: 600; }
 tbody th { text-align: left; }

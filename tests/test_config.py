@@ -160,3 +160,49 @@ def test_success_objective_passes_the_reference_and_gain():
         OBJECTIVES["success"](True)
     with pytest.raises(ValueError, match="unknown keys"):
         OBJECTIVES["success"]({**spec, "gain": 0.1})
+
+
+def test_config_run_writes_a_result_that_loads_back_equal(run, folder):
+    from pymc_robust_alloc import AllocationResult
+
+    out = folder / "out"
+    assert AllocationResult.from_netcdf(out / "result.nc").equals(run.result)
+    assert AllocationResult.from_json(out / "result.json").equals(run.result)
+
+
+def test_config_report_is_self_contained_and_lists_inputs(run, folder):
+    import re
+
+    page = (folder / "out" / "report.html").read_text()
+    assert not re.search(r"""(src|href)=["'](?!data:)""", page)
+    assert "Recommendation: minimax plan" in page
+    assert digest(folder / "attribution.csv") in page
+
+
+def test_units_of_an_unknown_view_name_the_line(tmp_path):
+    path = tmp_path / "units.yaml"
+    path.write_text(CONFIG + "units:\n  outcome: {geo: sales}\n")
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    with pytest.raises(ConfigError, match=r"line \d+: 'units'.*unknown views \['geo'\]"):
+        load_config(path)
+
+
+def test_frontier_runs_from_the_config_and_the_cli(tmp_path):
+    import xarray as xr
+
+    from pymc_robust_alloc.cli import main
+    from pymc_robust_alloc.config import run_frontier
+
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    path = tmp_path / "frontier.yaml"
+    path.write_text(CONFIG + "frontier:\n  budgets: [50, 60]\n")
+    assert main(["frontier", str(path), "--output", str(tmp_path / "out")]) == 0
+    with xr.open_dataset(tmp_path / "out" / "frontier.nc", engine="h5netcdf") as data:
+        assert data["total_budget"].values.tolist() == [50.0, 60.0]
+        assert bool(data["converged"].all())
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        run_frontier(path, output_dir=tmp_path / "out", progress=False)
+    with pytest.raises(ValueError, match=r"Budgets \[200.0\] cannot be spent"):
+        run_frontier(path, [60, 200], output_dir=tmp_path / "other", progress=False)
