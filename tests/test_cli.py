@@ -62,3 +62,16 @@ def test_unknown_command_exits_with_usage(capsys):
         main(["allocate"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # the success solve at an out-of-reach gain runs ~1 min on a fresh allocator
+def test_demo_says_when_no_plan_is_likely_to_reach_the_gain(capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        main(["demo", "--draws", "20", "--periods", "2", "--reference", "equal",
+              "--required-gain", "0.5"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "No plan is likely to reach the required gain of 50.00 %" in out
+    assert "0.00%" not in out  # readable percentages: never 0 for a non-zero probability
