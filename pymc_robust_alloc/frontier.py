@@ -39,7 +39,7 @@ class Frontier:
     >>> frontier = allocator.frontier([80.0, 100.0, 120.0], bounds, progress=False)
     >>> frontier.plans.dims
     ('total_budget', 'plan', 'channel')
-    >>> frontier.plans.sel(plan="minimax").sum("channel").values.tolist()
+    >>> frontier.plans.sel(plan="minimax").sum("channel").round(6).values.tolist()
     [80.0, 100.0, 120.0]
     """
 

@@ -217,7 +217,7 @@ def report_html(
     ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
     >>> page = report_html(result, title="Demo")
-    >>> page.startswith("<!DOCTYPE html>"), "Recommended plan" in page, "http" in page
+    >>> page.startswith("<!DOCTYPE html>"), "Recommendation:" in page, "http" in page
     (True, True, False)
     """
     from pymc_robust_alloc import __version__

@@ -45,8 +45,9 @@ def recommendation_text(result: AllocationResult, interval: float = 0.9) -> list
     ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
     >>> print(recommendation_text(result)[0])  # doctest: +ELLIPSIS
-    The weighted minimax plan keeps at least ... of the best
-    achievable outcome: at worst it gives up ... of it, under the view 'experiment' ...
+    The weighted minimax plan keeps at least ... of the best achievable outcome: at worst
+    it gives up ... of it, under the view 'regression' (with the views weighted as given:
+    experiment 2, the others 1). ...
     """
     name = result.recommended
     regret = result.regret.sel(plan=name)
