@@ -16,6 +16,7 @@ allocator  ``RobustAllocator(views, num_periods=4)``
 result     ``allocator.allocate(100.0, bounds, reference_plan=current,
            required_gain=0.002, weights={"experiment": 2.0})``
 sweep      ``scale_sweep(allocator, "attribution", [1, 10], 100.0, bounds)``
+frontier   ``allocator.frontier([80.0, 100.0, 120.0], bounds, progress=False)``
 mmm        a PyMC-Marketing ``MMM`` (search, social; 40 weeks of synthetic data)
            built with seeded posterior draws in ``mmm.idata``, standing in for
            ``mmm.fit(X, y)``
@@ -87,6 +88,11 @@ def _build_sweep(get):
     from pymc_robust_alloc.sensitivity import scale_sweep
 
     return scale_sweep(get("allocator"), "attribution", [1, 10], 100.0, get("bounds"))
+
+
+@_shared
+def _build_frontier(get):
+    return get("allocator").frontier([80.0, 100.0, 120.0], get("bounds"), progress=False)
 
 
 @_shared
@@ -200,7 +206,7 @@ def _doctest_shared_names(request, doctest_namespace):
         return
     get = request.getfixturevalue("_shared_objects")
     names = _names_used(test) & {*_BUILDERS, "tmp_dir"}
-    if names & {"allocator", "sweep"}:
+    if names & {"allocator", "sweep", "frontier"}:
         # Build result on the allocator before any example solves on it.
         names.add("result")
     for name in sorted(names):

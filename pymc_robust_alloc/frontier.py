@@ -33,10 +33,9 @@ class Frontier:
 
     Examples
     --------
-    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-    ``bounds`` are ``(0, 60)`` per channel.
+    ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo
+    (see :meth:`RobustAllocator.frontier`).
 
-    >>> frontier = allocator.frontier([80.0, 100.0, 120.0], bounds, progress=False)
     >>> frontier.plans.dims
     ('total_budget', 'plan', 'channel')
     >>> frontier.plans.sel(plan="minimax").sum("channel").round(6).values.tolist()
@@ -102,10 +101,8 @@ class Frontier:
 
         Examples
         --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-        ``bounds`` are ``(0, 60)`` per channel.
+        ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
 
-        >>> frontier = allocator.frontier([80.0, 100.0], bounds, progress=False)
         >>> sorted(frontier.to_dataset().data_vars)[:4]
         ['converged', 'expected', 'lower', 'max_regret']
         """
@@ -122,10 +119,8 @@ class Frontier:
 
         Examples
         --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-        ``bounds`` are ``(0, 60)`` per channel.
+        ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
 
-        >>> frontier = allocator.frontier([80.0, 100.0], bounds, progress=False)
         >>> list(frontier.to_dataframe().columns)
         ['expected', 'lower', 'upper', 'regret', 'max_regret']
         """

@@ -73,10 +73,8 @@ def plot_frontier_spend(
 
     Examples
     --------
-    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-    ``bounds`` are ``(0, 60)`` per channel.
+    ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
 
-    >>> frontier = allocator.frontier([80.0, 100.0], bounds, progress=False)
     >>> fig = plot_frontier_spend(frontier)
     >>> fig.axes[0].get_title(loc="left")
     'Spend by channel, minimax plan'
@@ -106,10 +104,8 @@ def plot_frontier_regret(frontier: Frontier, *, ax: Axes | None = None) -> Figur
 
     Examples
     --------
-    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-    ``bounds`` are ``(0, 60)`` per channel.
+    ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
 
-    >>> frontier = allocator.frontier([80.0, 100.0], bounds, progress=False)
     >>> [line.get_label() for line in plot_frontier_regret(frontier).axes[0].lines][-1]
     'minimax'
     """
@@ -156,10 +152,8 @@ def plot_frontier_outcomes(
 
     Examples
     --------
-    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-    ``bounds`` are ``(0, 60)`` per channel.
+    ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
 
-    >>> frontier = allocator.frontier([80.0, 100.0], bounds, progress=False)
     >>> fig = plot_frontier_outcomes(frontier, "experiment")
     >>> fig.axes[0].get_title(loc="left")
     'Outcome under experiment, minimax plan'
@@ -215,10 +209,8 @@ def plot_frontier(
 
     Examples
     --------
-    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-    ``bounds`` are ``(0, 60)`` per channel.
+    ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
 
-    >>> frontier = allocator.frontier([80.0, 100.0, 120.0], bounds, progress=False)
     >>> len(plot_frontier(frontier).axes)  # spend, regret, one per view
     5
     """
