@@ -730,10 +730,7 @@ class RobustAllocator:
         scale = self.regret.scale.get_value()
         n = base.shape[0]
         draws = [
-            [
-                (self.engine.draws(m, a, np.zeros(n))[0] - base[:, m]) * scale[m]
-                for m in range(len(self.views))
-            ]
+            [(self.engine.responses(m, a) - base[:, m]) * scale[m] for m in range(len(self.views))]
             for a in plans.values()
         ]
         return xr.DataArray(

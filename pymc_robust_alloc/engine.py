@@ -336,6 +336,17 @@ class Engine:
         self.evaluations += 1
         return np.array(values), np.array(gradients)
 
+    def responses(self, m: int, a: np.ndarray) -> np.ndarray:
+        """View ``m``'s response per draw at plan ``a`` (no gradient: compiles lighter)."""
+        if ("responses", m) not in self._functions:
+            response = (self._responses[m] * self.factor).values
+            with self._compiling():
+                fn = pytensor.function(
+                    [self._flat], response, mode=self.mode, on_unused_input="ignore"
+                )
+            self._functions[("responses", m)] = fn
+        return np.asarray(self._functions[("responses", m)](np.asarray(a, float)))
+
     def draws(self, m: int, a: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """View ``m``'s response per draw at plan ``a``, and the gradient of ``weights @ it``."""
         if ("draws", m) not in self._functions:
