@@ -413,9 +413,13 @@ def run_config(
         units=config.units,
         **kwargs,
     )
-    files = _write_outputs(out, config, fits, result, inputs=_inputs(config, base))
+    frontier = None
     if config.frontier is not None:
         frontier = _frontier(config, views, config.frontier.budgets, kwargs, progress)
+    files = _write_outputs(
+        out, config, fits, result, inputs=_inputs(config, base), frontier=frontier
+    )
+    if frontier is not None:
         files += _write_frontier(out, frontier, config.frontier.plan, config.interval)
     return ConfigRun(config=config, fits=fits, result=result, files=files)
 
@@ -644,7 +648,12 @@ def _inputs(config: RunConfig, base: Path) -> dict[str, Path]:
 
 
 def _write_outputs(
-    out: Path, config: RunConfig, fits, result, inputs: Mapping[str, Path] | None = None
+    out: Path,
+    config: RunConfig,
+    fits,
+    result,
+    inputs: Mapping[str, Path] | None = None,
+    frontier=None,
 ) -> list[Path]:
     from matplotlib.figure import Figure
 
@@ -683,6 +692,12 @@ def _write_outputs(
             fig = fig if isinstance(fig, Figure) else fig.figure
             save(f"{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))
             embedded[_CAPTIONS.get(name, name.capitalize())] = fig
+    if frontier is not None:
+        from pymc_robust_alloc.plots_frontier import plot_frontier
+
+        plan = config.frontier.plan if config.frontier else None
+        caption = f"Budget frontier: total budgets {', '.join(f'{b:g}' for b in frontier.budgets)}"
+        embedded[caption] = plot_frontier(frontier, plan, interval=config.interval)
     for name, f in fits.items():
         fig = f.plot()
         save(f"fit_{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))

@@ -135,7 +135,7 @@ def plot_frontier_regret(frontier: Frontier, *, ax: Axes | None = None) -> Figur
     ax.set_ylim(bottom=0)
     ax.set_ylabel("max regret over the views")
     ax.set_title("Worst-case share of achievable outcome lost", loc="left", fontweight="bold")
-    ax.legend(loc="upper right", frameon=False, fontsize=8)
+    ax.legend(loc="best", frameon=False, fontsize=8)
     _style(ax, frontier.results[0].units["spend"])
     return ax.figure
 
