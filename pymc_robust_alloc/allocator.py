@@ -374,8 +374,10 @@ class RobustAllocator:
         if evidence is not None:
             for m, view in enumerate(self.views):
                 ranges = evidence.sel({VIEW: view})
-                lower[m] = self._flat(ranges.sel(bound="lower", drop=True))
-                upper[m] = self._flat(ranges.sel(bound="upper", drop=True))
+                unknown = self._flat(ranges.isnull().any("bound").astype(float)) > 0
+                lower[m] = self._flat(ranges.sel(bound="lower", drop=True).fillna(0.0))
+                upper[m] = self._flat(ranges.sel(bound="upper", drop=True).fillna(0.0))
+                lower[m, unknown] = upper[m, unknown] = np.nan
 
         def evaluate(a: np.ndarray) -> np.ndarray:
             return self.engine.evaluate(self.regret.value, a)[0]
