@@ -1168,6 +1168,7 @@ def allocate(
     required_gain: float = 0.0,
     regret: str = "ratio",
     extrapolation_threshold: float = EXTRAPOLATION_THRESHOLD,
+    success: bool = True,
     n_draws: int | None = None,
 ) -> AllocationResult:
     """Robust allocation in one call: see :class:`RobustAllocator`.
@@ -1183,7 +1184,7 @@ def allocate(
     bounds : dict or DataArray, optional
         Per-period bounds by channel label.
     candidates, weights, quantile, reference_plan, required_gain, regret
-    extrapolation_threshold
+    extrapolation_threshold, success
         As in :meth:`RobustAllocator.allocate`.
     n_draws : int, optional
         Posterior draws kept per view.
@@ -1215,4 +1216,5 @@ def allocate(
         required_gain=required_gain,
         regret=regret,
         extrapolation_threshold=extrapolation_threshold,
+        success=success,
     )
