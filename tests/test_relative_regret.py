@@ -1,5 +1,7 @@
 """Regret relative to a reference plan, through the allocator, against NumPy and brute force."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -139,3 +141,39 @@ def test_risk_averse_relative_regret_is_measured_at_the_quantile(allocator):
     assert float(low.sel(plan="reference").max()) == pytest.approx(1.0)
     worst = low.max("view")
     assert float(worst.sel(plan="risk-averse minimax")) <= float(worst.min()) + 1e-6
+
+
+@functools.cache
+def _small_result(k):
+    """A two-channel problem with spend in units 1/k (every spend multiplied by k)."""
+    from pymc_robust_alloc import CurveView, RobustAllocator
+
+    views = [
+        CurveView.from_estimates(
+            name,
+            {"alpha": alpha, "lam": [10.0 * k, 20.0 * k]},
+            0.1,
+            channels=["tv", "radio"],
+            draws=30,
+            random_seed=seed,
+            evidence={"tv": (5.0 * k, 15.0 * k), "radio": (10.0 * k, 30.0 * k)},
+        )
+        for name, alpha, seed in [("lift", [5.0, 8.0], 1), ("vendor", [9.0, 4.0], 2)]
+    ]
+    allocator = RobustAllocator(views, num_periods=2)
+    return allocator.allocate(
+        40.0 * k,
+        reference_plan={"tv": 30.0 * k, "radio": 10.0 * k},
+        regret="relative",
+        success=False,
+        extrapolation_threshold=1.0,
+    )
+
+
+@pytest.mark.parametrize("k", [1e-6, 1e9])
+def test_relative_plans_and_extrapolation_shares_are_unit_free_in_spend(k):
+    base, scaled = _small_result(1.0), _small_result(k)
+    np.testing.assert_allclose(scaled.plan("minimax") / k, base.plan("minimax"), rtol=1e-6)
+    np.testing.assert_allclose(scaled.regret, base.regret, atol=1e-7)
+    np.testing.assert_allclose(scaled.extrapolation, base.extrapolation, atol=1e-7)
+    assert scaled.certificate.loc["minimax", "gap"] <= 1e-8
