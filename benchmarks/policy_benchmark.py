@@ -134,7 +134,7 @@ def run_algorithm1(name, case):
                 "message": res.message,
             }
         )
-        print(f"  Algorithm 1 {name} {thr[i].tolist()}: C={res.C:.12g}", flush=True)
+        print(f"  Algorithm 1 {name} {thr[i].tolist()}: C={res.probability:.12g}", flush=True)
     return {"settings": case["alg1"], "rows": rows}
 
 

@@ -204,8 +204,13 @@ def log_success_probability(
     >>> round(float(np.exp(log_success_probability(problem, psi, 0.0))), 6)
     0.841345
     """
-    psi = np.asarray(psi, dtype=float)
+    psi = problem.check_plan(psi)
     r = _split_threshold(problem, threshold)
+    if not all(np.all(np.isfinite(x)) for x in r):
+        raise ValueError(
+            f"Thresholds must be finite, got {np.asarray(threshold).tolist()}. Replace "
+            "NaN or infinite thresholds by the gain you require."
+        )
     if problem.n_outcomes == 1:
         return _criterion_1d(psi, problem.mu, problem.cov, r[0])
     return _criterion_2d(psi, problem.mu, problem.cov, r[0], r[1])

@@ -54,9 +54,9 @@ def test_exact_1d_solver_beats_hard_plans_random_plans_and_slsqp(seed, point_mas
         best_other = max(
             float(success_probability(problem, bruteforce_plan(problem, r), r)),
             float(success_probability(problem, draws, r).max()),
-            slsqp.solve(r).C,
+            slsqp.solve(r).probability,
         )
-        assert result.C >= best_other - 1e-12
+        assert result.probability >= best_other - 1e-12
         # compare where C rounds to one too: the complement of the exact plan is
         # no larger than that of the best random plan
         logq = _log_complement_1d(result.psi.values, problem.mu, problem.cov, r)
@@ -83,7 +83,7 @@ def test_warm_started_path_is_as_good_as_cold_solves():
     path = SuccessProbaMax(problem).solve_path(thresholds)
     cold = SuccessProbaMax(problem, n_random=30, n_local=6, seed=4)
     for t, res in zip(thresholds, path, strict=True):
-        assert res.C >= cold.solve(t).C - 1e-9
+        assert res.probability >= cold.solve(t).probability - 1e-9
 
 
 def test_genz_bivariate_normal_matches_owens_t():
@@ -130,7 +130,7 @@ def test_private_1d_exact_solver_beats_bruteforce_across_the_grid():
     for res in results:
         r = res.threshold
         hard = success_probability(problem, bruteforce_plan(problem, r), r)
-        assert res.C >= hard - 1e-12
+        assert res.probability >= hard - 1e-12
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -144,8 +144,8 @@ def test_one_bucket_two_policies_is_searched_on_the_segment(seed):
     for threshold in [(-3.0, 3.0), (0.0, 0.5), (1.0, -0.5), (2.0, -2.0)]:
         result = solver.solve(threshold)
         dense = success_probability(problem, plans, threshold).max()
-        assert result.C >= dense - 1e-12
-        assert result.C >= slsqp.solve(threshold).C - 1e-12
+        assert result.probability >= dense - 1e-12
+        assert result.probability >= slsqp.solve(threshold).probability - 1e-12
 
 
 def test_segment_needs_one_bucket_and_two_policies():
