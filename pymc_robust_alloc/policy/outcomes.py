@@ -17,13 +17,13 @@ an upper bound on the best :math:`C` over all plans.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import log_ndtr
 
+from pymc_robust_alloc.policy._numba import direction_margin, frontier_best, frontier_edges
 from pymc_robust_alloc.policy.criteria import (
     _criterion_1d,
     _criterion_2d,
@@ -33,9 +33,6 @@ from pymc_robust_alloc.policy.criteria import (
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
 __all__ = ["Frontier", "ScalarOutcome", "UpperBound", "ValueCostOutcome", "outcome_of"]
-
-# below this standardised margin a supremum C -> 1/2 is approached (sqrt of machine eps)
-_SUPREMUM_MARGIN = -np.sqrt(np.finfo(float).eps)
 
 
 @dataclass(frozen=True)
@@ -72,85 +69,27 @@ class Frontier:
     """
 
     def __init__(self, mu: np.ndarray, var: np.ndarray) -> None:
-        n_b = mu.shape[0]
-        start = np.zeros(n_b, dtype=int)
-        edges = []
-        for g in range(n_b):
-            hull: list[int] = []
-            for k in np.lexsort((-mu[g], var[g])):  # V ascending, then m descending
-                if hull and var[g, k] == var[g, hull[-1]]:
-                    continue  # same variance, lower mean: dominated
-                while len(hull) >= 2:
-                    o, a = hull[-2], hull[-1]
-                    cross = (var[g, a] - var[g, o]) * (mu[g, k] - mu[g, o]) - (
-                        mu[g, a] - mu[g, o]
-                    ) * (var[g, k] - var[g, o])
-                    if cross < 0.0:
-                        break
-                    hull.pop()  # on or below the chord: not on the upper hull
-                hull.append(int(k))
-            start[g] = hull[0]
-            for a, b in itertools.pairwise(hull):
-                slope = (mu[g, b] - mu[g, a]) / (var[g, b] - var[g, a])
-                edges.append((-slope, g, a, b))
-        edges.sort()
-        self.g = np.array([e[1] for e in edges], dtype=int)
-        self.k0 = np.array([e[2] for e in edges], dtype=int)
-        self.k1 = np.array([e[3] for e in edges], dtype=int)
-        self.start = start
-        rows = np.arange(n_b)
-        d_m = mu[self.g, self.k1] - mu[self.g, self.k0]
-        d_v = var[self.g, self.k1] - var[self.g, self.k0]
-        self.m = np.concatenate([[mu[rows, start].sum()], d_m]).cumsum()
-        self.v = np.maximum(np.concatenate([[var[rows, start].sum()], d_v]).cumsum(), 0)
-        self.d_m, self.d_v = d_m, d_v
-        self.shape = mu.shape
-
-    def _plan(self, n_moves: int, share: float = 0.0) -> np.ndarray:
-        """Return the plan after ``n_moves`` edges, moved ``share`` along the next one."""
-        choice = self.start.copy()
-        for g, k in zip(self.g[:n_moves], self.k1[:n_moves], strict=True):
-            choice[g] = k
-        psi = np.zeros(self.shape)
-        psi[np.arange(self.shape[0]), choice] = 1.0
-        if share > 0.0:
-            g = self.g[n_moves]
-            psi[g] = 0.0
-            psi[g, self.k0[n_moves]], psi[g, self.k1[n_moves]] = 1.0 - share, share
-        return psi
+        self.mu, self.var = np.ascontiguousarray(mu), np.ascontiguousarray(var)
+        self.start, self.g, self.k0, self.k1 = frontier_edges(self.mu, self.var)
 
     def best(self, r: float) -> tuple[np.ndarray, float, bool]:
         """Find the boundary plan maximising (m - r) / sqrt(V).
 
         Returns the plan, the supremum of the margin over all plans, and whether the
-        plan attains it. It is not attained only when the first vertex is a point
-        mass exactly at ``r`` (margin -inf there, -> 0 along the first edge) and every
-        other plan falls short of the threshold: the plan returned then lies close to
-        that vertex, with a margin of -1.5e-8.
+        plan attains it (see :func:`~pymc_robust_alloc.policy._numba.frontier_best`).
         """
-
-        def score(m, v):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = (m - r) / np.sqrt(v)
-            return np.where(v > 0.0, z, np.where(m > r, np.inf, -np.inf))
-
-        z_vertex = score(self.m, self.v)
-        # stationary point of (A + t dm) / sqrt(V0 + t dV) on each edge
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = (self.m[:-1] - r) / self.d_m - 2.0 * self.v[:-1] / self.d_v
-        t = np.where(np.isfinite(t) & (t > 0.0) & (t < 1.0), t, 0.0)
-        z_edge = score(self.m[:-1] + t * self.d_m, self.v[:-1] + t * self.d_v)
-        i_v = int(np.argmax(z_vertex))
-        i_e = int(np.argmax(z_edge)) if t.size else -1
-        if i_e >= 0 and z_edge[i_e] > z_vertex[i_v]:
-            best_z, psi = float(z_edge[i_e]), self._plan(i_e, float(t[i_e]))
-        else:
-            best_z, psi = float(z_vertex[i_v]), self._plan(i_v)
-        if best_z < 0.0 and self.v[0] == 0.0 and self.m[0] == r and self.d_v.size:
-            # sup z = 0 near the point mass at r, along the first edge (d_m < 0 there)
-            share = (_SUPREMUM_MARGIN * np.sqrt(self.d_v[0]) / self.d_m[0]) ** 2
-            return self._plan(0, min(float(share), 1.0)), 0.0, False
-        return psi, best_z, True
+        n_moves, share, z, attained = frontier_best(
+            self.mu, self.var, self.start, self.g, self.k0, self.k1, r
+        )
+        choice = self.start.copy()
+        choice[self.g[:n_moves]] = self.k1[:n_moves]  # a repeated bucket keeps its last move
+        psi = np.zeros(self.mu.shape)
+        psi[np.arange(self.mu.shape[0]), choice] = 1.0
+        if share > 0.0:
+            g = self.g[n_moves]
+            psi[g] = 0.0
+            psi[g, self.k0[n_moves]], psi[g, self.k1[n_moves]] = 1.0 - share, share
+        return psi, float(z), bool(attained)
 
 
 class ScalarOutcome:
@@ -218,7 +157,7 @@ class ValueCostOutcome:
     N_GRID = 17  # directions screened before the local refinement
 
     def __init__(self, mu: np.ndarray, cov: np.ndarray) -> None:
-        self.mu, self.cov = mu, cov
+        self.mu, self.cov = np.ascontiguousarray(mu), np.ascontiguousarray(cov)
 
     def log_probability(self, psi, threshold, grad=False):
         """Log C (and its gradient in psi)."""
@@ -250,26 +189,20 @@ class ValueCostOutcome:
         c = _owen_cdf(a, b, -np.clip(rho, -1 + 1e-12, 1 - 1e-12))
         return np.where(c > 1e-12, np.log(np.maximum(c, 1e-300)), -1e3 + np.minimum(a, b) * 1e-3)
 
-    def direction(self, angle: float) -> tuple[ScalarOutcome, float, float]:
-        r"""Return the outcome :math:`\cos\theta\, Y_v - \sin\theta\, Y_c` and its weights."""
-        alpha, beta = np.cos(angle), np.sin(angle)
-        mu = alpha * self.mu[..., 0] - beta * self.mu[..., 1]
-        var = (
-            alpha**2 * self.cov[..., 0, 0]
-            - 2.0 * alpha * beta * self.cov[..., 0, 1]
-            + beta**2 * self.cov[..., 1, 1]
-        )
-        return ScalarOutcome(mu, np.maximum(var, 0.0)), alpha, beta
-
     def _direction_z(self, angle: float, threshold) -> float:
-        outcome, alpha, beta = self.direction(angle)
-        return outcome.best(alpha * threshold[0] - beta * threshold[1])[1].z
+        """Supremum margin of cos(angle) Y_v - sin(angle) Y_c over all plans."""
+        return direction_margin(
+            self.mu, self.cov, threshold[0], threshold[1], np.cos(angle), np.sin(angle)
+        )
 
     def upper_bound(self, threshold) -> UpperBound:
         r"""Return the smallest exact 1-D bound over directions :math:`\theta \in [0, \pi/2)`.
 
-        Every direction gives a valid bound; the minimum is searched on a grid of
-        ``N_GRID`` angles, then refined between the grid neighbours of the best one.
+        Direction :math:`\theta` bounds :math:`C` by the best probability of
+        :math:`\cos\theta\, Y_v - \sin\theta\, Y_c > \cos\theta\, r_v -
+        \sin\theta\, r_c` over all plans (exact 1-D frontier). Every direction gives a
+        valid bound; the smallest is searched on a grid of ``N_GRID`` angles, then
+        refined between the grid neighbours of the best one.
         """
         top = 0.5 * np.pi * (1.0 - 1e-9)  # alpha > 0: the implied event is strict
         grid = np.linspace(0.0, top, self.N_GRID)
@@ -282,7 +215,7 @@ class ValueCostOutcome:
                 lambda a: self._direction_z(a, threshold),
                 bounds=(lo, hi),
                 method="bounded",
-                options={"xatol": 1e-6 * (hi - lo)},
+                options={"xatol": 1e-9},
             )
             if res.fun < best_z:
                 best_angle, best_z = float(res.x), float(res.fun)

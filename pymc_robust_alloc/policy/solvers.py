@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import ndtr
 
-from pymc_robust_alloc.policy._paper_kernel import ascent_1d, ascent_2d
+from pymc_robust_alloc.policy._numba import ascent_1d, ascent_2d
 from pymc_robust_alloc.policy.baselines import greedy_plan
 from pymc_robust_alloc.policy.bvn import _owen_cdf
 from pymc_robust_alloc.policy.criteria import _bvn_partials
