@@ -14,6 +14,7 @@ from pymc_robust_alloc.policy.bvn import (
     bvn_logcdf_graph,
 )
 from pymc_robust_alloc.policy.criteria import (
+    log_failure_probability,
     log_success_probability,
     log_success_probability_graph,
     success_probability,
@@ -45,6 +46,7 @@ __all__ = [
     "evaluate_plans",
     "greedy_plan",
     "linprog_plan",
+    "log_failure_probability",
     "log_success_probability",
     "log_success_probability_graph",
     "mixed_int_plan",

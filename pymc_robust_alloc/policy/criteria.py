@@ -32,6 +32,7 @@ from pymc_robust_alloc.policy.bvn import (
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
 __all__ = [
+    "log_failure_probability",
     "log_success_probability",
     "log_success_probability_graph",
     "success_probability",
@@ -175,6 +176,60 @@ def _split_threshold(problem: PolicyProblem, threshold):
     return t[..., 0], t[..., 1]
 
 
+def _checked(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike):
+    """Validate a plan (or stack) and thresholds broadcast against its leading axes."""
+    psi = problem.check_plan(psi)
+    r = _split_threshold(problem, threshold)
+    if not all(np.all(np.isfinite(x)) for x in r):
+        raise ValueError(
+            f"Thresholds must be finite, got {np.asarray(threshold).tolist()}. Replace "
+            "NaN or infinite thresholds by the gain you require."
+        )
+    return psi, r
+
+
+def log_failure_probability(
+    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
+) -> np.ndarray:
+    r"""Log failure probability :math:`\log(1 - C(\psi))`, the survival scale (NumPy).
+
+    Computed from the complementary tails, without forming :math:`1 - C`: it stays
+    relatively accurate where :math:`C` rounds to one. Arguments as in
+    :func:`log_success_probability`.
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    psi : array_like
+        Plan(s), shape ``(..., M, K)``; rows on the simplex.
+    threshold : float or array_like
+        ``r`` (1-D) or ``(r_v, r_c)`` (2-D), broadcast against the leading axes.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\log(1 - C)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_robust_alloc.policy import (
+    ...     PolicyProblem, log_failure_probability, success_probability
+    ... )
+    >>> problem = PolicyProblem([[12.0, 1.0]], [[1.0, 1.0]])
+    >>> psi = np.array([[1.0, 0.0]])  # Y ~ N(12, 1): C = 1 - Phi(-12)
+    >>> float(success_probability(problem, psi, 0.0))
+    1.0
+    >>> round(float(log_failure_probability(problem, psi, 0.0)), 6)  # log Phi(-12)
+    -75.410673
+    """
+    psi, r = _checked(problem, psi, threshold)
+    if problem.n_outcomes == 1:
+        return _log_complement_1d(psi, problem.mu, problem.cov, r[0])
+    return _log_complement_2d(psi, problem.mu, problem.cov, r[0], r[1])
+
+
 def log_success_probability(
     problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
 ) -> np.ndarray:
@@ -204,13 +259,7 @@ def log_success_probability(
     >>> round(float(np.exp(log_success_probability(problem, psi, 0.0))), 6)
     0.841345
     """
-    psi = problem.check_plan(psi)
-    r = _split_threshold(problem, threshold)
-    if not all(np.all(np.isfinite(x)) for x in r):
-        raise ValueError(
-            f"Thresholds must be finite, got {np.asarray(threshold).tolist()}. Replace "
-            "NaN or infinite thresholds by the gain you require."
-        )
+    psi, r = _checked(problem, psi, threshold)
     if problem.n_outcomes == 1:
         return _criterion_1d(psi, problem.mu, problem.cov, r[0])
     return _criterion_2d(psi, problem.mu, problem.cov, r[0], r[1])
