@@ -449,16 +449,22 @@ class SuccessProbaMax:
         0.821
         """
         t0 = time.perf_counter()
-        problem, outcome = self.problem, self.outcome
+        problem = self.problem
         threshold = problem.check_threshold(threshold)
         if baselines is None:
             baselines = {"Greedy1D": self._greedy}
-        baselines = {
-            name: problem.check_plan(psi, name=f"baselines[{name!r}]")
-            for name, psi in baselines.items()
-        }
+        else:
+            baselines = {
+                name: problem.check_plan(psi, name=f"baselines[{name!r}]")
+                for name, psi in baselines.items()
+            }
         if warm_start is not None:
             warm_start = project_rows_to_simplex(problem.check_plan(warm_start, "warm_start"))
+        return self._solve(threshold, baselines, warm_start, t0)
+
+    def _solve(self, threshold, baselines, warm_start, t0) -> SuccessProbaResult:
+        """Solve one validated threshold (baselines and warm start already checked)."""
+        problem, outcome = self.problem, self.outcome
         base_logc = {
             name: float(outcome.log_probability(psi, threshold)) for name, psi in baselines.items()
         }
@@ -568,7 +574,8 @@ class SuccessProbaMax:
         results, previous = [], None
         with _single_blas_thread():
             for t in thr:
-                res = self.solve(t, warm_start=previous)
+                baselines = {"Greedy1D": self._greedy}
+                res = self._solve(t, baselines, previous, time.perf_counter())
                 previous = res.psi.values
                 results.append(res)
         return results
