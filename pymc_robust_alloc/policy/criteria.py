@@ -65,19 +65,31 @@ def _bvn_partials(a, b, rho, logp):
     return d_a, d_b, d_r
 
 
-def _criterion_1d(psi, mu, var, r, grad=False):
+def _standardise_1d(psi, mu, var, r):
+    """Margin z = (m - r) / sqrt(V) and its derivative with respect to psi.
+
+    A zero variance gives an infinite margin (a point mass; ``Y > r`` is strict).
+    """
     m = np.einsum("...gk,gk->...", psi, mu)
     v = np.einsum("...gk,gk->...", psi, var)
     pos = v > 0.0
     s = np.sqrt(np.where(pos, v, 1.0))
     with np.errstate(invalid="ignore"):
         z = np.where(pos, (m - r) / s, np.where(m > r, np.inf, -np.inf))
+
+    def derivative():
+        return mu / s[..., None, None] - ((m - r) / (2.0 * s**3))[..., None, None] * var
+
+    return z, pos, derivative
+
+
+def _criterion_1d(psi, mu, var, r, grad=False):
+    z, pos, derivative = _standardise_1d(psi, mu, var, r)
     logc = log_ndtr(z)
     if not grad:
         return logc
     lam = np.where(pos, _mills(z), 0.0)
-    dz = mu / s[..., None, None] - ((m - r) / (2.0 * s**3))[..., None, None] * var
-    return logc, lam[..., None, None] * dz
+    return logc, lam[..., None, None] * derivative()
 
 
 def _standardise_2d(psi, mu, cov, r_v, r_c):
@@ -128,18 +140,12 @@ def _criterion_2d(psi, mu, cov, r_v, r_c, grad=False):
 
 def _log_complement_1d(psi, mu, var, r, grad=False):
     """Log(1 - C) = log Phi(-z), without cancellation when C is near one."""
-    m = np.einsum("...gk,gk->...", psi, mu)
-    v = np.einsum("...gk,gk->...", psi, var)
-    pos = v > 0.0
-    s = np.sqrt(np.where(pos, v, 1.0))
-    with np.errstate(invalid="ignore"):
-        z = np.where(pos, (m - r) / s, np.where(m > r, np.inf, -np.inf))
+    z, pos, derivative = _standardise_1d(psi, mu, var, r)
     logq = log_ndtr(-z)
     if not grad:
         return logq
     lam = np.where(pos, _mills(-z), 0.0)
-    dz = mu / s[..., None, None] - ((m - r) / (2.0 * s**3))[..., None, None] * var
-    return logq, -lam[..., None, None] * dz
+    return logq, -lam[..., None, None] * derivative()
 
 
 def _log_complement_2d(psi, mu, cov, r_v, r_c, grad=False):
