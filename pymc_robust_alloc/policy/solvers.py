@@ -32,8 +32,13 @@ from scipy.special import ndtr
 
 from pymc_robust_alloc.policy._numba import ascent_1d, ascent_2d
 from pymc_robust_alloc.policy.baselines import greedy_plan
-from pymc_robust_alloc.policy.bvn import _owen_cdf
-from pymc_robust_alloc.policy.criteria import _bvn_partials
+from pymc_robust_alloc.policy.bvn import _RHO_MAX, _owen_cdf
+from pymc_robust_alloc.policy.criteria import (
+    _bvn_partials,
+    _chain_2d,
+    _standardise_1d,
+    _standardise_2d,
+)
 from pymc_robust_alloc.policy.outcomes import ScalarOutcome, ValueCostOutcome, outcome_of
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
@@ -666,36 +671,18 @@ def _paper_ratio(problem, psi, thresholds):
     """Grad C / C as in the paper, with C on the linear scale (0 when C underflows)."""
     mu, cov = problem.mu, problem.cov
     if problem.n_outcomes == 1:
-        r = thresholds
-        m = np.einsum("tgk,gk->t", psi, mu)
-        v = np.einsum("tgk,gk->t", psi, cov)
-        s = np.sqrt(np.maximum(v, 1e-300))
-        z = (m - r) / s
+        z, pos, derivative = _standardise_1d(psi, mu, cov, thresholds)
         c = ndtr(z)
-        dc = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-        dz = mu / s[:, None, None] - ((m - r) / (2 * s**3))[:, None, None] * cov
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(c > 0, dc / c, 0.0)
-        return c, ratio[:, None, None] * dz
-    r_v, r_c = thresholds[:, 0], thresholds[:, 1]
-    m = np.einsum("tgk,gkd->td", psi, mu)
-    V = np.einsum("tgk,gkde->tde", psi, cov)
-    s_v = np.sqrt(np.maximum(V[:, 0, 0], 1e-300))
-    s_c = np.sqrt(np.maximum(V[:, 1, 1], 1e-300))
-    rho = np.clip(V[:, 0, 1] / (s_v * s_c), -1 + 1e-12, 1 - 1e-12)
-    a = (m[:, 0] - r_v) / s_v
-    b = (r_c - m[:, 1]) / s_c
-    c = _owen_cdf(a, b, -rho)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ratio = np.where(pos & (c > 0), np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) / c, 0.0)
+        return c, ratio[:, None, None] * derivative()
+    a, b, rho, derivatives = _standardise_2d(psi, mu, cov, thresholds[:, 0], thresholds[:, 1])
+    c = _owen_cdf(
+        np.clip(a, -1e150, 1e150), np.clip(b, -1e150, 1e150), -np.clip(rho, -_RHO_MAX, _RHO_MAX)
+    )
     with np.errstate(divide="ignore"):
         logc = np.where(c > 0, np.log(np.maximum(c, 1e-300)), -np.inf)
-    d_a, d_b, d_r = _bvn_partials(a, b, -rho, logc)
-    e = (slice(None), None, None)
-    da = mu[..., 0] / s_v[e] - ((m[:, 0] - r_v) / (2 * s_v**3))[e] * cov[..., 0, 0]
-    db = -mu[..., 1] / s_c[e] - ((r_c - m[:, 1]) / (2 * s_c**3))[e] * cov[..., 1, 1]
-    drho = cov[..., 0, 1] / (s_v * s_c)[e] - 0.5 * rho[e] * (
-        cov[..., 0, 0] / (s_v**2)[e] + cov[..., 1, 1] / (s_c**2)[e]
-    )
-    return c, d_a[e] * da + d_b[e] * db - d_r[e] * drho
+    return c, _chain_2d(_bvn_partials(a, b, -rho, logc), derivatives)
 
 
 def algorithm1(
