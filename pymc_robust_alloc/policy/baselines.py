@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from pymc_robust_alloc.policy.criteria import log_success_probability
+from pymc_robust_alloc.policy.outcomes import log_success_probability
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
 __all__ = [

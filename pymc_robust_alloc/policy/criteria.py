@@ -11,15 +11,15 @@ Under :math:`\psi` (shape ``(M, K)``, rows on the simplex) the outcome is
 
 A plan with zero variance is a point mass: its probability is exactly 1 or 0
 (:math:`Y > r` is strict, :math:`Y_c \le r_c` is not), with zero gradient.
-Each criterion exists as a NumPy evaluator with its exact gradient (used by the
-solvers) and as a PyTensor graph (:func:`log_success_probability_graph`).
+Each criterion exists as a NumPy kernel with its exact gradient, behind the outcome
+types of :mod:`~pymc_robust_alloc.policy.outcomes` (which also hold the public
+evaluators), and as a PyTensor graph (:func:`log_success_probability_graph`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytensor.tensor as pt
-from numpy.typing import ArrayLike
 from pymc.distributions.dist_math import normal_lcdf
 from scipy.special import log_ndtr
 
@@ -29,14 +29,8 @@ from pymc_robust_alloc.policy.bvn import (
     bvn_logcdf,
     bvn_logcdf_graph,
 )
-from pymc_robust_alloc.policy.problem import PolicyProblem
 
-__all__ = [
-    "log_failure_probability",
-    "log_success_probability",
-    "log_success_probability_graph",
-    "success_probability",
-]
+__all__ = ["log_success_probability_graph"]
 
 
 def _mills(z: np.ndarray) -> np.ndarray:
@@ -168,142 +162,6 @@ def _log_complement_2d(psi, mu, cov, r_v, r_c, grad=False):
         return logq
     # d(1 - C) = -dC: the closed-form partials of Phi_2 divided by 1 - C
     return logq, -_chain_2d(_bvn_partials(a, b, r, logq), derivatives)
-
-
-def _split_threshold(problem: PolicyProblem, threshold):
-    t = np.asarray(threshold, dtype=float)
-    if problem.n_outcomes == 1:
-        return (t,)
-    if t.shape[-1:] != (2,):
-        raise ValueError(
-            "A (value, cost) problem needs thresholds (r_v, r_c), an array whose last "
-            f"axis has length 2; got shape {t.shape}."
-        )
-    return t[..., 0], t[..., 1]
-
-
-def _checked(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike):
-    """Validate a plan (or stack) and thresholds broadcast against its leading axes."""
-    psi = problem.check_plan(psi)
-    r = _split_threshold(problem, threshold)
-    if not all(np.all(np.isfinite(x)) for x in r):
-        raise ValueError(
-            f"Thresholds must be finite, got {np.asarray(threshold).tolist()}. Replace "
-            "NaN or infinite thresholds by the gain you require."
-        )
-    return psi, r
-
-
-def log_failure_probability(
-    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
-) -> np.ndarray:
-    r"""Log failure probability :math:`\log(1 - C(\psi))`, the survival scale (NumPy).
-
-    Computed from the complementary tails, without forming :math:`1 - C`: it stays
-    relatively accurate where :math:`C` rounds to one. Arguments as in
-    :func:`log_success_probability`.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    psi : array_like
-        Plan(s), shape ``(..., M, K)``; rows on the simplex.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D), broadcast against the leading axes.
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`\log(1 - C)`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_robust_alloc.policy import (
-    ...     PolicyProblem, log_failure_probability, success_probability
-    ... )
-    >>> problem = PolicyProblem([[12.0, 1.0]], [[1.0, 1.0]])
-    >>> psi = np.array([[1.0, 0.0]])  # Y ~ N(12, 1): C = 1 - Phi(-12)
-    >>> float(success_probability(problem, psi, 0.0))
-    1.0
-    >>> round(float(log_failure_probability(problem, psi, 0.0)), 6)  # log Phi(-12)
-    -75.410673
-    """
-    psi, r = _checked(problem, psi, threshold)
-    if problem.n_outcomes == 1:
-        return _log_complement_1d(psi, problem.mu, problem.cov, r[0])
-    return _log_complement_2d(psi, problem.mu, problem.cov, r[0], r[1])
-
-
-def log_success_probability(
-    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
-) -> np.ndarray:
-    r"""Log success probability :math:`\log C(\psi)` (NumPy).
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    psi : array_like
-        Plan(s), shape ``(..., M, K)``; rows on the simplex.
-    threshold : float or array_like
-        ``r`` for a 1-D outcome; ``(r_v, r_c)`` (last axis of length 2) for 2-D.
-        Broadcast against the leading axes of ``psi``.
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`\log C`, shape of the broadcast leading axes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_robust_alloc.policy import PolicyProblem, log_success_probability
-    >>> problem = PolicyProblem([[2.0, 1.0]], [[9.0, 1.0]])
-    >>> psi = np.array([[0.0, 1.0]])  # Y ~ N(1, 1): P(Y > 0) = Phi(1)
-    >>> round(float(np.exp(log_success_probability(problem, psi, 0.0))), 6)
-    0.841345
-    """
-    psi, r = _checked(problem, psi, threshold)
-    if problem.n_outcomes == 1:
-        return _criterion_1d(psi, problem.mu, problem.cov, r[0])
-    return _criterion_2d(psi, problem.mu, problem.cov, r[0], r[1])
-
-
-def success_probability(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike) -> np.ndarray:
-    r"""Success probability :math:`C(\psi)` (NumPy).
-
-    1-D: :math:`P(Y > r)`; 2-D: :math:`P(Y_v > r_v, Y_c \le r_c)`. See
-    :func:`log_success_probability` for the arguments.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    psi : array_like
-        Plan(s), shape ``(..., M, K)``.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`C(\psi)`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_robust_alloc.policy import PolicyProblem, success_probability
-    >>> mu = [[[2.0, 1.0], [1.0, 1.5]]]  # one bucket, two policies, (value, cost)
-    >>> cov = [[[[9.0, 3.0], [3.0, 4.0]], [[1.0, 0.5], [0.5, 1.0]]]]
-    >>> problem = PolicyProblem(mu, cov)
-    >>> psi = np.array([[1.0, 0.0]])
-    >>> # P(Y_v > 0, Y_c <= 2), Y ~ N((2, 1), [[9, 3], [3, 4]]); scipy.stats: 0.465145
-    >>> round(float(success_probability(problem, psi, (0.0, 2.0))), 6)
-    0.465145
-    """
-    return np.exp(log_success_probability(problem, psi, threshold))
 
 
 def log_success_probability_graph(psi, mu, cov, threshold) -> pt.TensorVariable:

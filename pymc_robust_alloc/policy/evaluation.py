@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from pymc_robust_alloc.policy.criteria import log_failure_probability, success_probability
+from pymc_robust_alloc.policy.outcomes import log_failure_probability, success_probability
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
 __all__ = ["evaluate_plans", "transfer_threshold"]

@@ -3,7 +3,9 @@ r"""The two kinds of outcome a policy problem has: one scalar, or (value, cost).
 Each outcome type holds what the solvers, baselines and evaluation need of it: the log
 success criterion and its gradient, the survival form :math:`\log(1 - C)` (accurate
 where :math:`C` rounds to one), a margin to rank plans whose :math:`C` underflows, and
-an upper bound on the best :math:`C` over all plans.
+an upper bound on the best :math:`C` over all plans. The public evaluators
+(:func:`success_probability`, :func:`log_success_probability`,
+:func:`log_failure_probability`) validate their input and call them.
 
 - :class:`ScalarOutcome`: :math:`C = P(Y > r)` is maximised exactly on the upper
   boundary of the reachable (variance, mean) polygon (:class:`Frontier`), so its bound
@@ -20,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 from scipy.special import log_ndtr
 
@@ -32,7 +35,16 @@ from pymc_robust_alloc.policy.criteria import (
 )
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
-__all__ = ["Frontier", "ScalarOutcome", "UpperBound", "ValueCostOutcome", "outcome_of"]
+__all__ = [
+    "Frontier",
+    "ScalarOutcome",
+    "UpperBound",
+    "ValueCostOutcome",
+    "log_failure_probability",
+    "log_success_probability",
+    "outcome_of",
+    "success_probability",
+]
 
 
 @dataclass(frozen=True)
@@ -161,18 +173,22 @@ class ValueCostOutcome:
 
     def log_probability(self, psi, threshold, grad=False):
         """Log C (and its gradient in psi)."""
-        return _criterion_2d(psi, self.mu, self.cov, threshold[0], threshold[1], grad=grad)
+        return _criterion_2d(
+            psi, self.mu, self.cov, threshold[..., 0], threshold[..., 1], grad=grad
+        )
 
     def log_survival(self, psi, threshold, grad=False):
         """Log(1 - C) (and its gradient), accurate where C rounds to one."""
-        return _log_complement_2d(psi, self.mu, self.cov, threshold[0], threshold[1], grad=grad)
+        return _log_complement_2d(
+            psi, self.mu, self.cov, threshold[..., 0], threshold[..., 1], grad=grad
+        )
 
     def margin(self, psi, threshold):
         """Return the worse of the two standardised margins, finite also for point masses."""
         m = np.einsum("...gk,gkd->...d", psi, self.mu)
         v = np.einsum("...gk,gkd->...d", psi, np.diagonal(self.cov, axis1=-2, axis2=-1))
-        z_v = (m[..., 0] - threshold[0]) / np.sqrt(v[..., 0] + 1e-300)
-        z_c = (threshold[1] - m[..., 1]) / np.sqrt(v[..., 1] + 1e-300)
+        z_v = (m[..., 0] - threshold[..., 0]) / np.sqrt(v[..., 0] + 1e-300)
+        z_c = (threshold[..., 1] - m[..., 1]) / np.sqrt(v[..., 1] + 1e-300)
         return np.minimum(z_v, z_c)
 
     def screen(self, psi, threshold):
@@ -184,8 +200,8 @@ class ValueCostOutcome:
         s_v = np.sqrt(np.maximum(V[..., 0, 0], 1e-300))
         s_c = np.sqrt(np.maximum(V[..., 1, 1], 1e-300))
         rho = np.clip(V[..., 0, 1] / (s_v * s_c), -1.0, 1.0)
-        a = np.clip((m[..., 0] - threshold[0]) / s_v, -1e150, 1e150)
-        b = np.clip((threshold[1] - m[..., 1]) / s_c, -1e150, 1e150)
+        a = np.clip((m[..., 0] - threshold[..., 0]) / s_v, -1e150, 1e150)
+        b = np.clip((threshold[..., 1] - m[..., 1]) / s_c, -1e150, 1e150)
         c = _owen_cdf(a, b, -np.clip(rho, -1 + 1e-12, 1 - 1e-12))
         return np.where(c > 1e-12, np.log(np.maximum(c, 1e-300)), -1e3 + np.minimum(a, b) * 1e-3)
 
@@ -227,3 +243,128 @@ def outcome_of(problem: PolicyProblem) -> ScalarOutcome | ValueCostOutcome:
     if problem.n_outcomes == 1:
         return ScalarOutcome(problem.mu, problem.cov)
     return ValueCostOutcome(problem.mu, problem.cov)
+
+
+def _checked(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike):
+    """Validate a plan (or stack) and thresholds broadcast against its leading axes."""
+    psi = problem.check_plan(psi)
+    t = np.asarray(threshold, dtype=float)
+    if problem.n_outcomes == 2 and t.shape[-1:] != (2,):
+        raise ValueError(
+            "A (value, cost) problem needs thresholds (r_v, r_c), an array whose last "
+            f"axis has length 2; got shape {t.shape}."
+        )
+    if not np.all(np.isfinite(t)):
+        raise ValueError(
+            f"Thresholds must be finite, got {t.tolist()}. Replace NaN or infinite "
+            "thresholds by the gain you require."
+        )
+    return psi, t, outcome_of(problem)
+
+
+def log_failure_probability(
+    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
+) -> np.ndarray:
+    r"""Log failure probability :math:`\log(1 - C(\psi))`, the survival scale (NumPy).
+
+    Computed from the complementary tails, without forming :math:`1 - C`: it stays
+    relatively accurate where :math:`C` rounds to one. Arguments as in
+    :func:`log_success_probability`.
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    psi : array_like
+        Plan(s), shape ``(..., M, K)``; rows on the simplex.
+    threshold : float or array_like
+        ``r`` (1-D) or ``(r_v, r_c)`` (2-D), broadcast against the leading axes.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\log(1 - C)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_robust_alloc.policy import (
+    ...     PolicyProblem, log_failure_probability, success_probability
+    ... )
+    >>> problem = PolicyProblem([[12.0, 1.0]], [[1.0, 1.0]])
+    >>> psi = np.array([[1.0, 0.0]])  # Y ~ N(12, 1): C = 1 - Phi(-12)
+    >>> float(success_probability(problem, psi, 0.0))
+    1.0
+    >>> round(float(log_failure_probability(problem, psi, 0.0)), 6)  # log Phi(-12)
+    -75.410673
+    """
+    psi, threshold, outcome = _checked(problem, psi, threshold)
+    return outcome.log_survival(psi, threshold)
+
+
+def log_success_probability(
+    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
+) -> np.ndarray:
+    r"""Log success probability :math:`\log C(\psi)` (NumPy).
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    psi : array_like
+        Plan(s), shape ``(..., M, K)``; rows on the simplex.
+    threshold : float or array_like
+        ``r`` for a 1-D outcome; ``(r_v, r_c)`` (last axis of length 2) for 2-D.
+        Broadcast against the leading axes of ``psi``.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\log C`, shape of the broadcast leading axes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_robust_alloc.policy import PolicyProblem, log_success_probability
+    >>> problem = PolicyProblem([[2.0, 1.0]], [[9.0, 1.0]])
+    >>> psi = np.array([[0.0, 1.0]])  # Y ~ N(1, 1): P(Y > 0) = Phi(1)
+    >>> round(float(np.exp(log_success_probability(problem, psi, 0.0))), 6)
+    0.841345
+    """
+    psi, threshold, outcome = _checked(problem, psi, threshold)
+    return outcome.log_probability(psi, threshold)
+
+
+def success_probability(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike) -> np.ndarray:
+    r"""Success probability :math:`C(\psi)` (NumPy).
+
+    1-D: :math:`P(Y > r)`; 2-D: :math:`P(Y_v > r_v, Y_c \le r_c)`. See
+    :func:`log_success_probability` for the arguments.
+
+    Parameters
+    ----------
+    problem : PolicyProblem
+        Outcome statistics.
+    psi : array_like
+        Plan(s), shape ``(..., M, K)``.
+    threshold : float or array_like
+        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`C(\psi)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_robust_alloc.policy import PolicyProblem, success_probability
+    >>> mu = [[[2.0, 1.0], [1.0, 1.5]]]  # one bucket, two policies, (value, cost)
+    >>> cov = [[[[9.0, 3.0], [3.0, 4.0]], [[1.0, 0.5], [0.5, 1.0]]]]
+    >>> problem = PolicyProblem(mu, cov)
+    >>> psi = np.array([[1.0, 0.0]])
+    >>> # P(Y_v > 0, Y_c <= 2), Y ~ N((2, 1), [[9, 3], [3, 4]]); scipy.stats: 0.465145
+    >>> round(float(success_probability(problem, psi, (0.0, 2.0))), 6)
+    0.465145
+    """
+    return np.exp(log_success_probability(problem, psi, threshold))
