@@ -120,8 +120,7 @@ def evaluate_plans(
     _check_splits(train, test)
     if not plans:
         raise ValueError("Expected at least one plan in plans={name: psi}.")
-    thr = np.asarray(thresholds, dtype=float)
-    thr = thr.reshape(-1) if train.n_outcomes == 1 else thr.reshape(-1, 2)
+    thr = train.check_threshold(thresholds, batch=True)
     n_t = thr.shape[0]
     thr_test = transfer_threshold(train, test, thr)
     shape = (train.n_buckets, train.n_policies)

@@ -101,3 +101,9 @@ def test_plan_off_the_simplex_is_named_in_the_error():
     problem = PolicyProblem([[0.0, 1.0]], [[1.0, 1.0]])
     with pytest.raises(ValueError, match=r"Each row of plans\['bad'\] .* sums to 0\.01"):
         evaluate_plans(problem, problem, {"bad": np.array([[0.005, 0.005]])}, [0.0])
+
+
+def test_thresholds_of_the_wrong_shape_are_refused():
+    problem = PolicyProblem([[[0.0, 0.0], [1.0, 1.0]]], np.ones((1, 2, 2, 2)) * np.eye(2))
+    with pytest.raises(ValueError, match=r"thresholds of shape \(T, 2\) .* got shape \(2, 3\)"):
+        evaluate_plans(problem, problem, {"a": np.array([[1.0, 0.0]])}, np.zeros((2, 3)))

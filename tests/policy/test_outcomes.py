@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.special import log_ndtr
 
 from pymc_robust_alloc.policy import (
@@ -107,3 +109,19 @@ def test_paper_data_bounds_hold_against_many_plans(name):
     for result, threshold in zip(results, thresholds, strict=True):
         best_seen = _best_of_many_plans(problem, threshold, n=5000)
         assert result.log_bound >= max(best_seen, result.log_probability) - 1e-12
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 10_000),
+    r_v=st.floats(-3.0, 3.0),
+    r_c=st.floats(-3.0, 3.0),
+)
+def test_directional_bound_holds_for_random_problems_and_plans(seed, r_v, r_c):
+    problem = problem_2d(seed, m=2, k=3)
+    threshold = np.array([r_v, r_c])
+    bound = outcome_of(problem).upper_bound(threshold)
+    draws = np.random.default_rng(seed).dirichlet(np.full(3, 0.5), size=(2000, 2))
+    seen = log_success_probability(problem, draws, threshold).max()
+    hard = log_success_probability(problem, bruteforce_plan(problem, threshold), threshold)
+    assert bound.log_bound >= max(seen, hard) - 1e-12
