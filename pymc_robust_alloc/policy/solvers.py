@@ -515,14 +515,14 @@ class SuccessProbaMax:
                 "precision for every plan tried; returning the plan with the largest "
                 "log C.",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if not beats:
             notes.append("worse than the best baseline")
             warnings.warn(
                 f"Threshold {threshold.tolist()!r}: the solver's plan is worse than a baseline.",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if not certified and self.method != "frontier":
             notes.append(f"not certified: log(bound) - log(C) = {log_gap:.3g}")
