@@ -24,14 +24,25 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
-from scipy.special import log_ndtr
+from scipy.special import log_ndtr, ndtr
 
-from pymc_robust_alloc.policy._numba import direction_margin, frontier_best, frontier_edges
+from pymc_robust_alloc.policy._numba import (
+    ascent_1d,
+    ascent_2d,
+    direction_margin,
+    frontier_best,
+    frontier_edges,
+)
+from pymc_robust_alloc.policy.bvn import _RHO_MAX, _owen_cdf
 from pymc_robust_alloc.policy.criteria import (
+    _bvn_partials,
+    _chain_2d,
     _criterion_1d,
     _criterion_2d,
     _log_complement_1d,
     _log_complement_2d,
+    _standardise_1d,
+    _standardise_2d,
 )
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
@@ -116,7 +127,7 @@ class ScalarOutcome:
     n_outcomes = 1
 
     def __init__(self, mu: np.ndarray, var: np.ndarray) -> None:
-        self.mu, self.var = mu, var
+        self.mu, self.var = np.ascontiguousarray(mu), np.ascontiguousarray(var)
         self._frontier: Frontier | None = None
 
     def log_probability(self, psi, threshold, grad=False):
@@ -126,6 +137,18 @@ class ScalarOutcome:
     def log_survival(self, psi, threshold, grad=False):
         """Log(1 - C) (and its gradient), accurate where C rounds to one."""
         return _log_complement_1d(psi, self.mu, self.var, threshold, grad=grad)
+
+    def paper_ratio(self, psi, threshold):
+        """Algorithm 1's step: C on the linear scale and grad C / C (0 where C underflows)."""
+        z, pos, derivative = _standardise_1d(psi, self.mu, self.var, threshold)
+        c = ndtr(z)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            ratio = np.where(pos & (c > 0), np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) / c, 0.0)
+        return c, ratio[..., None, None] * derivative()
+
+    def paper_ascent(self, psi, threshold, eta, n_steps) -> bool:
+        """Run Algorithm 1's steps in place on one plan (compiled); True if C hit 0."""
+        return ascent_1d(psi, self.mu, self.var, float(threshold), eta, n_steps)
 
     def margin(self, psi, threshold):
         """Standardised margin (m - r) / sqrt(V), finite also for point masses."""
@@ -183,6 +206,22 @@ class ValueCostOutcome:
             psi, self.mu, self.cov, threshold[..., 0], threshold[..., 1], grad=grad
         )
 
+    def paper_ratio(self, psi, threshold):
+        """Algorithm 1's step: C on the linear scale and grad C / C (0 where C underflows)."""
+        a, b, rho, derivatives = _standardise_2d(
+            psi, self.mu, self.cov, threshold[..., 0], threshold[..., 1]
+        )
+        c = _owen_cdf(
+            np.clip(a, -1e150, 1e150), np.clip(b, -1e150, 1e150), -np.clip(rho, -_RHO_MAX, _RHO_MAX)
+        )
+        with np.errstate(divide="ignore"):
+            logc = np.where(c > 0, np.log(np.maximum(c, 1e-300)), -np.inf)
+        return c, _chain_2d(_bvn_partials(a, b, -rho, logc), derivatives)
+
+    def paper_ascent(self, psi, threshold, eta, n_steps) -> bool:
+        """Run Algorithm 1's steps in place on one plan (compiled); True if C hit 0."""
+        return ascent_2d(psi, self.mu, self.cov, threshold[0], threshold[1], eta, n_steps)
+
     def margin(self, psi, threshold):
         """Return the worse of the two standardised margins, finite also for point masses."""
         m = np.einsum("...gk,gkd->...d", psi, self.mu)
@@ -193,8 +232,6 @@ class ValueCostOutcome:
 
     def screen(self, psi, threshold):
         """Cheap ranking score: log C where C > 1e-12, then the margin."""
-        from pymc_robust_alloc.policy.bvn import _owen_cdf
-
         m = np.einsum("...gk,gkd->...d", psi, self.mu)
         V = np.einsum("...gk,gkde->...de", psi, self.cov)
         s_v = np.sqrt(np.maximum(V[..., 0, 0], 1e-300))

@@ -28,17 +28,8 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
-from scipy.special import ndtr
 
-from pymc_robust_alloc.policy._numba import ascent_1d, ascent_2d
 from pymc_robust_alloc.policy.baselines import greedy_plan
-from pymc_robust_alloc.policy.bvn import _RHO_MAX, _owen_cdf
-from pymc_robust_alloc.policy.criteria import (
-    _bvn_partials,
-    _chain_2d,
-    _standardise_1d,
-    _standardise_2d,
-)
 from pymc_robust_alloc.policy.outcomes import ScalarOutcome, ValueCostOutcome, outcome_of
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
@@ -667,24 +658,6 @@ def success_proba_max(problem: PolicyProblem, threshold: ArrayLike, **kwargs) ->
     return SuccessProbaMax(problem, **kwargs).solve(threshold)
 
 
-def _paper_ratio(problem, psi, thresholds):
-    """Grad C / C as in the paper, with C on the linear scale (0 when C underflows)."""
-    mu, cov = problem.mu, problem.cov
-    if problem.n_outcomes == 1:
-        z, pos, derivative = _standardise_1d(psi, mu, cov, thresholds)
-        c = ndtr(z)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            ratio = np.where(pos & (c > 0), np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) / c, 0.0)
-        return c, ratio[:, None, None] * derivative()
-    a, b, rho, derivatives = _standardise_2d(psi, mu, cov, thresholds[:, 0], thresholds[:, 1])
-    c = _owen_cdf(
-        np.clip(a, -1e150, 1e150), np.clip(b, -1e150, 1e150), -np.clip(rho, -_RHO_MAX, _RHO_MAX)
-    )
-    with np.errstate(divide="ignore"):
-        logc = np.where(c > 0, np.log(np.maximum(c, 1e-300)), -np.inf)
-    return c, _chain_2d(_bvn_partials(a, b, -rho, logc), derivatives)
-
-
 def algorithm1(
     problem: PolicyProblem,
     thresholds: ArrayLike,
@@ -781,17 +754,13 @@ def algorithm1(
         psi = np.broadcast_to(start, (n_t, m, k)).copy()
     stuck = np.zeros(n_t, dtype=bool)
     if backend == "numba":
-        mu, cov = np.ascontiguousarray(problem.mu), np.ascontiguousarray(problem.cov)
         for t in range(n_t):
             row = np.ascontiguousarray(psi[t])
-            if problem.n_outcomes == 1:
-                stuck[t] = ascent_1d(row, mu, cov, thr[t], eta, n_steps)
-            else:
-                stuck[t] = ascent_2d(row, mu, cov, thr[t, 0], thr[t, 1], eta, n_steps)
+            stuck[t] = outcome.paper_ascent(row, thr[t], eta, n_steps)
             psi[t] = row
     elif backend == "numpy":
         for _ in range(n_steps):
-            c, step = _paper_ratio(problem, psi, thr)
+            c, step = outcome.paper_ratio(psi, thr)
             stuck |= c <= 0.0
             psi = project_rows_to_simplex(psi + eta * step)
     wall = (time.perf_counter() - t0) / n_t
