@@ -75,3 +75,14 @@ def test_demo_says_when_no_plan_is_likely_to_reach_the_gain(capsys):
     out = capsys.readouterr().out
     assert "No plan is likely to reach the required gain of 50.00 %" in out
     assert "0.00%" not in out  # readable percentages: never 0 for a non-zero probability
+
+
+@pytest.mark.slow
+def test_demo_relative_regret_is_measured_against_the_reference(capsys):
+    assert main([*DEMO, "--regret", "relative", "--reference", "equal"]) == 0
+    assert "Regret matrix ((V* - V) / (V* - V(reference)))" in capsys.readouterr().out
+
+
+def test_demo_relative_regret_needs_a_reference():
+    with pytest.raises(SystemExit, match="--regret relative measures each view"):
+        main([*DEMO, "--regret", "relative"])
