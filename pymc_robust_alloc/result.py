@@ -695,8 +695,8 @@ class AllocationResult:
         ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
         >>> tree = result.to_datatree()
-        >>> sorted(tree.children)[:3]
-        ['contribution', 'increments', 'plans']
+        >>> {"plans", "regret", "increments", "solves"} <= set(tree.children)
+        True
         """
         from pymc_robust_alloc import __version__
 
