@@ -254,3 +254,13 @@ def test_relative_regret_config_errors(tmp_path, folder, text, match):
     (tmp_path / "c.yaml").write_text(text)
     with pytest.raises(ConfigError, match=match):
         run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)
+
+
+def test_config_run_with_a_frontier_section_writes_it_and_shows_it(tmp_path):
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    path = tmp_path / "c.yaml"
+    path.write_text(CONFIG + "frontier:\n  budgets: [50, 60]\n")
+    run = run_config(path, output_dir=tmp_path / "out", progress=False)
+    assert {"frontier.csv", "frontier.nc", "frontier.png"} <= {p.name for p in run.files}
+    assert "Budget frontier: total budgets 50, 60" in (tmp_path / "out" / "report.html").read_text()
