@@ -7,6 +7,7 @@ from pymc_robust_alloc.allocator import (
     python_mode,
 )
 from pymc_robust_alloc.merge import MergedViews, merge_views
+from pymc_robust_alloc.portfolio import PortfolioResult, Problem, allocate_many
 from pymc_robust_alloc.result import AllocationResult, SolveReport
 from pymc_robust_alloc.sensitivity import scale_sweep
 from pymc_robust_alloc.success import (
@@ -33,10 +34,13 @@ __all__ = [
     "MMMView",
     "MergedViews",
     "ModelView",
+    "PortfolioResult",
+    "Problem",
     "RobustAllocator",
     "SolveReport",
     "View",
     "allocate",
+    "allocate_many",
     "log_success_probability",
     "merge_views",
     "minimax_regret",

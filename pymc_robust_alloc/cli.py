@@ -1,4 +1,4 @@
-"""Command line: ``robust-alloc demo`` and ``robust-alloc run CONFIG``."""
+"""Command line: ``robust-alloc demo``, ``robust-alloc run CONFIG`` and ``run-many``."""
 
 from __future__ import annotations
 

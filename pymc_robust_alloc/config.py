@@ -323,7 +323,7 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
 
 
 def entry_path(path: str, entry: PortfolioEntry | None) -> str:
-    """A view's path with a portfolio entry's ``{market}`` and ``{brand}`` filled in.
+    """Fill a portfolio entry's ``{market}`` and ``{brand}`` into a view's path.
 
     Raises ``KeyError`` naming a placeholder the entry does not set.
 

@@ -189,7 +189,7 @@ def vendor_draws(rng: np.random.Generator, n_draws: int = 200) -> pd.DataFrame:
 
 
 def curve_draws(rng: np.random.Generator, curves: dict, size: tuple, n_draws: int = 200):
-    """A system's parameter draws (draw, channel, alpha, lam) in one market."""
+    """Draw a system's parameters (draw, channel, alpha, lam) in one market."""
     frames = []
     for (channel, (alpha, lam)), k in zip(curves.items(), size, strict=True):
         frames.append(

@@ -151,7 +151,7 @@ def check_problems(problems: Sequence[Problem], seed: int = 0) -> list[Problem]:
 
 
 def problem_seed(seed: int, name: str) -> int:
-    """A problem's seed from the portfolio's seed and its name (not its position).
+    """Derive a problem's seed from the portfolio's seed and its name (not its position).
 
     Examples
     --------
@@ -163,7 +163,7 @@ def problem_seed(seed: int, name: str) -> int:
 
 
 def views_key(problem: Problem, ids: dict[tuple[int, ...], str]) -> str:
-    """The key of a problem's views: a source's key, else the identity of its view objects.
+    """Key a problem's views: a source's key, else the identity of its view objects.
 
     ``ids`` numbers the distinct tuples of view objects seen so far (updated).
     """
@@ -174,12 +174,12 @@ def views_key(problem: Problem, ids: dict[tuple[int, ...], str]) -> str:
 
 
 def fingerprint(problem: Problem) -> str:
-    """A hash of everything a problem's result depends on: inputs, draws and seed.
+    """Hash everything a problem's result depends on: inputs, draws and seed.
 
     A saved result is reused on resume only if its fingerprint matches.
     """
     digest = hashlib.sha256()
-    settings = {k: v for k, v in problem.allocate_kwargs().items()}
+    settings = problem.allocate_kwargs()
     settings.update(num_periods=problem.num_periods, n_draws=problem.n_draws)
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     if isinstance(problem.views, ViewSource):

@@ -117,7 +117,7 @@ class PortfolioResult:
         return table
 
     def to_datatree(self) -> xr.DataTree:
-        """The results as a DataTree: the Dataset at the root, every solve in ``convergence``.
+        """Return the results as a DataTree: the Dataset at the root, solves in ``convergence``.
 
         Examples
         --------
@@ -145,7 +145,7 @@ class PortfolioResult:
         return xr.DataTree.from_dict({"/": self.dataset, "/convergence": convergence})
 
     def report(self, title: str = "Portfolio of robust allocations") -> str:
-        """An HTML page listing every problem, its recommendation and any failure.
+        """Render an HTML page listing every problem, its recommendation and any failure.
 
         Examples
         --------
@@ -241,9 +241,10 @@ def _problem_dataset(record: Mapping[str, Any]) -> xr.Dataset:
                 coords={"plan": list(table), "view": views},
             )
     out["v_star"] = xr.DataArray([result["v_star"][v] for v in views], dims="view")
+    worst = result["max_regret"]
     out["max_regret"] = xr.DataArray(
-        list(result["max_regret"].values()), dims="plan"
-    ).assign_coords(plan=list(result["max_regret"]))
+        list(worst.values()), dims="plan", coords={"plan": list(worst)}
+    )
     return out.assign_coords(view=views, budget=float(result["settings"]["total_budget"]))
 
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from pymc_robust_alloc.allocator import RobustAllocator
@@ -116,7 +117,7 @@ def allocate_many(
     a local cluster):
 
     >>> from pymc_robust_alloc.portfolio import Problem, allocate_many
-    >>> problems = [Problem(f"demo-{b}", views, total_budget=b, num_periods=4,
+    >>> problems = [Problem(f"demo-{b:g}", views, total_budget=b, num_periods=4,
     ...                     labels={"market": "demo"}) for b in (50.0, 100.0)]
     >>> portfolio = allocate_many(problems, workers=1, progress=False)
     >>> portfolio.summary["status"].tolist(), portfolio.compiles
@@ -163,11 +164,13 @@ def solve(
 
     The compiled allocator of ``key`` is reused if ``cache`` (by default this
     process's) holds it; ``compiled`` in the record says whether it was built here.
+    BLAS runs on one thread, so results do not depend on the process's thread settings.
     """
     start = time.perf_counter()
     record = _record(problem)
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        # One BLAS thread, as on a Dask worker: sums in the same order wherever it runs.
+        with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             allocator, record["compiled"] = _allocator(
                 key, views, problem, _ALLOCATORS if cache is None else cache
@@ -176,7 +179,7 @@ def solve(
         record["result"] = result.to_dict()
         record["status"] = "converged" if result.converged else "not converged"
         record["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-    except Exception as err:  # noqa: BLE001: reported in the record, the others run on
+    except Exception as err:  # reported in the record; the others run on
         record["error"] = f"{type(err).__name__}: {err}"
     record["seconds"] = time.perf_counter() - start
     return record
@@ -244,7 +247,9 @@ def _run_on_dask(
     futures = {}
     units = _units(problems, group, len(addresses))
     for i, unit in sorted(enumerate(units), key=lambda iu: -len(iu[1])):
-        worker, spare = sorted(loads, key=loads.__getitem__)[:2] if len(loads) > 1 else [*loads] * 2
+        ranked = sorted(loads, key=loads.__getitem__)
+        worker, spare = ranked[0], ranked[-1] if len(ranked) == 1 else ranked[1]
+        queued = loads[worker]
         loads[worker] += len(unit)
         views = unit[0].views
         if not isinstance(views, ViewSource):
@@ -263,7 +268,7 @@ def _run_on_dask(
                 workers=[worker],
                 allow_other_workers=True,
                 retries=retries,
-                priority=-j,
+                priority=-(queued + j),  # a worker runs its units one after the other
             )
             futures[future] = problem
     if progress:
@@ -292,20 +297,20 @@ def _show_progress(client, futures: list) -> None:
 
 
 def _lost(problem: Problem, future) -> dict[str, Any]:
-    """The record of a problem Dask could not run (e.g. its workers kept dying)."""
+    """Record a problem Dask could not run (e.g. its workers kept dying)."""
     record = _record(problem)
     record["worker"] = None
     try:
         future.result()
         record["error"] = "cancelled"
-    except Exception as err:  # noqa: BLE001: the error is the record
+    except Exception as err:  # the error is the record
         record["error"] = f"{type(err).__name__}: {err}"
     return record
 
 
 @contextlib.contextmanager
 def _connect(client: Any, workers: int | None, timeout: float) -> Iterator[Any]:
-    """The client to run on: the caller's, one connected to an address, or a local cluster's."""
+    """Yield the client to run on: the caller's, one at an address, or a local cluster's."""
     from distributed import Client, LocalCluster
 
     if client is None:
@@ -323,6 +328,7 @@ def _connect(client: Any, workers: int | None, timeout: float) -> Iterator[Any]:
             yield local
         return
     if not isinstance(client, str):
+        _wait_for_workers(client, str(client.scheduler.address), timeout)
         yield client
         return
     try:
@@ -334,14 +340,18 @@ def _connect(client: Any, workers: int | None, timeout: float) -> Iterator[Any]:
             "or leave the scheduler out to start a local cluster."
         ) from None
     with remote:
-        try:
-            remote.wait_for_workers(1, timeout=timeout)
-        except TimeoutError:
-            raise ConnectionError(
-                f"The Dask scheduler at {client!r} has no workers (waited {timeout:g} s). "
-                "Start workers (`dask worker " + client + "`) and run again."
-            ) from None
+        _wait_for_workers(remote, client, timeout)
         yield remote
+
+
+def _wait_for_workers(client: Any, address: str, timeout: float) -> None:
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise ConnectionError(
+            f"The Dask scheduler at {address!r} has no workers (waited {timeout:g} s). "
+            f"Start some (`dask worker {address}`) and run again."
+        ) from None
 
 
 def _saved(
@@ -383,5 +393,5 @@ def _write_json(path: Path, record: dict[str, Any]) -> None:
 
 
 def _light(problem: Problem) -> Problem:
-    """The problem without its views, which travel separately (once per worker)."""
+    """Drop a problem's views, which travel separately (once per worker)."""
     return replace(problem, views=())

@@ -47,9 +47,12 @@ def test_problem_results_equal_a_direct_allocation(serial):
 
 
 def test_grouping_off_compiles_per_problem_with_the_same_results(serial):
-    ungrouped = allocate_many(portfolio(), workers=1, group=False, progress=False)
-    assert ungrouped.compiles == 6
-    assert_same_results(serial, ungrouped)
+    ungrouped = allocate_many(portfolio()[:2], workers=1, group=False, progress=False)
+    assert ungrouped.compiles == 2
+    for name in ("plans", "regret"):
+        np.testing.assert_array_equal(
+            ungrouped.dataset[name], serial.dataset[name].isel(problem=slice(2))
+        )
 
 
 def test_distributed_results_equal_serial(client, serial):
@@ -108,8 +111,7 @@ def test_resume_skips_finished_problems(client, serial, tmp_path):
     problems = portfolio()
     first = allocate_many(problems[:3], workers=1, output_dir=tmp_path, progress=False)
     saved = {
-        p: (tmp_path / "problems" / f"{p}.json").read_text()
-        for p in first.failures or [r["name"] for r in first.records]
+        r["name"]: (tmp_path / "problems" / f"{r['name']}.json").read_text() for r in first.records
     }
     with pytest.raises(FileExistsError, match="resume=True"):
         allocate_many(problems, workers=1, output_dir=tmp_path, progress=False)
