@@ -86,6 +86,7 @@ def largest_difference(a, b) -> float:
 
 
 def main() -> None:
+    import dask
     from distributed import Client, LocalCluster
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -97,6 +98,7 @@ def main() -> None:
     rows["serial"] = timed(workers=1)
     start = time.perf_counter()
     with (
+        dask.config.set({"distributed.scheduler.work-stealing": False}),  # as allocate_many's
         LocalCluster(
             n_workers=args.workers,
             threads_per_worker=1,

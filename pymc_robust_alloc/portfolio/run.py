@@ -239,45 +239,64 @@ def _run_on_dask(
     retries: int,
     progress: bool,
 ) -> None:
-    """Place each unit on one worker (largest first, least loaded worker), stream results."""
+    """Place each unit on one worker (largest first, least loaded worker), stream results.
+
+    A worker that dies takes its tasks and the views scattered to it: Dask re-runs the
+    tasks elsewhere; a task whose views were lost is resubmitted here with the views
+    scattered again (at most ``retries`` times per problem).
+    """
     from distributed import as_completed
 
     addresses = sorted(client.scheduler_info()["workers"])
     loads = dict.fromkeys(addresses, 0)
-    futures = {}
     units = _units(problems, group, len(addresses))
+    scattered: dict[int, Any] = {}
+
+    def views_of(i: int, worker: str | None) -> Any:
+        views = units[i][0].views
+        if isinstance(views, ViewSource):
+            return views
+        if i not in scattered or scattered[i].status != "finished":
+            # Sent once per unit, to the worker that runs it.
+            [scattered[i]] = client.scatter(
+                [list(views)], workers=[worker] if worker else None, hash=False
+            )
+        return scattered[i]
+
+    def submit(i: int, problem: Problem, worker: str | None, priority: int, attempt: int):
+        return client.submit(
+            solve,
+            _light(problem),
+            views_of(i, worker),
+            f"{run}-{i}",
+            key=f"solve-{run}-{problem.name}-{attempt}",
+            workers=[worker] if worker else None,
+            allow_other_workers=bool(worker),
+            retries=retries,
+            priority=priority,
+        )
+
+    futures = {}
     for i, unit in sorted(enumerate(units), key=lambda iu: -len(iu[1])):
-        ranked = sorted(loads, key=loads.__getitem__)
-        worker, spare = ranked[0], ranked[-1] if len(ranked) == 1 else ranked[1]
+        worker = min(loads, key=loads.__getitem__)
         queued = loads[worker]
         loads[worker] += len(unit)
-        views = unit[0].views
-        if not isinstance(views, ViewSource):
-            # Sent once to the unit's worker, with a copy on a spare in case it dies
-            # (scattered data cannot be recomputed).
-            [views] = client.scatter(
-                [list(views)], workers=sorted({worker, spare}), broadcast=True, hash=False
-            )
         for j, problem in enumerate(unit):
-            future = client.submit(
-                solve,
-                _light(problem),
-                views,
-                f"{run}-{i}",
-                key=f"solve-{run}-{problem.name}",
-                workers=[worker],
-                allow_other_workers=True,
-                retries=retries,
-                priority=-(queued + j),  # a worker runs its units one after the other
-            )
-            futures[future] = problem
+            # A worker runs its units one after the other.
+            futures[submit(i, problem, worker, -(queued + j), 0)] = (i, problem, 0)
     if progress:
         _show_progress(client, list(futures))
-    for future in as_completed(list(futures)):
+    pending = as_completed(list(futures))
+    for future in pending:
+        i, problem, attempt = futures.pop(future)
         if future.status == "finished":
             finish(future.result())
+        elif future.status == "cancelled" and attempt < retries:
+            retry = submit(i, problem, None, 0, attempt + 1)
+            futures[retry] = (i, problem, attempt + 1)
+            pending.add(retry)
         else:
-            finish(_lost(futures[future], future))
+            finish(_lost(problem, future))
         future.release()  # written: a worker dying now need not recompute it
 
 
@@ -311,11 +330,14 @@ def _lost(problem: Problem, future) -> dict[str, Any]:
 @contextlib.contextmanager
 def _connect(client: Any, workers: int | None, timeout: float) -> Iterator[Any]:
     """Yield the client to run on: the caller's, one at an address, or a local cluster's."""
+    import dask
     from distributed import Client, LocalCluster
 
     if client is None:
         n = workers or os.cpu_count() or 1
         with (
+            # No work stealing: a stolen problem costs its thief a compile.
+            dask.config.set({"distributed.scheduler.work-stealing": False}),
             LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,

@@ -46,7 +46,10 @@ def portfolio(budgets=(4.0, 6.0, 8.0)) -> list[Problem]:
 def client():
     """A real 2-worker LocalCluster of processes, shared by the tests that need one."""
     distributed = pytest.importorskip("distributed")
+    import dask
+
     with (
+        dask.config.set({"distributed.scheduler.work-stealing": False}),  # as allocate_many's
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
