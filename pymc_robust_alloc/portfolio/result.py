@@ -32,7 +32,8 @@ class PortfolioResult:
     records : list of dict
         One per problem, in portfolio order: ``name``, ``labels``, ``status``
         (``"converged"``, ``"not converged"`` or ``"failed"``), ``error``,
-        ``warnings``, ``compiled``, ``seconds`` and ``result``
+        ``warnings``, ``compiled``, ``resumed`` (kept from an earlier run), ``seconds``
+        and ``result``
         (:meth:`AllocationResult.to_dict <pymc_robust_alloc.AllocationResult.to_dict>`,
         ``None`` for a failure). Each is also the problem's JSON file.
     dataset : xarray.Dataset
@@ -74,8 +75,8 @@ class PortfolioResult:
 
     @property
     def compiles(self) -> int:
-        """Allocators compiled (one per group of problems sharing views, per worker)."""
-        return sum(bool(r["compiled"]) for r in self.records)
+        """Allocators this run compiled (one per group of problems sharing views, per worker)."""
+        return sum(bool(r["compiled"]) and not r.get("resumed") for r in self.records)
 
     @property
     def failures(self) -> dict[str, str]:

@@ -195,6 +195,7 @@ def _record(problem: Problem) -> dict[str, Any]:
         "error": None,
         "warnings": [],
         "compiled": False,
+        "resumed": False,
         "worker": f"{socket.gethostname()}:{os.getpid()}",
         "result": None,
         "seconds": float("nan"),
@@ -402,7 +403,7 @@ def _saved(
                 "inputs (budget, bounds, views or seed changed). Pass overwrite=True "
                 "(CLI: --overwrite) to run it again, or choose another folder."
             )
-        kept[name] = record
+        kept[name] = record | {"resumed": True}
     return kept
 
 
