@@ -27,17 +27,17 @@ import os
 import time
 
 import numpy as np
-from _harness import ROOT, git_state, print_table
+from _blog import BOUNDS, CHANNELS, N_DRAWS, N_PERIODS
+from _harness import ROOT, git_state, machine, print_table, versions
 
-from pymc_robust_alloc.demo import CHANNELS, DEMO_VIEWS
+from pymc_robust_alloc.demo import DEMO_VIEWS
 from pymc_robust_alloc.portfolio import Problem, allocate_many
 from pymc_robust_alloc.views.curves import CurveView
 
 OUT = ROOT / "benchmarks" / "results" / "portfolio_benchmark.json"
 MARKETS = {f"m{i}": 0.6 + 0.1 * i for i in range(8)}
 BUDGETS = (60.0, 80.0, 100.0, 120.0, 140.0)
-BOUNDS = dict.fromkeys(CHANNELS, (0.0, 60.0))
-DRAWS, PERIODS = 500, 8
+DRAWS, PERIODS = N_DRAWS, N_PERIODS
 TARGET = 1.7
 COMPARED = ("plans", "value", "regret", "v_star", "max_regret")
 
@@ -94,7 +94,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     warm_up()
-    rows, out = {}, {"git": git_state(), "cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    rows = {}
+    out = {"git": git_state(), "machine": machine(), "versions": versions(("dask", "distributed"))}
+    out["load_before"] = os.getloadavg()
     rows["serial"] = timed(workers=1)
     start = time.perf_counter()
     with (
