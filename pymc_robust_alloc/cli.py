@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="relative gain over the reference's increment, e.g. 0.01",
     )
+    demo.add_argument(
+        "--regret",
+        choices=["ratio", "relative"],
+        default="ratio",
+        help="ratio: 1 - V/V*; relative: (V* - V) / (V* - V(reference)), against "
+        "--reference (required)",
+    )
     demo.add_argument("--format", choices=["text", "json"], default="text")
     run = commands.add_parser("run", help="Run a decision described in a config file.")
     run.add_argument("config", help="YAML or TOML file")
@@ -138,12 +145,18 @@ def _reference(text: str | None, budget: float) -> dict[str, float] | None:
 
 def _demo(args: argparse.Namespace) -> dict:
     bounds = {c: (0.0, args.max_share) for c in CHANNELS}
+    if args.regret == "relative" and args.reference is None:
+        raise SystemExit(
+            "--regret relative measures each view against a reference plan: add "
+            "--reference equal, or --reference 'search=50,social=30,display=20'."
+        )
     allocator = RobustAllocator(demo_views(args.draws, args.seed), args.periods)
     result = allocator.allocate(
         args.budget,
         bounds,
         reference_plan=_reference(args.reference, args.budget),
         required_gain=args.required_gain,
+        regret=args.regret,
     )
     out = result.to_dict()
     out["settings"].update({"draws": args.draws, "seed": args.seed})
@@ -196,8 +209,11 @@ def _print_text(out: dict) -> None:
     with pd.option_context("display.float_format", "{:.2f}".format):
         print("\nPlans (spend per period):")
         print(out["text"]["plans"].to_string())
+    formula = (
+        "(V* - V) / (V* - V(reference))" if settings.get("regret") == "relative" else "1 - V/V*"
+    )
     with pd.option_context("display.float_format", "{:.2%}".format):
-        print("\nRegret matrix (1 - V/V*):")
+        print(f"\nRegret matrix ({formula}):")
         print(out["text"]["regret"].to_string())
     if out["text"]["success"] is not None:
         gain = out["settings"]["required_gain"]

@@ -89,6 +89,12 @@ class ViewConfig(_Strict):
         None, description="Lift tests: {channel: {parameter: prior}} in raw units."
     )
     seed: int | None = None
+    evidence: dict[str, tuple[float, float]] | None = Field(
+        None,
+        description="draws and posterior sources: {channel: [lower, upper]}, the spend per "
+        "period the draws' evidence covers (default unknown). Table and lift-test "
+        "sources know theirs: the observed spend, the tested spend.",
+    )
 
 
 class BudgetConfig(_Strict):
@@ -139,6 +145,21 @@ class RunConfig(_Strict):
     objectives: dict[str, dict[str, Any] | bool] = Field(default_factory=lambda: {"minimax": True})
     candidates: dict[str, dict[str, float]] | None = None
     n_draws: int | None = Field(None, description="Draws per view in the allocation.")
+    regret: Literal["ratio", "relative"] = Field(
+        "ratio",
+        description="ratio: 1 - V/V*; relative: (V* - V) / (V* - V(reference)), against "
+        "`reference_plan` (or the success objective's).",
+    )
+    reference_plan: dict[str, float] | None = Field(
+        None, description="{channel: spend per period}: the plan relative regret is measured on."
+    )
+    extrapolation_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Warn when more than this share of a view's V* or of the minimax "
+        "plan's value comes from spend outside the view's evidence.",
+    )
     seed: int = 0
     output: str | None = Field(None, description="Output folder, relative to the file.")
     title: str = "Robust budget allocation"
@@ -460,8 +481,9 @@ def allocation_kwargs(config: RunConfig) -> dict[str, Any]:
     ...     "views": {}, "budget": {"total": 60.0, "num_periods": 8},
     ...     "objectives": {"minimax": True, "risk_averse": {"quantile": 0.1}},
     ... })
-    >>> allocation_kwargs(config)
-    {'bounds': None, 'candidates': None, 'quantile': 0.1}
+    >>> kwargs = allocation_kwargs(config)
+    >>> kwargs["quantile"], kwargs["bounds"], kwargs["regret"]
+    (0.1, None, 'ratio')
     """
     bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
     candidates = None
@@ -474,6 +496,7 @@ def allocation_kwargs(config: RunConfig) -> dict[str, Any]:
     for name, spec in config.objectives.items():
         if spec is not False:
             kwargs.update(OBJECTIVES[name](spec))
+    kwargs.update(_regret_arguments(config, kwargs.get("reference_plan")))
     return kwargs
 
 
@@ -502,6 +525,28 @@ def fit_views(
     return fits
 
 
+def _regret_arguments(config: RunConfig, success_reference: dict | None) -> dict:
+    """Keyword arguments of :func:`~pymc_robust_alloc.allocate` for the regret and its reference."""
+    out: dict[str, Any] = {
+        "regret": config.regret,
+        "extrapolation_threshold": config.extrapolation_threshold,
+    }
+    given = config.reference_plan
+    if given is not None and success_reference is not None and given != success_reference:
+        raise ConfigError(
+            "`reference_plan` and the success objective's `reference_plan` differ; give "
+            "one reference plan (the plan relative regret and success are measured on)."
+        )
+    if config.regret == "relative" and given is None and success_reference is None:
+        raise ConfigError(
+            "`regret: relative` measures each view against a reference plan: add "
+            "`reference_plan: {channel: spend per period, ...}` (e.g. today's plan)."
+        )
+    if given is not None and success_reference is None:
+        out.update(reference_plan={str(k): float(v) for k, v in given.items()}, success=False)
+    return out
+
+
 def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None):
     """Build one view of a config: read its file and fit it.
 
@@ -518,6 +563,12 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
     seed = spec.seed if spec.seed is not None else seed
     path = base / spec.path
     priors = _priors(spec.priors)
+    evidence = spec.evidence
+    if evidence is not None and spec.source in ("table", "lift_tests"):
+        raise ConfigError(
+            f"views.{name}.evidence: a {spec.source} source knows the spend its data cover; "
+            "declare evidence only for draws and posterior sources."
+        )
     if spec.source == "table":
         table = fit.read_table(path)
         if spec.method == "least_squares":
@@ -556,9 +607,8 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             chains=spec.chains,
             random_seed=seed,
         )
-    if spec.source == "draws":
-        return fit.view_from_draws(fit.read_table(path), name, spec.saturation, spec.adstock)
-    return fit.view_from_draws(_open_posterior(path), name, spec.saturation, spec.adstock)
+    draws = fit.read_table(path) if spec.source == "draws" else _open_posterior(path)
+    return fit.view_from_draws(draws, name, spec.saturation, spec.adstock, evidence=evidence)
 
 
 def _open_posterior(path: Path) -> xr.DataTree:

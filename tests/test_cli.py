@@ -62,3 +62,14 @@ def test_unknown_command_exits_with_usage(capsys):
         main(["allocate"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo_relative_regret_is_measured_against_the_reference(capsys):
+    assert main([*DEMO, "--regret", "relative", "--reference", "equal"]) == 0
+    assert "Regret matrix ((V* - V) / (V* - V(reference)))" in capsys.readouterr().out
+
+
+def test_demo_relative_regret_needs_a_reference():
+    with pytest.raises(SystemExit, match="--regret relative measures each view"):
+        main([*DEMO, "--regret", "relative"])

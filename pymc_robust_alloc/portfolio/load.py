@@ -135,8 +135,11 @@ def _problem(name: str, config: RunConfig, base: Path, entry: PortfolioEntry | N
             kwargs["weights"] = dict(entry.weights)
         if entry.reference is not None:
             kwargs["reference_plan"] = dict(entry.reference)
+    fields = {"bounds", "candidates", "weights", "quantile", "reference_plan", "required_gain"}
+    options = {k: kwargs.pop(k) for k in set(kwargs) - fields}
     return Problem(
         name=name,
+        options=options,
         views=ConfigViews(specs, base, config.seed),
         total_budget=total,
         num_periods=config.budget.num_periods,

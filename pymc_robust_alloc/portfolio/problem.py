@@ -66,6 +66,10 @@ class Problem:
         Seed of the problem's random starts; by default derived from the
         portfolio's seed and the problem's name, so it never depends on the order
         or the place the problem runs.
+    options : mapping, optional
+        Further keyword arguments of
+        :meth:`~pymc_robust_alloc.RobustAllocator.allocate`, e.g.
+        ``{"regret": "relative"}``.
 
     Examples
     --------
@@ -90,10 +94,12 @@ class Problem:
     n_draws: int | None = None
     labels: Mapping[str, Any] = field(default_factory=dict)
     seed: int | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     def allocate_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of :meth:`~pymc_robust_alloc.RobustAllocator.allocate`."""
         return {
+            **self.options,
             "total_budget": self.total_budget,
             "bounds": self.bounds,
             "candidates": self.candidates,

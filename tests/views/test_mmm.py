@@ -413,3 +413,10 @@ def test_historical_reference_needs_an_mmm_view(curve_view):
     allocator = RobustAllocator([curve_view, other], NUM_PERIODS)
     with pytest.raises(ValueError, match="needs an MMMView"):
         allocator.allocate(40.0, reference_plan="historical")
+
+
+def test_mmm_view_evidence_is_the_spend_it_was_trained_on(view, data):
+    X, _ = data
+    for channel in CHANNELS:
+        lower, upper = view.evidence.sel(channel=channel).values
+        assert (lower, upper) == pytest.approx((X[channel].min(), X[channel].max()))
