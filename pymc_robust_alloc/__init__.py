@@ -8,6 +8,7 @@ from pymc_robust_alloc.allocator import (
 )
 from pymc_robust_alloc.frontier import Frontier
 from pymc_robust_alloc.merge import MergedViews, merge_views
+from pymc_robust_alloc.portfolio import PortfolioResult, Problem, allocate_many
 from pymc_robust_alloc.result import AllocationResult, SolveReport
 from pymc_robust_alloc.sensitivity import scale_sweep
 from pymc_robust_alloc.success import (
@@ -35,10 +36,13 @@ __all__ = [
     "MMMView",
     "MergedViews",
     "ModelView",
+    "PortfolioResult",
+    "Problem",
     "RobustAllocator",
     "SolveReport",
     "View",
     "allocate",
+    "allocate_many",
     "log_success_probability",
     "merge_views",
     "minimax_regret",

@@ -25,8 +25,12 @@ __all__ = [
     "OBJECTIVES",
     "ConfigError",
     "ConfigRun",
+    "PortfolioEntry",
     "RunConfig",
+    "allocation_kwargs",
+    "fit_views",
     "load_config",
+    "output_folder",
     "run_config",
     "run_frontier",
 ]
@@ -113,6 +117,27 @@ class FrontierConfig(_Strict):
         False,
         description="Also solve the risk-averse plans at every budget (with the "
         "risk_averse objective; several times slower).",
+
+
+class PortfolioEntry(_Strict):
+    """One problem of a portfolio: its name and what it changes in the shared base.
+
+    A view's ``path`` may contain ``{market}`` and ``{brand}``: each entry reads
+    the files of its own market and brand, and entries of the same market and
+    brand share the fitted views.
+    """
+
+    name: str = Field(description="Unique problem name; names its result file.")
+    market: str | None = None
+    brand: str | None = None
+    scenario: str | None = Field(None, description="Scenario label, e.g. 'cautious'.")
+    budget: float | None = Field(None, gt=0, description="Budget per period (budget.total).")
+    bounds: dict[str, tuple[float, float]] | None = Field(None, description="budget.bounds.")
+    weights: dict[str, float] | None = Field(
+        None, description="View weights: asks for the weighted minimax plan."
+    )
+    reference: dict[str, float] | None = Field(
+        None, description="Reference plan {channel: spend per period}: asks for the success plan."
     )
 
 
@@ -161,6 +186,10 @@ class RunConfig(_Strict):
     )
     frontier: FrontierConfig | None = Field(
         None, description="Also solve every plan family across these total budgets."
+    portfolio: list[PortfolioEntry] | None = Field(
+        None,
+        description="Many problems at once (robust-alloc run-many); each entry overrides "
+        "the base above.",
     )
 
 
@@ -297,7 +326,9 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
         messages = []
         for e in err.errors():
             loc = tuple(e["loc"])
-            if e["type"] == "extra_forbidden":
+            if e["type"] == "extra_forbidden" and loc[0] == "portfolio" and len(loc) == 3:
+                messages.append(_unknown_override(raw, loc, where(loc)))
+            elif e["type"] == "extra_forbidden":
                 messages.append(f"{where(loc)} is not a known key. {_known(loc)}")
             else:
                 messages.append(f"{where(loc)}: {e['msg']}")
@@ -316,14 +347,55 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{where(('units',))}: {err}") from None
     base = path.parent
-    for name, view in config.views.items():
-        if not (base / view.path).exists():
+    entries = config.portfolio or []
+    names = [e.name for e in entries]
+    for i, name in enumerate(names):
+        if name in names[:i]:
             raise ConfigError(
-                f"{where(('views', name, 'path'))}: file '{view.path}' not found "
-                f"(looked in '{base.resolve()}'; paths are relative to the "
-                "config file)."
+                f"{where(('portfolio', i, 'name'))}: two portfolio entries are named "
+                f"{name!r}; give every entry its own name."
             )
+    for name, view in config.views.items():
+        for entry in entries or [None]:
+            try:
+                file = entry_path(view.path, entry)
+            except KeyError as err:
+                raise ConfigError(
+                    f"{where(('views', name, 'path'))}: the path uses {{{err.args[0]}}} but "
+                    f"portfolio entry {entry.name!r} sets no {err.args[0]}."
+                ) from None
+            if not (base / file).exists():
+                raise ConfigError(
+                    f"{where(('views', name, 'path'))}: file '{file}' not found "
+                    f"(looked in '{base.resolve()}'; paths are relative to the "
+                    "config file)."
+                )
     return config, base
+
+
+def entry_path(path: str, entry: PortfolioEntry | None) -> str:
+    """Fill a portfolio entry's ``{market}`` and ``{brand}`` into a view's path.
+
+    Raises ``KeyError`` naming a placeholder the entry does not set.
+
+    Examples
+    --------
+    >>> entry_path("{market}/draws.csv", PortfolioEntry(name="fr", market="FR"))
+    'FR/draws.csv'
+    """
+    if entry is None:
+        return path
+    fill = {k: v for k, v in {"market": entry.market, "brand": entry.brand}.items() if v}
+    return path.format_map(fill)
+
+
+def _unknown_override(raw: Mapping, loc: tuple, where: str) -> str:
+    entry = raw["portfolio"][loc[1]]
+    name = entry.get("name", f"#{loc[1] + 1}") if isinstance(entry, Mapping) else loc[1]
+    return (
+        f"{where.rsplit(':', 1)[0]}: portfolio entry {name!r} overrides {loc[2]!r}, which is "
+        f"not a key an entry can set. Keys: {sorted(PortfolioEntry.model_fields)}."
+    )
 
 
 def run_config(
@@ -383,11 +455,12 @@ def run_config(
     from pymc_robust_alloc import allocate
 
     config, base = load_config(path)
-    out = (
-        Path(output_dir)
-        if output_dir is not None
-        else (base / config.output if config.output else base / f"{Path(path).stem}_output")
-    )
+    if config.portfolio:
+        raise ConfigError(
+            f"{path} declares a portfolio of {len(config.portfolio)} problems; run it with "
+            "`robust-alloc run-many` (or pymc_robust_alloc.portfolio.allocate_many)."
+        )
+    out = Path(output_dir) if output_dir is not None else output_folder(path, config, base)
     names = [
         "plans.csv",
         "regret_matrix.csv",
@@ -410,27 +483,13 @@ def run_config(
             f"Output files already exist: {existing}. Choose another output folder "
             "or pass overwrite=True (CLI: --overwrite) to replace them."
         )
-    kwargs: dict[str, Any] = {}
-    for name, spec in config.objectives.items():
-        if spec is False:
-            continue
-        kwargs.update(OBJECTIVES[name](spec))
-    kwargs.update(_regret_arguments(config, kwargs.get("reference_plan")))
-    fits = _fit_views(config, base, progress)
+    fits = fit_views(config.views, base, config.seed, progress=progress)
     views = [f.view for f in fits.values()]
-    bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
-    candidates = None
-    if config.candidates:
-        candidates = {
-            k: xr.DataArray(pd.Series(v, name="spend").rename_axis("channel"))
-            for k, v in config.candidates.items()
-        }
+    kwargs = allocation_kwargs(config)
     result = allocate(
         views,
         total_budget=config.budget.total,
         num_periods=config.budget.num_periods,
-        bounds=bounds,
-        candidates=candidates,
         n_draws=config.n_draws,
         units=config.units,
         **kwargs,
@@ -446,14 +505,67 @@ def run_config(
     return ConfigRun(config=config, fits=fits, result=result, files=files)
 
 
-def _fit_views(config: RunConfig, base: Path, progress: bool) -> dict:
+def output_folder(path: str | Path, config: RunConfig, base: Path) -> Path:
+    """Where a run writes by default: the config's ``output``, else ``<stem>_output``.
+
+    Examples
+    --------
+    >>> config = RunConfig.model_validate({"views": {}, "budget": {"total": 1, "num_periods": 1}})
+    >>> output_folder("runs/plan.yaml", config, Path("runs")).as_posix()
+    'runs/plan_output'
+    """
+    return base / config.output if config.output else base / f"{Path(path).stem}_output"
+
+
+def allocation_kwargs(config: RunConfig) -> dict[str, Any]:
+    """Bounds, candidates and objective settings of a config, as ``allocate`` keywords.
+
+    Examples
+    --------
+    >>> config = RunConfig.model_validate({
+    ...     "views": {}, "budget": {"total": 60.0, "num_periods": 8},
+    ...     "objectives": {"minimax": True, "risk_averse": {"quantile": 0.1}},
+    ... })
+    >>> kwargs = allocation_kwargs(config)
+    >>> kwargs["quantile"], kwargs["bounds"], kwargs["regret"]
+    (0.1, None, 'ratio')
+    """
+    bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
+    candidates = None
+    if config.candidates:
+        candidates = {
+            k: xr.DataArray(pd.Series(v, name="spend").rename_axis("channel"))
+            for k, v in config.candidates.items()
+        }
+    kwargs: dict[str, Any] = {"bounds": bounds, "candidates": candidates}
+    for name, spec in config.objectives.items():
+        if spec is not False:
+            kwargs.update(OBJECTIVES[name](spec))
+    kwargs.update(_regret_arguments(config, kwargs.get("reference_plan")))
+    return kwargs
+
+
+def fit_views(
+    views: Mapping[str, ViewConfig], base: Path, seed: int, *, progress: bool = False
+) -> dict:
+    """Fit every view of a config (view ``i`` seeded ``seed + i``); check their channels.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> example = files("pymc_robust_alloc") / "examples" / "config.yaml"
+    >>> config, base = load_config(example)
+    >>> fits = fit_views({"vendor": config.views["vendor"]}, base, seed=1)
+    >>> fits["vendor"].view.channels
+    ('search', 'social', 'display')
+    """
     from tqdm.auto import tqdm
 
     fits = {}
-    bar = tqdm(config.views.items(), desc="fitting views", disable=not progress)
+    bar = tqdm(views.items(), desc="fitting views", disable=not progress)
     for i, (name, view) in enumerate(bar):
         bar.set_postfix_str(name)
-        fits[name] = fit_view(name, view, base, seed=config.seed + i)
+        fits[name] = fit_view(name, view, base, seed=seed + i)
     _check_channels(fits)
     return fits
 
@@ -539,22 +651,15 @@ def run_frontier(
                 "(CLI: --budgets 40,60,80)."
             )
         budgets = config.frontier.budgets
-    out = (
-        Path(output_dir)
-        if output_dir is not None
-        else (base / config.output if config.output else base / f"{Path(path).stem}_output")
-    )
+    out = Path(output_dir) if output_dir is not None else output_folder(path, config, base)
     existing = [str(out / n) for n in FRONTIER_FILES if (out / n).exists()]
     if existing and not overwrite:
         raise FileExistsError(
             f"Output files already exist: {existing}. Choose another output folder "
             "or pass overwrite=True (CLI: --overwrite) to replace them."
         )
-    kwargs: dict[str, Any] = {}
-    for name, spec in config.objectives.items():
-        if spec is not False:
-            kwargs.update(OBJECTIVES[name](spec))
-    views = [f.view for f in _fit_views(config, base, progress).values()]
+    kwargs = allocation_kwargs(config)
+    views = [f.view for f in fit_views(config.views, base, config.seed, progress=progress).values()]
     frontier = _frontier(config, views, budgets, kwargs, progress)
     _write_frontier(
         out, frontier, config.frontier.plan if config.frontier else None, config.interval
