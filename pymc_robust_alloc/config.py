@@ -117,6 +117,7 @@ class FrontierConfig(_Strict):
         False,
         description="Also solve the risk-averse plans at every budget (with the "
         "risk_averse objective; several times slower).",
+    )
 
 
 class PortfolioEntry(_Strict):
@@ -186,6 +187,7 @@ class RunConfig(_Strict):
     )
     frontier: FrontierConfig | None = Field(
         None, description="Also solve every plan family across these total budgets."
+    )
     portfolio: list[PortfolioEntry] | None = Field(
         None,
         description="Many problems at once (robust-alloc run-many); each entry overrides "
