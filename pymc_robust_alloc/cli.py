@@ -1,30 +1,57 @@
-"""Command line: ``robust-alloc demo`` and ``robust-alloc run CONFIG``."""
+"""Command line: ``robust-alloc demo`` and ``robust-alloc run CONFIG``.
+
+Only the standard library is imported at start-up, so ``--help`` answers at
+once; each command imports what it needs. A user error (bad input, a missing
+file, existing output) prints one message and exits with status 2; ``--debug``
+shows the traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import warnings
+import time
 from collections.abc import Sequence
-
-import pandas as pd
-
-from pymc_robust_alloc.allocator import RobustAllocator
-from pymc_robust_alloc.demo import CHANNELS, SWEEP_ALPHA, SWEEP_FACTORS, demo_views
-from pymc_robust_alloc.sensitivity import scale_sweep
+from pathlib import Path
 
 __all__ = ["main"]
 
+#: Exit status of a user error (as argparse's own usage errors).
+USAGE_ERROR = 2
+#: Exceptions that carry a message for the user; anything else is a bug and keeps its traceback.
+USER_ERRORS = (ValueError, TypeError, OSError, NotImplementedError)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Show each option's default, unless it is off or unset."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error",
+    )
     parser = argparse.ArgumentParser(
         prog="robust-alloc",
         description="Robust budget allocation across disagreeing measurement systems.",
+        parents=[common],
+        formatter_class=_Formatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
+        parents=[common],
+        formatter_class=_Formatter,
         help="Run the three-view example (regression, experiment, attribution).",
         description=(
             "Three measurement systems disagree about three channels. Prints each "
@@ -37,12 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--draws", type=int, default=500, help="draws per view")
     demo.add_argument("--seed", type=int, default=42, help="random seed of the draws")
     demo.add_argument(
-        "--max-share", type=float, default=60.0, help="upper bound per channel and period"
+        "--max-share",
+        type=float,
+        default=0.6,
+        help="upper bound of each channel, as a share of the budget per period",
     )
     demo.add_argument(
         "--sweep",
         action="store_true",
-        help="also rescale attribution's response by k = 1..10 and show the plans",
+        help="also rescale attribution's response by k = 1..10 and show the plans "
+        "(on a different base curve for attribution, so its k = 1 row differs from "
+        "the main table)",
     )
     demo.add_argument(
         "--reference",
@@ -58,39 +90,66 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="relative gain over the reference's increment, e.g. 0.01",
     )
-    demo.add_argument("--format", choices=["text", "json"], default="text")
-    run = commands.add_parser("run", help="Run a decision described in a config file.")
+    demo.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        formatter_class=_Formatter,
+        help="Run a decision described in a config file.",
+        description="Fit the views of a YAML or TOML config, allocate, and write the "
+        "plans, the regret matrix, plots and an HTML report to a folder.",
+    )
     run.add_argument("config", help="YAML or TOML file")
-    run.add_argument("--output", default=None, help="output folder")
+    run.add_argument(
+        "--output",
+        default=None,
+        help="output folder (default: the config's `output` key, else <config>_output "
+        "next to the config)",
+    )
     run.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    run.add_argument("--quiet", action="store_true", help="print only where the files went")
     return parser
 
 
-def _reference(text: str | None, budget: float) -> dict[str, float] | None:
+def _reference(text: str | None, budget: float, channels: Sequence[str]) -> dict | None:
     if text is None:
         return None
     if text == "equal":
-        return dict.fromkeys(CHANNELS, budget / len(CHANNELS))
+        return dict.fromkeys(channels, budget / len(channels))
     try:
         pairs = (item.split("=") for item in text.split(","))
         return {channel.strip(): float(spend) for channel, spend in pairs}
     except ValueError:
-        raise SystemExit(
+        raise ValueError(
             f"--reference: expected 'equal' or 'channel=spend,...', got {text!r}."
         ) from None
 
 
+def _demo_bounds(args: argparse.Namespace, channels: Sequence[str]) -> dict:
+    share = args.max_share
+    if not 0 < share <= 1 or share * len(channels) < 1:
+        raise ValueError(
+            f"--max-share must be a share of the budget between {1 / len(channels):.3g} "
+            f"(the {len(channels)} channels must be able to spend it all) and 1, got {share:g}."
+        )
+    return {c: (0.0, share * args.budget) for c in channels}
+
+
 def _demo(args: argparse.Namespace) -> dict:
-    bounds = {c: (0.0, args.max_share) for c in CHANNELS}
+    from pymc_robust_alloc.allocator import RobustAllocator
+    from pymc_robust_alloc.demo import CHANNELS, SWEEP_ALPHA, SWEEP_FACTORS, demo_views
+    from pymc_robust_alloc.sensitivity import scale_sweep
+
+    bounds = _demo_bounds(args, CHANNELS)
     allocator = RobustAllocator(demo_views(args.draws, args.seed), args.periods)
     result = allocator.allocate(
         args.budget,
         bounds,
-        reference_plan=_reference(args.reference, args.budget),
+        reference_plan=_reference(args.reference, args.budget, CHANNELS),
         required_gain=args.required_gain,
     )
     out = result.to_dict()
-    out["settings"].update({"draws": args.draws, "seed": args.seed})
+    out["settings"].update({"draws": args.draws, "seed": args.seed, "max_share": args.max_share})
     out["channels"] = list(CHANNELS)
     out["text"] = {
         "plans": result.to_dataframe(),
@@ -129,6 +188,8 @@ def _demo(args: argparse.Namespace) -> dict:
 
 
 def _print_text(out: dict) -> None:
+    import pandas as pd
+
     settings = out["settings"]
     print(
         f"Budget {settings['total_budget']:g} per period over "
@@ -149,10 +210,37 @@ def _print_text(out: dict) -> None:
             print(f"\nSuccess probability P(V(a) >= {1 + gain:g} V(reference)):")
             print(out["text"]["success"].to_string())
     print("\nSolves converged:", bool(out["text"]["convergence"]["success"].all()))
+    if "sweep" in out:
+        alpha = ", ".join(f"{a:g}" for a in out["sweep"]["alpha"])
+        print(
+            f"\nScale sweep: attribution's response on its base curve (alpha = {alpha}, "
+            "not the curve of the tables above, so k = 1 differs from them), times k:"
+        )
     for plan, table in out["text"].get("sweep", {}).items():
         with pd.option_context("display.float_format", "{:.2f}".format):
             print(f"\nSweep, {plan} plan as attribution's response is scaled by k:")
             print(table.to_string())
+
+
+def _run(args: argparse.Namespace) -> None:
+    from pymc_robust_alloc.config import run_config
+
+    started = time.perf_counter()
+
+    def echo(message: str) -> None:
+        print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    run = run_config(
+        args.config,
+        output_dir=args.output,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        echo=None if args.quiet else echo,
+    )
+    folder = Path(run.files[0]).parent if run.files else Path(args.output or ".")
+    print(f"Wrote {len(run.files)} files to {folder}:")
+    for path in run.files:
+        print(f"  {Path(path).name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0, or 2 after a user error (its message on stderr).
 
     Examples
     --------
@@ -177,16 +265,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...
     Solves converged: True
     0
+    A user error prints one line on stderr (``robust-alloc: error: --max-share must
+    be a share of the budget between 0.333 ...``) and returns 2:
+
+    >>> main(["demo", "--max-share", "0.2"])
+    2
     """
     args = _parser().parse_args(argv)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    if args.command == "run":
-        from pymc_robust_alloc.config import run_config
-
-        run_config(args.config, output_dir=args.output, overwrite=args.overwrite)
-        return 0
-    out = _demo(args)
+    try:
+        if args.command == "run":
+            _run(args)
+            return 0
+        out = _demo(args)
+    except USER_ERRORS as err:
+        if getattr(args, "debug", False):
+            raise
+        print(f"robust-alloc: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
     if args.format == "json":
         out.pop("text")
         json.dump(out, sys.stdout, indent=2)

@@ -8,8 +8,11 @@ the regret matrix, the plots and an HTML report to an output folder. See
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+import sys
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 import xarray as xr
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "OBJECTIVES",
@@ -56,12 +59,19 @@ class _Strict(BaseModel):
 class ViewConfig(_Strict):
     """One view: where its data are and how to turn them into a view."""
 
-    source: Literal["table", "lift_tests", "draws", "posterior"] = Field(
+    source: Literal["table", "lift_tests", "draws", "posterior", "mmm"] = Field(
         description="table: spend/response table to fit; lift_tests: PyMC-Marketing "
         "lift-test table; draws: a table of parameter draws; posterior: NetCDF/Zarr "
-        "with a posterior group of parameter draws."
+        "with a posterior group of parameter draws; mmm: a PyMC-Marketing MMM saved "
+        "with `mmm.save(path)`, viewed from start_date to end_date."
     )
     path: str = Field(description="File, relative to the config file.")
+    start_date: datetime.date | str | None = Field(
+        None, description="mmm: first decision period (inclusive)."
+    )
+    end_date: datetime.date | str | None = Field(
+        None, description="mmm: last decision period (inclusive)."
+    )
     method: Literal["least_squares", "bayesian"] = Field(
         "least_squares", description="Fit of a table source."
     )
@@ -78,6 +88,9 @@ class ViewConfig(_Strict):
         default_factory=dict,
         description="Column names: date, channel, spend, response.",
     )
+    date_format: str | None = Field(
+        None, description="Format of text dates, e.g. '%d/%m/%Y' (table sources)."
+    )
     priors: dict[str, dict[str, Any]] | None = Field(
         None, description="{parameter: {distribution: Gamma, mu: 2, sigma: 1}}."
     )
@@ -86,12 +99,26 @@ class ViewConfig(_Strict):
     )
     seed: int | None = None
 
+    @model_validator(mode="after")
+    def _window(self) -> ViewConfig:
+        dated = self.start_date is not None or self.end_date is not None
+        if self.source == "mmm" and (self.start_date is None or self.end_date is None):
+            raise ValueError(
+                "an mmm view needs `start_date` and `end_date`, the first and last "
+                "decision period, e.g. start_date: 2024-09-02"
+            )
+        if self.source != "mmm" and dated:
+            raise ValueError("start_date and end_date apply to `source: mmm` only")
+        return self
+
 
 class BudgetConfig(_Strict):
     """The decision: budget per period, periods and per-channel bounds."""
 
     total: float = Field(gt=0, description="Budget per period.")
-    num_periods: int = Field(ge=1)
+    num_periods: int | None = Field(
+        None, ge=1, description="Decision periods; an mmm view's window fixes them."
+    )
     bounds: dict[str, tuple[float, float]] | None = None
 
 
@@ -279,6 +306,7 @@ def run_config(
     overwrite: bool = False,
     *,
     progress: bool = True,
+    echo: Callable[[str], None] | None = None,
 ) -> ConfigRun:
     """Fit the views of a config file, allocate, and write everything to a folder.
 
@@ -299,7 +327,10 @@ def run_config(
         Replace existing output files. Without it, an existing file stops the
         run before anything is fitted or written.
     progress : bool, default True
-        Show a progress bar over the fits.
+        Report each step (fits, compilation, solves, writing) as it starts and
+        how long it took.
+    echo : callable, optional
+        Receives the progress messages; defaults to printing them on stderr.
 
     Returns
     -------
@@ -324,9 +355,19 @@ def run_config(
     >>> run.result.regret_matrix["max regret"].idxmin()  # doctest: +SKIP
     'minimax'
     """
-    from tqdm.auto import tqdm
+    from pymc_robust_alloc.allocator import RobustAllocator
 
-    from pymc_robust_alloc import allocate
+    started = time.perf_counter()
+    if not progress:
+        echo = None
+    elif echo is None:
+
+        def echo(message: str) -> None:
+            print(message, file=sys.stderr, flush=True)
+
+    def step(message: str) -> None:
+        if echo is not None:
+            echo(message)
 
     config, base = load_config(path)
     out = (
@@ -343,7 +384,7 @@ def run_config(
         "regret.png",
         "report.html",
     ]
-    names += [f"fit_{v}.png" for v in config.views]
+    names += [f"fit_{v}.png" for v, spec in config.views.items() if spec.source != "mmm"]
     if config.objectives.get("success", False) is not False:
         names += ["success_matrix.csv", "success.png"]
     targets = [out / n for n in names]
@@ -358,13 +399,17 @@ def run_config(
         if spec is False:
             continue
         kwargs.update(OBJECTIVES[name](spec))
-    fits = {}
-    bar = tqdm(config.views.items(), desc="fitting views", disable=not progress)
-    for i, (name, view) in enumerate(bar):
-        bar.set_postfix_str(name)
-        fits[name] = fit_view(name, view, base, seed=config.seed + i)
-    _check_channels(fits)
-    views = [f.view for f in fits.values()]
+    step(f"Read {Path(path).name}: {len(config.views)} views, objectives {sorted(kwargs) or []}.")
+    built = {}
+    for i, (name, view) in enumerate(config.views.items()):
+        what = "loading" if view.source in ("draws", "posterior", "mmm") else "fitting"
+        step(f"View {name!r}: {what} {view.path} ({view.source}) ...")
+        tic = time.perf_counter()
+        built[name] = fit_view(name, view, base, seed=config.seed + i)
+        step(f"View {name!r}: done in {time.perf_counter() - tic:.1f} s.")
+    fits = {n: f for n, f in built.items() if not isinstance(f, _mmm_view_type())}
+    views = [getattr(f, "view", f) for f in built.values()]
+    _check_channels({n: getattr(f, "view", f) for n, f in built.items()})
     bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
     candidates = None
     if config.candidates:
@@ -372,21 +417,23 @@ def run_config(
             k: xr.DataArray(pd.Series(v, name="spend").rename_axis("channel"))
             for k, v in config.candidates.items()
         }
-    result = allocate(
-        views,
-        total_budget=config.budget.total,
-        num_periods=config.budget.num_periods,
-        bounds=bounds,
-        candidates=candidates,
-        n_draws=config.n_draws,
-        **kwargs,
+    step(f"Merging {len(views)} views into one graph and compiling ...")
+    tic = time.perf_counter()
+    allocator = RobustAllocator(views, config.budget.num_periods, n_draws=config.n_draws)
+    step(
+        f"Compiled in {time.perf_counter() - tic:.1f} s. Solving the plans "
+        f"({allocator.num_periods} periods, {allocator.merged.n_draws} draws per view) ..."
     )
+    tic = time.perf_counter()
+    result = allocator.allocate(config.budget.total, bounds, candidates=candidates, **kwargs)
+    step(f"Solved in {time.perf_counter() - tic:.1f} s. Writing outputs to {out} ...")
     files = _write_outputs(out, config, fits, result)
+    step(f"Done in {time.perf_counter() - started:.1f} s.")
     return ConfigRun(config=config, fits=fits, result=result, files=files)
 
 
 def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None):
-    """Build one view of a config: read its file and fit it.
+    """Build one view of a config: read its file and fit it (an MMM is loaded as it is).
 
     Examples
     --------
@@ -400,6 +447,8 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
 
     seed = spec.seed if spec.seed is not None else seed
     path = base / spec.path
+    if spec.source == "mmm":
+        return _mmm_view_type().from_file(name, path, str(spec.start_date), str(spec.end_date))
     priors = _priors(spec.priors)
     if spec.source == "table":
         table = fit.read_table(path)
@@ -412,6 +461,7 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
                 n_draws=spec.n_draws,
                 bootstrap=spec.bootstrap,
                 random_seed=seed,
+                date_format=spec.date_format,
                 **spec.columns,
             )
         return fit.fit_bayesian(
@@ -424,6 +474,7 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             tune=spec.tune,
             chains=spec.chains,
             random_seed=seed,
+            date_format=spec.date_format,
             **spec.columns,
         )
     if spec.source == "lift_tests":
@@ -441,7 +492,20 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
         )
     if spec.source == "draws":
         return fit.view_from_draws(fit.read_table(path), name, spec.saturation, spec.adstock)
-    return fit.view_from_draws(_open_posterior(path), name, spec.saturation, spec.adstock)
+    tree = _open_posterior(path)
+    if "model_type" in tree.attrs and "fit_data" in tree.children:
+        raise ConfigError(
+            f"View {name!r}: '{spec.path}' is a saved {tree.attrs['model_type']} model, "
+            "not a table of curve parameters. Use `source: mmm` with `start_date` and "
+            "`end_date` to plan with the model itself."
+        )
+    return fit.view_from_draws(tree, name, spec.saturation, spec.adstock)
+
+
+def _mmm_view_type() -> type:
+    from pymc_robust_alloc.views.mmm import MMMView
+
+    return MMMView
 
 
 def _open_posterior(path: Path) -> xr.DataTree:
@@ -530,7 +594,7 @@ def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
         images[f"View {name}"] = f"fit_{name}.png"
     settings = {
         "budget per period": config.budget.total,
-        "periods": config.budget.num_periods,
+        "periods": result.settings["num_periods"],
         "objectives": ", ".join(k for k, v in config.objectives.items() if v is not False),
         "views": ", ".join(config.views),
     }
