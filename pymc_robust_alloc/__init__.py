@@ -5,10 +5,34 @@ pymc_robust_alloc`` and the ``robust-alloc`` command start without loading
 PyMC.
 """
 
+import sys
 from importlib import import_module
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+
+def _quiet_notebook_bars() -> None:
+    """Import ``tqdm.auto`` without its warning in a Jupyter kernel lacking ipywidgets.
+
+    PyMC-Marketing imports ``tqdm.auto`` on import; in Jupyter without
+    ipywidgets that warns ``TqdmWarning: IProgress not found`` and falls back to
+    text bars. Importing it first, with that one warning ignored, keeps the text
+    bars and the output clean (``pip install pymc-robust-alloc[jupyter]`` gives
+    widget bars). Outside IPython nothing is imported.
+    """
+    if "IPython" not in sys.modules:
+        return
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+        import tqdm.auto  # noqa: F401
+
+
+_quiet_notebook_bars()
 
 #: Public name -> module that defines it.
 _EXPORTS = {
