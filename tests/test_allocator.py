@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.stats
 import xarray as xr
 
 from pymc_robust_alloc import ConvergenceWarning, CurveView, RobustAllocator
@@ -216,3 +217,38 @@ def test_risk_averse_minimax_can_start_from_a_quantile_optimum():
     result = RobustAllocator(views, 4).allocate(100.0, BOUNDS, quantile=0.1)
     table = result.quantile_regret.max("view").to_series()
     assert table.idxmin() == "risk-averse minimax"
+
+
+def test_views_with_different_draw_counts_are_valued_over_their_own_draws():
+    """No silent thinning: each V(a, m) is the mean over view m's own draws."""
+    from tests.reference import curve, draw_arrays
+
+    channels = ["search", "social"]
+    views = [
+        CurveView.from_estimates(
+            name, {"alpha": a, "lam": [2.0, 3.0]}, 0.3, channels=channels, draws=d, random_seed=s
+        )
+        for name, a, d, s in [("long", [2.0, 1.0], 61, 1), ("short", [1.0, 2.0], 17, 2)]
+    ]
+    allocator = RobustAllocator(views, num_periods=3)
+    plan = np.array([4.0, 6.0])
+    expected = [3 * curve(draw_arrays(v.posterior, channels), plan).sum(-1).mean() for v in views]
+    values = allocator.values(dict(zip(channels, plan, strict=True)))
+    np.testing.assert_allclose(values.values, expected, rtol=1e-10)
+    responses = allocator.responses(dict(zip(channels, plan, strict=True)))
+    assert int(responses.sel(view="short").notnull().sum()) == 17
+    current = {"search": 5.0, "social": 5.0}
+    result = allocator.allocate(10.0, reference_plan=current)
+    assert result.converged
+    assert result.settings["view_draws"] == {"long": 61, "short": 17}
+    assert result.settings["available_draws"] == {"long": 61, "short": 17}
+    for name in ("long", "short"):
+        assert float(result.regret.sel(plan=name, view=name)) == pytest.approx(0.0, abs=1e-9)
+    # Success per view over its own draws: P(increment >= the reference's).
+    other = {"search": 6.0, "social": 4.0}
+    success = allocator.success_probability(other, current, required_gain=0.01)
+    zero = allocator.responses({"search": 0.0, "social": 0.0})
+    diff = (allocator.responses(other) - zero) - 1.01 * (allocator.responses(current) - zero)
+    sd = np.sqrt(((diff - diff.mean("sample")) ** 2).mean("sample"))  # NaN repeats skipped
+    expected = scipy.stats.norm.cdf(diff.mean("sample") / sd)
+    np.testing.assert_allclose(success.values, expected, rtol=1e-6)
