@@ -223,12 +223,14 @@ def _print_text(out: dict) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from pymc_robust_alloc.config import run_config
-
     started = time.perf_counter()
 
     def echo(message: str) -> None:
         print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    if not args.quiet:
+        echo("Loading PyMC and PyMC-Marketing ...")
+    from pymc_robust_alloc.config import run_config
 
     run = run_config(
         args.config,

@@ -538,8 +538,8 @@ def _priors(specs: Mapping[str, Mapping] | None):
     return out
 
 
-def _check_channels(fits: Mapping) -> None:
-    labels = {name: set(f.view.channels) for name, f in fits.items()}
+def _check_channels(views: Mapping) -> None:
+    labels = {name: set(v.channels) for name, v in views.items()}
     first, reference = next(iter(labels.items()))
     for name, have in labels.items():
         if have != reference:
