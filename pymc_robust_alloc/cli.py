@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         help="upper bound of each channel, as a share of the budget per period",
     )
     demo.add_argument(
+        "--flighting",
+        default=None,
+        metavar="SHARES",
+        help="share of the budget in each period, summing to 1, e.g. '0.4,0.3,0.2,0.1' "
+        "with --periods 4 (default: even)",
+    )
+    demo.add_argument(
         "--sweep",
         action="store_true",
         help="also rescale attribution's response by k = 1..10 and show the plans "
@@ -125,6 +132,15 @@ def _reference(text: str | None, budget: float, channels: Sequence[str]) -> dict
         ) from None
 
 
+def _shares(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--flighting: expected shares like '0.4,0.3,0.3', got {text!r}.") from None
+
+
 def _demo_bounds(args: argparse.Namespace, channels: Sequence[str]) -> dict:
     share = args.max_share
     if not 0 < share <= 1 or share * len(channels) < 1:
@@ -141,7 +157,11 @@ def _demo(args: argparse.Namespace) -> dict:
     from pymc_robust_alloc.sensitivity import scale_sweep
 
     bounds = _demo_bounds(args, CHANNELS)
-    allocator = RobustAllocator(demo_views(args.draws, args.seed), args.periods)
+    allocator = RobustAllocator(
+        demo_views(args.draws, args.seed),
+        args.periods,
+        budget_distribution_over_period=_shares(args.flighting),
+    )
     result = allocator.allocate(
         args.budget,
         bounds,

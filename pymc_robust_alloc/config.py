@@ -120,6 +120,14 @@ class BudgetConfig(_Strict):
         None, ge=1, description="Decision periods; an mmm view's window fixes them."
     )
     bounds: dict[str, tuple[float, float]] | None = None
+    budget_distribution_over_period: list[float] | dict[str, list[float]] | None = Field(
+        None,
+        description="Flighting: each period's share of the budget (summing to 1), for "
+        "every channel or per channel.",
+    )
+    cost_per_unit: list[float] | dict[str, float | list[float]] | None = Field(
+        None, description="Price of a unit of the views' spend input, per period or channel."
+    )
 
 
 class RunConfig(_Strict):
@@ -419,7 +427,13 @@ def run_config(
         }
     step(f"Merging {len(views)} views into one graph and compiling ...")
     tic = time.perf_counter()
-    allocator = RobustAllocator(views, config.budget.num_periods, n_draws=config.n_draws)
+    allocator = RobustAllocator(
+        views,
+        config.budget.num_periods,
+        n_draws=config.n_draws,
+        budget_distribution_over_period=config.budget.budget_distribution_over_period,
+        cost_per_unit=config.budget.cost_per_unit,
+    )
     step(
         f"Compiled in {time.perf_counter() - tic:.1f} s. Solving the plans "
         f"({allocator.num_periods} periods, {allocator.merged.n_draws} draws per view) ..."

@@ -252,3 +252,55 @@ def test_views_with_different_draw_counts_are_valued_over_their_own_draws():
     sd = np.sqrt(((diff - diff.mean("sample")) ** 2).mean("sample"))  # NaN repeats skipped
     expected = scipy.stats.norm.cdf(diff.mean("sample") / sd)
     np.testing.assert_allclose(success.values, expected, rtol=1e-6)
+
+
+def _optimum(value, total, n):
+    """Maximise a concave value over {sum a = total, a >= 0} with SciPy (reference)."""
+    from scipy.optimize import minimize
+
+    solution = minimize(
+        lambda a: -value(a),
+        np.full(n, total / n),
+        method="SLSQP",
+        bounds=[(0, total)] * n,
+        constraints=[{"type": "eq", "fun": lambda a: a.sum() - total}],
+        options={"ftol": 1e-14, "maxiter": 500},
+    )
+    return solution.x
+
+
+def test_flighting_and_cost_per_unit_change_the_plans_as_the_optimizer_graph_says():
+    """Per-period shares and prices reach every view's response, as in BudgetOptimizer."""
+    from tests.reference import curve, draw_arrays
+
+    channels = ["search", "social"]
+    views = [
+        CurveView.from_estimates(
+            name, {"alpha": a, "lam": lam}, 0.2, channels=channels, draws=40, random_seed=s
+        )
+        for name, a, lam, s in [("mmm", [2.0, 1.5], [1.0, 6.0], 1), ("lift", [1.5, 2.0], [5.0, 1.0], 2)]
+    ]
+    shares, price = np.array([0.7, 0.2, 0.1]), np.array([2.0, 0.5])
+    total = 6.0
+    plain = RobustAllocator(views, 3).allocate(total)
+    flighted = RobustAllocator(views, 3, budget_distribution_over_period=shares).allocate(total)
+    priced = RobustAllocator(views, 3, cost_per_unit={"search": 2.0, "social": 0.5}).allocate(total)
+    assert flighted.settings["budget_distribution_over_period"] == [[0.7, 0.7], [0.2, 0.2], [0.1, 0.1]]
+    for view in views:
+        params = draw_arrays(view.posterior, channels)
+
+        def flighted_value(a, params=params):
+            money = 3 * shares[:, None] * a  # spend per period of each channel
+            return curve(params, money).sum(axis=(-1, 0)).mean()
+
+        def priced_value(a, params=params):
+            return 3 * curve(params, a / price).sum(-1).mean()
+
+        for result, value in [(flighted, flighted_value), (priced, priced_value)]:
+            expected = _optimum(value, total, 2)
+            ours = result.plan(view.name).sel(channel=channels).values
+            np.testing.assert_allclose(ours, expected, atol=1e-5 * total)
+            moved = np.abs(ours - plain.plan(view.name).sel(channel=channels).values).max()
+            assert moved > 0.02 * total  # far beyond the solver tolerance
+    with pytest.raises(ValueError, match="must sum to 1 over the periods"):
+        RobustAllocator(views, 3, budget_distribution_over_period=[0.5, 0.2, 0.1])

@@ -132,3 +132,16 @@ def test_sweep_text_says_it_uses_attribution_base_curve(capsys):
     assert main([*DEMO, "--sweep"]) == 0
     out = capsys.readouterr().out
     assert "Scale sweep: attribution's response on its base curve (alpha = 2.5, 0.5, 1.8" in out
+
+
+def test_flighting_reaches_the_plans(demo_json):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main([*DEMO, "--flighting", "0.9,0.1", "--format", "json"]) == 0
+    flighted = json.loads(out.getvalue())
+    assert flighted["settings"]["budget_distribution_over_period"][0] == [0.9, 0.9, 0.9]
+    moved = [
+        abs(flighted["plans"]["minimax"][c] - demo_json["plans"]["minimax"][c]) for c in CHANNELS
+    ]
+    assert max(moved) > 0.5
+    assert main([*DEMO, "--flighting", "0.5,0.2"]) == 2
