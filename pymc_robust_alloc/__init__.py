@@ -60,7 +60,30 @@ _EXPORTS = {
     "View": "views",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AllocationResult",
+    "ConvergenceWarning",
+    "CurveView",
+    "Horizon",
+    "MMMView",
+    "MergedViews",
+    "ModelView",
+    "RobustAllocator",
+    "SolveReport",
+    "View",
+    "allocate",
+    "log_success_probability",
+    "merge_views",
+    "minimax_regret",
+    "normalized_regret",
+    "python_mode",
+    "risk_averse_regret",
+    "robust_success_probability",
+    "scale_sweep",
+    "success_probability",
+    "view_values",
+    "weighted_minimax_regret",
+]
 
 
 def __getattr__(name: str):

@@ -394,14 +394,20 @@ class RobustAllocator:
         baseline = self.regret.baseline.get_value()
         for m, n in enumerate(self.regret.draws):
             check_success_arguments(
-                reference[:n, m : m + 1], required_gain, method, TEMPERATURE, baseline[:n, m : m + 1]
+                reference[:n, m : m + 1],
+                required_gain,
+                method,
+                TEMPERATURE,
+                baseline[:n, m : m + 1],
             )
 
     def _reference_responses(self, reference_plan: xr.DataArray) -> np.ndarray:
         responses = self.responses(reference_plan).transpose(SAMPLE, VIEW)
         own = [responses.sel({VIEW: v}).values[: self.merged.view_draws[v]] for v in self.views]
         if not all(np.all(np.isfinite(r)) for r in own):
-            bad = [str(v) for v, r in zip(self.views, own, strict=True) if not np.all(np.isfinite(r))]
+            bad = [
+                str(v) for v, r in zip(self.views, own, strict=True) if not np.all(np.isfinite(r))
+            ]
             raise ValueError(
                 f"The reference plan has non-finite responses under views {bad}. "
                 "Check those views' draws at the reference spend."

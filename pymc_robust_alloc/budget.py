@@ -15,8 +15,8 @@ import numpy as np
 import xarray as xr
 
 __all__ = [
-    "as_period_factors",
     "as_bounds",
+    "as_period_factors",
     "as_plan",
     "check_count",
     "check_num_periods",
@@ -616,7 +616,11 @@ def as_period_factors(
             f"{name} must give one value per period ({num_periods}) for every cell; got "
             f"shape {values.shape}, expected {tuple(shape)}."
         )
-    if not np.all(np.isfinite(values)) or np.any(values < 0) or (not shares and np.any(values == 0)):
+    if (
+        not np.all(np.isfinite(values))
+        or np.any(values < 0)
+        or (not shares and np.any(values == 0))
+    ):
         raise ValueError(
             f"{name} must be finite and {'non-negative' if shares else 'positive'}, got "
             f"{values.ravel().tolist()[:6]}..."

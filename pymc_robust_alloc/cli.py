@@ -138,7 +138,9 @@ def _shares(text: str | None) -> list[float] | None:
     try:
         return [float(x) for x in text.split(",")]
     except ValueError:
-        raise ValueError(f"--flighting: expected shares like '0.4,0.3,0.3', got {text!r}.") from None
+        raise ValueError(
+            f"--flighting: expected shares like '0.4,0.3,0.3', got {text!r}."
+        ) from None
 
 
 def _demo_bounds(args: argparse.Namespace, channels: Sequence[str]) -> dict:

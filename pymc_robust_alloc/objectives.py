@@ -60,7 +60,7 @@ class _Parameters:
 
 
 def _own_draws(samples, n: int | None):
-    """View's own draws: the first ``n`` of the merged chain (the rest repeat them)."""
+    """Return a view's own draws: the first ``n`` of the merged chain (the rest repeat them)."""
     return samples if n is None else samples.isel({SAMPLE: slice(0, n)})
 
 

@@ -278,14 +278,21 @@ def test_flighting_and_cost_per_unit_change_the_plans_as_the_optimizer_graph_say
         CurveView.from_estimates(
             name, {"alpha": a, "lam": lam}, 0.2, channels=channels, draws=40, random_seed=s
         )
-        for name, a, lam, s in [("mmm", [2.0, 1.5], [1.0, 6.0], 1), ("lift", [1.5, 2.0], [5.0, 1.0], 2)]
+        for name, a, lam, s in [
+            ("mmm", [2.0, 1.5], [1.0, 6.0], 1),
+            ("lift", [1.5, 2.0], [5.0, 1.0], 2),
+        ]
     ]
     shares, price = np.array([0.7, 0.2, 0.1]), np.array([2.0, 0.5])
     total = 6.0
     plain = RobustAllocator(views, 3).allocate(total)
     flighted = RobustAllocator(views, 3, budget_distribution_over_period=shares).allocate(total)
     priced = RobustAllocator(views, 3, cost_per_unit={"search": 2.0, "social": 0.5}).allocate(total)
-    assert flighted.settings["budget_distribution_over_period"] == [[0.7, 0.7], [0.2, 0.2], [0.1, 0.1]]
+    assert flighted.settings["budget_distribution_over_period"] == [
+        [0.7, 0.7],
+        [0.2, 0.2],
+        [0.1, 0.1],
+    ]
     for view in views:
         params = draw_arrays(view.posterior, channels)
 

@@ -122,9 +122,7 @@ def test_help_imports_no_heavy_module():
         " 'matplotlib', 'scipy') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "HEAVY []" in done.stdout
 
 

@@ -237,7 +237,9 @@ def mmm_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def mmm_run(mmm_folder):
     messages = []
-    run = run_config(mmm_folder / "config.yaml", output_dir=mmm_folder / "out", echo=messages.append)
+    run = run_config(
+        mmm_folder / "config.yaml", output_dir=mmm_folder / "out", echo=messages.append
+    )
     return run, messages
 
 
@@ -295,9 +297,11 @@ def test_saved_mmm_given_as_a_posterior_points_to_source_mmm(mmm_folder, tmp_pat
 
 def test_mmm_view_needs_its_window_dates(tmp_path):
     path = tmp_path / "c.yaml"
-    path.write_text(MMM_CONFIG.format(start="2024-09-02", end="2024-09-30").replace(
-        "    end_date: 2024-09-30\n", ""
-    ))
+    path.write_text(
+        MMM_CONFIG.format(start="2024-09-02", end="2024-09-30").replace(
+            "    end_date: 2024-09-30\n", ""
+        )
+    )
     (tmp_path / "mmm.nc").write_text("")
     shutil.copy(EXAMPLES / "vendor_draws.csv", tmp_path / "vendor_draws.csv")
     with pytest.raises(ConfigError, match="needs `start_date` and `end_date`"):
@@ -332,4 +336,8 @@ def test_cli_runs_a_saved_mmm_with_lift_tests_and_attribution(tmp_path, capsys):
     assert f"Wrote 10 files to {tmp_path / 'out'}" in captured.out
     assert "Solving the plans (5 periods" in captured.err
     result = json.loads((tmp_path / "out" / "result.json").read_text())
-    assert result["settings"]["view_draws"] == {"mmm": MMM_DRAWS, "experiment": 100, "attribution": 60}
+    assert result["settings"]["view_draws"] == {
+        "mmm": MMM_DRAWS,
+        "experiment": 100,
+        "attribution": 60,
+    }

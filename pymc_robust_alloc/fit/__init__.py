@@ -11,7 +11,7 @@ from pymc_robust_alloc.fit.least_squares import fit_least_squares
 from pymc_robust_alloc.fit.lift_tests import check_lift_tests, fit_lift_tests
 from pymc_robust_alloc.fit.result import FitResult
 from pymc_robust_alloc.fit.shapes import CurveShape, resolve_adstock
-from pymc_robust_alloc.fit.tables import as_spend_response, check_spend, read_table
+from pymc_robust_alloc.fit.tables import as_spend_response, check_spend, parse_dates, read_table
 
 __all__ = [
     "CurveShape",
@@ -24,6 +24,7 @@ __all__ = [
     "fit_least_squares",
     "fit_lift_tests",
     "fit_summary",
+    "parse_dates",
     "plot_fit",
     "r_squared",
     "read_table",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -10,6 +12,16 @@ from matplotlib.figure import Figure
 from pymc_robust_alloc.fit.result import FitResult
 
 __all__ = ["fit_summary", "plot_fit", "r_squared"]
+
+#: Largest R-hat of a healthy MCMC fit (Vehtari et al., 2021).
+RHAT_MAX = 1.01
+#: Least bulk and tail ESS per chain of a healthy MCMC fit.
+ESS_PER_CHAIN = 100
+#: Upper over lower interval bound of a positive parameter beyond which its draws
+#: span orders of magnitude: the fit barely identifies it.
+HEAVY_TAIL_RATIO = 100.0
+#: Fits sampled with MCMC; the others are bootstraps or given draws.
+MCMC_METHODS = ("bayesian", "lift_tests")
 
 
 def _bounds(interval: float) -> tuple[float, float]:
@@ -84,9 +96,18 @@ def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> 
     -------
     pandas.DataFrame
         One row per (channel, parameter): ``mean``, ``median``, ``lower``,
-        ``upper``, ``estimate`` (least squares), ``r2`` (table fits),
-        ``divergences`` and, with ``loo``, ``elpd_loo``. ``attrs`` holds the
-        view name, method, shape and divergences.
+        ``upper``, ``width`` (upper - lower), ``estimate`` (least squares),
+        ``r2`` (table fits); for MCMC fits ``r_hat``, ``ess_bulk``, ``ess_tail``
+        (ArviZ) and ``divergences``; with ``loo``, ``elpd_loo``. ``attrs`` holds
+        the view name, method, shape and divergences.
+
+    Warns
+    -----
+    UserWarning
+        An MCMC fit with R-hat above :data:`RHAT_MAX`, an ESS below
+        :data:`ESS_PER_CHAIN` per chain or divergences; a bootstrap or draws
+        whose interval of a positive parameter spans more than
+        :data:`HEAVY_TAIL_RATIO` (upper / lower).
 
     Examples
     --------
@@ -119,9 +140,13 @@ def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> 
                 row["estimate"] = float(estimate[p].sel(channel=channel))
             if r2 is not None:
                 row["r2"] = float(r2[channel])
-            row["divergences"] = int(result.divergences)
             rows.append(row)
     table = pd.DataFrame(rows).set_index(["channel", "parameter"])
+    table.insert(4, "width", table["upper"] - table["lower"])
+    if result.method in MCMC_METHODS:
+        _mcmc_diagnostics(table, result)
+    else:
+        _check_tails(table, result, interval)
     if loo:
         table["elpd_loo"] = _elpd_loo(result)
     table.attrs.update(
@@ -132,6 +157,57 @@ def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> 
         divergences=int(result.divergences),
     )
     return table
+
+
+def _mcmc_diagnostics(table: pd.DataFrame, result: FitResult) -> None:
+    """Add ArviZ's R-hat and ESS per (channel, parameter); warn above the thresholds."""
+    import arviz as az
+
+    posterior = result.view.posterior[list(result.shape.params)]
+    chains = posterior.sizes["chain"]
+    columns = {
+        "r_hat": az.rhat(posterior),
+        "ess_bulk": az.ess(posterior, method="bulk"),
+        "ess_tail": az.ess(posterior, method="tail"),
+    }
+    for name, values in columns.items():
+        table[name] = [float(values[p].sel(channel=c)) for c, p in table.index.to_list()]
+    table["divergences"] = int(result.divergences)
+    problems = []
+    high = table.index[table["r_hat"] > RHAT_MAX].to_list()
+    if high:
+        problems.append(f"R-hat above {RHAT_MAX} for {high} (max {table['r_hat'].max():.3f})")
+    least = ESS_PER_CHAIN * chains
+    low = table.index[table[["ess_bulk", "ess_tail"]].min(axis=1) < least].to_list()
+    if low:
+        smallest = table[["ess_bulk", "ess_tail"]].min(axis=None)
+        problems.append(f"ESS below {least} for {low} (min {smallest:.0f})")
+    if problems:
+        warnings.warn(
+            f"View {result.name!r}: the MCMC fit may not have converged: "
+            f"{'; '.join(problems)}. Draw more (draws=, tune=, chains=) before trusting "
+            "its plans.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _check_tails(table: pd.DataFrame, result: FitResult, interval: float) -> None:
+    """Warn when a positive parameter's interval spans orders of magnitude."""
+    positive = (table["lower"] > 0) & (table["upper"] > 0)
+    ratio = (table["upper"] / table["lower"]).where(positive)
+    wide = ratio[ratio > HEAVY_TAIL_RATIO]
+    if len(wide):
+        worst = wide.idxmax()
+        warnings.warn(
+            f"View {result.name!r}: the {interval:.0%} interval of {wide.index.to_list()} "
+            f"spans more than a factor {HEAVY_TAIL_RATIO:g} (worst {worst}: "
+            f"{table.loc[worst, 'lower']:.3g} to {table.loc[worst, 'upper']:.3g}): the data "
+            "barely identify them, and their draws will dominate the view. Add data or "
+            "priors, or use a simpler shape.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _elpd_loo(result: FitResult) -> float:
