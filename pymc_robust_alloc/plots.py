@@ -95,6 +95,7 @@ def plot_beliefs(
     *,
     colors: Colors = None,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot each view's beliefs about each saturation parameter, per channel.
 
@@ -112,6 +113,9 @@ def plot_beliefs(
         ``{view: colour}`` overrides of :func:`view_colors`.
     figsize : tuple of float, optional
         Defaults to 3.6 x 2.6 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -129,11 +133,11 @@ def plot_beliefs(
     curve_views, skipped = _curve_views(views, "plot_beliefs")
     params = list(dict.fromkeys(p for v in curve_views for p in v.posterior.data_vars))
     channels = _channels(curve_views)
-    fig = Figure(
-        figsize=figsize or (3.6 * len(channels), 2.6 * len(params) + 0.6),
-        layout="constrained",
+    fig, axes, owned = _panels(
+        axes,
+        (len(params), len(channels)),
+        figsize or (3.6 * len(channels), 2.6 * len(params) + 0.6),
     )
-    axes = fig.subplots(len(params), len(channels), squeeze=False)
     pooled = set()
     for row, param in enumerate(params):
         for col, channel in enumerate(channels):
@@ -152,13 +156,11 @@ def plot_beliefs(
             if col == 0:
                 ax.set_ylabel("belief density")
     handles = [Rectangle((0, 0), 1, 1, color=palette[v.name], alpha=0.6) for v in curve_views]
-    fig.legend(
-        handles,
-        [v.name for v in curve_views],
-        loc="outside upper right",
-        ncols=len(curve_views),
-        frameon=False,
-    )
+    names = [v.name for v in curve_views]
+    if not owned:
+        axes.flat[0].legend(handles, names, frameon=False, fontsize="small")
+        return fig
+    fig.legend(handles, names, loc="outside upper right", ncols=len(curve_views), frameon=False)
     title = "What each view believes about the saturation parameters"
     fig.suptitle(title, x=0.02, ha="left", fontweight="bold")
     _footnote(fig, skipped, pooled)
@@ -173,6 +175,7 @@ def plot_response_curves(
     n_points: int = 120,
     colors: Colors = None,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot each view's response curve per channel: median and credible band.
 
@@ -196,6 +199,9 @@ def plot_response_curves(
         ``{view: colour}`` overrides of :func:`view_colors`.
     figsize : tuple of float, optional
         Defaults to 4.2 x 3.4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -220,8 +226,10 @@ def plot_response_curves(
         raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
     grid = np.linspace(0.0, float(max_spend), int(n_points))
     low, high = (1 - interval) / 2, (1 + interval) / 2
-    fig = Figure(figsize=figsize or (4.2 * len(channels), 3.4 + 0.4), layout="constrained")
-    axes = fig.subplots(1, len(channels), squeeze=False)[0]
+    fig, axes, owned = _panels(
+        axes, (1, len(channels)), figsize or (4.2 * len(channels), 3.4 + 0.4)
+    )
+    axes = axes[0]
     pooled = set()
     for view in curve_views:
         curves = view.curves(grid)
@@ -243,6 +251,9 @@ def plot_response_curves(
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(Rectangle((0, 0), 1, 1, color="#999999", alpha=0.3))
     labels.append(f"{interval:.0%} band")
+    if not owned:
+        axes[0].legend(handles, labels, frameon=False, fontsize="small")
+        return fig
     fig.legend(
         handles,
         labels,
@@ -265,6 +276,7 @@ def plot_plans(
     plans: Sequence[str] | None = None,
     *,
     figsize: tuple[float, float] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Plot the candidate plans side by side: spend per period by channel.
 
@@ -281,6 +293,8 @@ def plot_plans(
         Plans to show, in order; default all of ``result.plans``.
     figsize : tuple of float, optional
         Defaults to a width growing with the number of bars.
+    ax : matplotlib.axes.Axes, optional
+        Draw on these axes; default a new figure.
 
     Returns
     -------
@@ -299,11 +313,7 @@ def plot_plans(
     cells = [str(c) for c in table.columns]
     n_plans, n_cells = table.shape
     width = 0.8 / n_cells
-    fig = Figure(
-        figsize=figsize or (max(6.0, 0.45 * n_plans * n_cells + 2.0), 4.2),
-        layout="constrained",
-    )
-    ax = fig.subplots()
+    fig, ax, _ = _own_or_given(ax, figsize or (max(6.0, 0.45 * n_plans * n_cells + 2.0), 4.2))
     x = np.arange(n_plans)
     top = float(np.nanmax(table.to_numpy())) if table.size else 1.0
     for j, cell in enumerate(cells):
@@ -340,6 +350,7 @@ def plot_regret(
     colors: Colors = None,
     cmap: str = "Reds",
     figsize: tuple[float, float] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     r"""Plot the regret matrix as an annotated heatmap, max regret highlighted.
 
@@ -357,6 +368,8 @@ def plot_regret(
         Colour map of the cells.
     figsize : tuple of float, optional
         Defaults to a size growing with the matrix.
+    ax : matplotlib.axes.Axes, optional
+        Draw on these axes; default a new figure.
 
     Returns
     -------
@@ -386,6 +399,7 @@ def plot_regret(
         title="Regret of each plan under each view",
         colors=colors,
         figsize=figsize,
+        ax=ax,
     )
 
 
@@ -395,6 +409,7 @@ def plot_success(
     colors: Colors = None,
     cmap: str = "Greens",
     figsize: tuple[float, float] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     r"""Plot each plan's success probability under each view as a heatmap.
 
@@ -413,6 +428,8 @@ def plot_success(
         Colour map of the cells.
     figsize : tuple of float, optional
         Defaults to a size growing with the matrix.
+    ax : matplotlib.axes.Axes, optional
+        Draw on these axes; default a new figure.
 
     Returns
     -------
@@ -446,6 +463,7 @@ def plot_success(
         title=f"Probability of beating the reference plan by {gain:.1%} under each view",
         colors=colors,
         figsize=figsize,
+        ax=ax,
     )
 
 
@@ -460,16 +478,13 @@ def _plan_view_heatmap(
     title: str,
     colors: Colors,
     figsize: tuple[float, float] | None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Annotated plans x views heatmap whose last column summarises each row."""
     palette = view_colors(result.views, colors)
     values = table.to_numpy(dtype=float)
     n_rows, n_cols = values.shape
-    fig = Figure(
-        figsize=figsize or (1.5 * n_cols + 2.8, 0.5 * n_rows + 1.9),
-        layout="constrained",
-    )
-    ax = fig.subplots()
+    fig, ax, _ = _own_or_given(ax, figsize or (1.5 * n_cols + 2.8, 0.5 * n_rows + 1.9))
     image = ax.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1], aspect="auto")
     decimals = _decimals(limits[1])
     summary = table.columns[-1]
@@ -533,6 +548,7 @@ def plot_sweep(
     sweep: xr.Dataset,
     *,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot the scale sweep: the averaged plan drifts, the minimax plan stays put.
 
@@ -546,6 +562,9 @@ def plot_sweep(
         From :func:`~pymc_robust_alloc.sensitivity.scale_sweep`.
     figsize : tuple of float, optional
         Defaults to 3.6 x 3.4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -575,8 +594,8 @@ def plot_sweep(
     cells = plans[cell_dim].values
     factors = np.asarray(sweep["factor"].values, dtype=float)
     n_panels = len(cells) + 1
-    fig = Figure(figsize=figsize or (3.6 * n_panels, 3.4 + 0.5), layout="constrained")
-    axes = fig.subplots(1, n_panels, squeeze=False)[0]
+    fig, axes, owned = _panels(axes, (1, n_panels), figsize or (3.6 * n_panels, 3.4 + 0.5))
+    axes = axes[0]
     share = axes[0]
     names = [str(p) for p in plans["plan"].values]
     for ax, cell in zip(axes[:-1], cells, strict=True):
@@ -603,6 +622,8 @@ def plot_sweep(
         a.grid(alpha=0.3)
         a.spines[["top", "right"]].set_visible(False)
     axes[0].legend(frameon=False)
+    if not owned:
+        return fig
     view = sweep.attrs.get("view", "one view")
     fig.suptitle(
         f"Multiplying {view}'s response by k: the averaged plan drifts, the minimax plan stays put",
@@ -619,6 +640,7 @@ def plot_values(
     *,
     colors: Colors = None,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     r"""Plot each plan's expected value under each view against that view's best.
 
@@ -637,6 +659,9 @@ def plot_values(
         ``{view: colour}`` overrides of :func:`view_colors`.
     figsize : tuple of float, optional
         Defaults to 3.8 inches wide per view.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -653,11 +678,13 @@ def plot_values(
     names = _plan_names(result, plans)
     views = result.views
     palette = view_colors(views, colors)
-    fig = Figure(
-        figsize=figsize or (3.8 * len(views) + 1.0, 0.45 * len(names) + 1.9),
-        layout="constrained",
+    fig, axes, owned = _panels(
+        axes,
+        (1, len(views)),
+        figsize or (3.8 * len(views) + 1.0, 0.45 * len(names) + 1.9),
+        sharey=True,
     )
-    axes = fig.subplots(1, len(views), squeeze=False, sharey=True)[0]
+    axes = axes[0]
     y = np.arange(len(names))
     styles = [_plan_style(n, result, colors) for n in names]
     periods = result.settings.get("num_periods") if result.settings else None
@@ -680,6 +707,8 @@ def plot_values(
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
     _color_plan_labels(axes[0].get_yticklabels(), result, colors)
+    if not owned:
+        return fig
     fig.suptitle(
         "Expected value of each plan under each view (increment over zero spend)",
         x=0.02,
@@ -690,6 +719,31 @@ def plot_values(
 
 
 # -- helpers ----------------------------------------------------------------------
+
+
+def _own_or_given(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
+    """Return the figure and axes to draw on: the caller's ``ax``, or a new figure's."""
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.subplots(), True
+    return ax.get_figure(root=True), ax, False
+
+
+def _panels(
+    axes, shape: tuple[int, int], figsize: tuple[float, float], **subplots
+) -> tuple[Figure, np.ndarray, bool]:
+    """Return a ``shape`` grid of axes: the caller's ``axes`` (checked), or a new figure's."""
+    if axes is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.subplots(*shape, squeeze=False, **subplots), True
+    grid = np.asarray(axes, dtype=object)
+    if grid.size != shape[0] * shape[1]:
+        raise ValueError(
+            f"axes must hold {shape[0] * shape[1]} axes ({shape[0]} x {shape[1]} panels), "
+            f"got {grid.size}."
+        )
+    grid = grid.reshape(shape)
+    return grid.flat[0].get_figure(root=True), grid, False
 
 
 def _curve_views(views: Sequence[View], caller: str) -> tuple[list[CurveView], list]:

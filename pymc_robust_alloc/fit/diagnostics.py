@@ -239,6 +239,7 @@ def plot_fit(
     *,
     n_points: int = 60,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot the fitted curves with their uncertainty bands over the observed points.
 
@@ -257,6 +258,9 @@ def plot_fit(
         Spend levels on the curve.
     figsize : tuple of float, optional
         Figure size; defaults to 4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per channel (the figure title is then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -273,8 +277,16 @@ def plot_fit(
     """
     low, high = _bounds(interval)
     channels = result.view.channels
-    fig = Figure(figsize=figsize or (4 * len(channels), 3.2), layout="constrained")
-    axes = fig.subplots(1, len(channels), squeeze=False)[0]
+    if axes is None:
+        fig = Figure(figsize=figsize or (4 * len(channels), 3.2), layout="constrained")
+        axes = fig.subplots(1, len(channels), squeeze=False)[0]
+    else:
+        axes = np.ravel(np.asarray(axes, dtype=object))
+        if axes.size != len(channels):
+            raise ValueError(
+                f"axes must hold one axes per channel ({len(channels)}), got {axes.size}."
+            )
+        fig = None
     for ax, channel in zip(axes, channels, strict=True):
         top = _spend_range(result, channel)
         grid = np.linspace(0, top, n_points)
@@ -285,6 +297,8 @@ def plot_fit(
         _plot_data(ax, result, channel, grid, q[1].values)
         ax.set(title=channel, xlabel="spend per period", ylabel="response per period")
     axes[0].legend(loc="lower right", fontsize="small")
+    if fig is None:
+        return axes[0].get_figure(root=True)
     fig.suptitle(f"{result.name}: {result.shape.name} ({result.method})")
     return fig
 
