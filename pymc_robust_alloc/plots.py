@@ -40,6 +40,7 @@ __all__ = [
     "plot_success",
     "plot_sweep",
     "plot_values",
+    "plot_view_responses",
     "view_colors",
 ]
 
@@ -268,6 +269,108 @@ def plot_response_curves(
         fontweight="bold",
     )
     _footnote(fig, skipped, pooled)
+    return fig
+
+
+def plot_view_responses(
+    allocator,
+    result: AllocationResult | None = None,
+    *,
+    max_spend: float | None = None,
+    interval: float = 0.9,
+    n_points: int = 25,
+    figsize: tuple[float, float] | None = None,
+    axes=None,
+) -> Figure:
+    """Plot every view's response to each channel's spend, one panel per view.
+
+    Each curve is the view's increment over the zero plan when one channel
+    spends ``x`` per period over the decision window and the others nothing,
+    through the allocator's own graph: any view (an ``MMMView`` too), with
+    its carry-in history and carry-over, each panel in its view's own units.
+
+    Parameters
+    ----------
+    allocator : RobustAllocator
+        The compiled allocator.
+    result : AllocationResult, optional
+        Sets the spend axis to the decision's range (the largest upper bound).
+    max_spend : float, optional
+        Right end of the spend axis (per period); default the result's range,
+        else 1.
+    interval : float, default 0.9
+        Mass of the band over the draws, centred on the median.
+    n_points : int, default 25
+        Spend levels per channel (each is one evaluation of every view).
+    figsize : tuple of float, optional
+        Defaults to 4.2 x 3.4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per view (the figure title is then the
+        caller's); default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
+    ``result`` comes from its :meth:`allocate` with bounds ``(0, 60)``.
+
+    >>> fig = plot_view_responses(allocator, result, n_points=5)
+    >>> [ax.get_title() for ax in fig.axes], [float(x) for x in fig.axes[0].get_xlim()]
+    (['regression', 'experiment', 'attribution'], [0.0, 60.0])
+    """
+    if not 0 < interval < 1:
+        raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
+    if max_spend is None:
+        bounds = (result.settings or {}).get("bounds") if result is not None else None
+        max_spend = float(np.max(list(bounds.values()))) if bounds else 1.0
+    elif not np.isfinite(max_spend) or max_spend <= 0:
+        raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
+    coords = allocator.budget_coords
+    if set(coords) != {"channel"}:
+        raise ValueError(
+            f"plot_view_responses draws one curve per channel; these budgets have dims "
+            f"{list(coords)}. Plot a channel-only allocator."
+        )
+    channels = list(coords["channel"])
+    grid = np.linspace(0.0, float(max_spend), int(n_points))
+    zero = allocator.responses(dict.fromkeys(channels, 0.0))
+    low, high = (1 - interval) / 2, (1 + interval) / 2
+    views = list(allocator.views)
+    fig, axes, owned = _panels(axes, (1, len(views)), figsize or (4.2 * len(views), 3.6))
+    axes = axes[0]
+    periods = allocator.num_periods
+    for j, channel in enumerate(channels):
+        increments = xr.concat(
+            [
+                allocator.responses({c: (x if c == channel else 0.0) for c in channels}) - zero
+                for x in grid
+            ],
+            dim="spend",
+        )
+        q = increments.quantile([low, 0.5, high], dim="sample", skipna=True)
+        color = CHANNEL_PALETTE[j % len(CHANNEL_PALETTE)]
+        for ax, view in zip(axes, views, strict=True):
+            band = q.sel(view=view).values
+            ax.fill_between(grid, band[0], band[2], color=color, alpha=0.18, lw=0)
+            ax.plot(grid, band[1], color=color, lw=2, label=str(channel))
+    palette = view_colors(views)
+    for ax, view in zip(axes, views, strict=True):
+        ax.set(xlabel="spend per period", xlim=(0.0, float(grid[-1])))
+        ax.set_title(view, color=palette[view], fontweight="bold")
+        ax.set_ylabel(f"increment over {periods} periods ({view}'s units)")
+        ax.grid(alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].legend(frameon=False, title=f"channel ({interval:.0%} band)")
+    if owned:
+        fig.suptitle(
+            "Each view's response to one channel's spend (others at zero)",
+            x=0.02,
+            ha="left",
+            fontweight="bold",
+        )
     return fig
 
 
@@ -916,7 +1019,10 @@ def _footnote(fig: Figure, skipped: Sequence[View], pooled: set) -> None:
     notes = []
     if skipped:
         names = ", ".join(f"{v.name} ({type(v).__name__})" for v in skipped)
-        notes.append(f"Not shown (no per-channel curve parameters): {names}.")
+        notes.append(
+            f"Not shown (no per-channel curve parameters): {names}; "
+            "plot_view_responses(allocator) shows every view."
+        )
     if pooled:
         notes.append(f"Draws pooled over {', '.join(sorted(map(str, pooled)))}.")
     if notes:
