@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -88,3 +89,21 @@ def print_records(title: str, rows: Sequence[dict] | None, skip: Sequence[str] =
     print(f"  {title}: " + (", ".join(columns) or "none"))
     for row in rows or []:
         print("    " + "  ".join(str(row[k]) for k in columns))
+
+
+def machine() -> dict[str, Any]:
+    """Platform, Python, CPU count and load of this machine now."""
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "loadavg_1_5_15": list(os.getloadavg()),
+        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+    }
+
+
+def versions(packages: Sequence[str] = ("pymc", "pymc-marketing", "pytensor", "numba", "numpy")):
+    """Installed versions of ``packages``."""
+    from importlib.metadata import version
+
+    return {p: version(p) for p in packages}

@@ -23,31 +23,32 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
-import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "benchmarks" / "results" / "core_benchmark.json"
+import _harness as h
+from _blog import (
+    BOUNDS,
+    CHANNELS,
+    ESTIMATES,
+    N_DRAWS,
+    N_PERIODS,
+    PLANS,
+    SEED,
+    TOTAL_BUDGET,
+    channel_mask,
+    exact_values,
+    make_draws,
+    plan_list,
+    recipe_tree,
+    recipe_view_model,
+    reference_plans,
+)
 
-CHANNELS = ("search", "social", "display")
-#: The blog's three views: Michaelis-Menten estimates and LogNormal scale.
-ESTIMATES = {
-    "regression": {"alpha": (2.0, 1.2, 0.7), "lam": (5.0, 3.0, 4.0), "sigma": 0.25},
-    "experiment": {"alpha": (0.8, 2.5, 1.3), "lam": (6.0, 3.0, 3.5), "sigma": 0.08},
-    "attribution": {"alpha": (8.0, 5.0, 7.0), "lam": (2.5, 7.0, 3.0), "sigma": 0.6},
-}
-SEED = 42
-N_DRAWS = 500
-N_PERIODS = 8
-TOTAL_BUDGET = 100.0
-BOUNDS = dict.fromkeys(CHANNELS, (0.0, 60.0))
-PLANS = (*ESTIMATES, "averaged", "minimax")
+ROOT = h.ROOT
+OUT = ROOT / "benchmarks" / "results" / "core_benchmark.json"
 
 WARM_REPEATS = 3
 TOLERANCE = 0.1  # budget units per period
@@ -73,223 +74,8 @@ FLOORS = ("floor-python", "floor-default")
 
 
 # --------------------------------------------------------------------------
-# Shared by both sides: the draws
-# --------------------------------------------------------------------------
-
-
-def make_draws():
-    """The views' parameter draws, generated as ``demo_views()`` does.
-
-    View ``i`` uses seed ``SEED + i``; each parameter is
-    ``LogNormal(log(estimate), sigma)`` per channel, alpha drawn before lam.
-
-    Returns
-    -------
-    dict
-        ``{view: {"alpha": array (draws, channels), "lam": array (draws, channels)}}``.
-    """
-    import numpy as np
-
-    draws = {}
-    for i, (name, spec) in enumerate(ESTIMATES.items()):
-        rng = np.random.default_rng(SEED + i)
-        draws[name] = {
-            p: rng.lognormal(np.log(spec[p]), spec["sigma"], size=(N_DRAWS, len(CHANNELS)))
-            for p in ("alpha", "lam")
-        }
-    return draws
-
-
-def exact_values(draws, plan):
-    """Each view's expected response to a per-period plan, in NumPy.
-
-    Parameters
-    ----------
-    draws : dict
-        From :func:`make_draws`.
-    plan : sequence of float
-        Spend per period, in the order of ``CHANNELS``.
-
-    Returns
-    -------
-    dict
-        ``{view: N_PERIODS * mean_draws(sum_c alpha_c x_c / (lam_c + x_c))}``.
-    """
-    import numpy as np
-
-    x = np.asarray(plan, dtype=float)
-    return {
-        name: float(N_PERIODS * (d["alpha"] * x / (d["lam"] + x)).sum(axis=1).mean())
-        for name, d in draws.items()
-    }
-
-
-def exact_gradients(draws, plan):
-    """Gradient of :func:`exact_values` with respect to the plan, per view."""
-    import numpy as np
-
-    x = np.asarray(plan, dtype=float)
-    return {
-        name: N_PERIODS * (d["alpha"] * d["lam"] / (d["lam"] + x) ** 2).mean(axis=0)
-        for name, d in draws.items()
-    }
-
-
-def reference_plans(draws):
-    """Independent reference plans: SciPy SLSQP on the exact NumPy values.
-
-    Per-view optima and the averaged plan maximise smooth objectives; the
-    minimax plan uses the epigraph form ``min t s.t. R(a, m) <= t`` (smooth
-    constraints, no max inside the objective), with V* the reference optima.
-
-    Returns
-    -------
-    dict
-        ``{plan: [spend per channel]}`` for every name in ``PLANS``.
-    """
-    import numpy as np
-    from scipy.optimize import minimize
-
-    n = len(CHANNELS)
-    views = list(ESTIMATES)
-    bounds = [BOUNDS[c] for c in CHANNELS]
-    budget = {"type": "eq", "fun": lambda x: x[:n].sum() - TOTAL_BUDGET}
-    start = np.full(n, TOTAL_BUDGET / n)
-    options = {"ftol": 1e-14, "maxiter": 1000}
-
-    def maximise(weights):
-        def f(x):
-            vals = exact_values(draws, x)
-            grads = exact_gradients(draws, x)
-            return (
-                -sum(w * vals[v] for w, v in zip(weights, views, strict=True)),
-                -sum(w * grads[v] for w, v in zip(weights, views, strict=True)),
-            )
-
-        fit = minimize(
-            f,
-            start,
-            jac=True,
-            bounds=bounds,
-            constraints=[budget],
-            method="SLSQP",
-            options=options,
-        )
-        return fit.x
-
-    plans = {v: maximise(np.eye(len(views))[i]) for i, v in enumerate(views)}
-    plans["averaged"] = maximise(np.ones(len(views)) / len(views))
-    v_star = {v: exact_values(draws, plans[v])[v] for v in views}
-
-    def regret_constraint(m):
-        def g(z):
-            return z[n] - (1 - exact_values(draws, z[:n])[m] / v_star[m])
-
-        def dg(z):
-            return np.append(exact_gradients(draws, z[:n])[m] / v_star[m], 1.0)
-
-        return {"type": "ineq", "fun": g, "jac": dg}
-
-    z0 = np.append(plans["averaged"], 1.0)
-    fit = minimize(
-        lambda z: (z[n], np.append(np.zeros(n), 1.0)),
-        z0,
-        jac=True,
-        bounds=[*bounds, (None, None)],
-        constraints=[budget, *(regret_constraint(m) for m in views)],
-        method="SLSQP",
-        options=options,
-    )
-    plans["minimax"] = fit.x[:n]
-    return {k: [float(x) for x in v] for k, v in plans.items()}
-
-
-# --------------------------------------------------------------------------
 # Worker: the blog's recipe, written with pymc-marketing only
 # --------------------------------------------------------------------------
-
-
-def recipe_view_model(name, spec):
-    """One view as a ``pymc.dims`` Michaelis-Menten model over the decision window.
-
-    Parameters
-    ----------
-    name : str
-        The view's name (used only for the model's name).
-    spec : dict
-        Estimates ``alpha``, ``lam`` (per channel) and the LogNormal ``sigma``.
-
-    Returns
-    -------
-    pymc.Model
-        With ``channel_data`` (date, channel), ``channel_contribution`` and the
-        scalar ``total_contribution``.
-    """
-    import numpy as np
-    import pymc as pm
-    import pymc.dims as pmd
-
-    coords = {"date": np.arange(N_PERIODS), "channel": list(CHANNELS)}
-    with pm.Model(coords=coords) as model:
-        spend = pmd.Data(
-            "channel_data",
-            np.zeros((N_PERIODS, len(CHANNELS))),
-            dims=("date", "channel"),
-        )
-        params = {
-            p: pmd.LogNormal(
-                p,
-                mu=pmd.as_xtensor(np.log(spec[p]), dims=("channel",)),
-                sigma=spec["sigma"],
-                dims=("channel",),
-            )
-            for p in ("alpha", "lam")
-        }
-        contribution = params["alpha"] * spend / (params["lam"] + spend)
-        contribution = pmd.Deterministic(
-            "channel_contribution", contribution.transpose("date", "channel")
-        )
-        pmd.Deterministic("total_contribution", contribution.sum())
-    return model
-
-
-def recipe_tree(draws):
-    """A posterior ``DataTree`` for one view, keeping ``constant_data`` (notes, 3).
-
-    Parameters
-    ----------
-    draws : dict
-        ``{"alpha": array (draws, channels), "lam": ...}``.
-
-    Returns
-    -------
-    xarray.DataTree
-    """
-    import numpy as np
-    import xarray as xr
-
-    coords = {"chain": [0], "draw": np.arange(N_DRAWS), "channel": list(CHANNELS)}
-    posterior = xr.Dataset(
-        {p: (("chain", "draw", "channel"), v[None]) for p, v in draws.items()},
-        coords=coords,
-    )
-    constant = xr.Dataset(
-        {"channel_data": (("date", "channel"), np.zeros((N_PERIODS, len(CHANNELS))))},
-        coords={"date": np.arange(N_PERIODS), "channel": list(CHANNELS)},
-    )
-    return xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant})
-
-
-def channel_mask():
-    """Every channel optimised: the ``budgets_to_optimize`` of each optimizer."""
-    import numpy as np
-    import xarray as xr
-
-    return xr.DataArray(
-        np.ones(len(CHANNELS), dtype=bool),
-        dims=("channel",),
-        coords={"channel": list(CHANNELS)},
-    )
 
 
 def run_recipe(draws):
@@ -514,13 +300,8 @@ def run_floor(mode):
     }
 
 
-def plan_list(plan):
-    """A labelled per-channel plan as a list in the order of ``CHANNELS``."""
-    return [float(plan.sel(channel=c)) for c in CHANNELS]
-
-
-def worker(kind):
-    """Run one side in this process and print its JSON report on stdout."""
+def worker(kind, out):
+    """Run one side in this process and write its JSON report to ``out``."""
     t0 = time.perf_counter()
     for module in IMPORTS[kind]:
         importlib.import_module(module)
@@ -535,7 +316,7 @@ def worker(kind):
         report = run_floor(kind.removeprefix("floor-"))
     report["seconds"] = time.perf_counter() - t1
     report["import_seconds"] = import_s
-    print("@@RESULT@@" + json.dumps(report))
+    Path(out).write_text(json.dumps(report))
 
 
 # --------------------------------------------------------------------------
@@ -551,26 +332,13 @@ def spawn(kind, compiledir):
     dict
         The worker's report, plus ``process_seconds`` (interpreter start to exit).
     """
-    env = dict(os.environ)
-    env["PYTENSOR_FLAGS"] = f"base_compiledir={compiledir}"
-    env["NUMBA_CACHE_DIR"] = str(Path(compiledir) / "numba_cache")
-    env.setdefault("PYTHONWARNINGS", "ignore")
+    env = h.worker_env(Path(compiledir), blas_threads=0) | {"PYTHONWARNINGS": "ignore"}
+    out = Path(compiledir) / f"{kind}.json"
     t0 = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker", kind],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=WORKER_TIMEOUT,
-        check=False,
-    )
-    elapsed = time.perf_counter() - t0
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("@@RESULT@@")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"{kind} worker failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    report = json.loads(lines[-1].removeprefix("@@RESULT@@"))
-    report["process_seconds"] = elapsed
+    report = h.run_worker(__file__, [kind], env, out, WORKER_TIMEOUT)
+    if "error" in report:
+        raise RuntimeError(f"{kind} worker failed:\n{report['error']}")
+    report["process_seconds"] = time.perf_counter() - t0
     return report
 
 
@@ -801,32 +569,14 @@ def fmt(plan):
     return "[" + ", ".join(f"{x:6.2f}" for x in plan) + "]"
 
 
-def machine():
-    """Machine and load description."""
-    load = os.getloadavg()
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "loadavg_1_5_15": list(load),
-        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
-    }
-
-
-def versions():
-    """Versions of the libraries measured."""
-    from importlib.metadata import version
-
-    return {p: version(p) for p in ("pymc", "pymc-marketing", "pytensor", "numba", "numpy")}
-
-
 def main():
     """Measure both sides cold and warm; print and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", choices=("recipe", "package", *FLOORS), help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        worker(args.worker)
+        worker(args.worker, args.out)
         return
 
     from pymc_robust_alloc.demo import demo_views
@@ -839,11 +589,11 @@ def main():
             assert (mine == theirs).all(), f"draws of {view.name}.{p} differ from demo_views()"
 
     start = time.perf_counter()
-    before = machine()
+    before = h.machine()
     print(f"Load before: {before['uptime']}")
     with tempfile.TemporaryDirectory(prefix="core_benchmark_") as root:
         runs = {kind: measure(kind, root) for kind in ("recipe", "package", *FLOORS)}
-    after = machine()
+    after = h.machine()
     summary = summarise(runs, draws)
     print_summary(summary, runs)
     print(f"\nLoad after: {after['uptime']}")
@@ -865,7 +615,7 @@ def main():
         },
         "machine_before": before,
         "machine_after": after,
-        "versions": versions(),
+        "versions": h.versions(),
         "benchmark_seconds": total,
         **summary,
         "runs": runs,

@@ -17,17 +17,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import _harness as h
+from _blog import BOUNDS, CHANNELS, TOTAL_BUDGET
+
+ROOT = h.ROOT
 OUT = ROOT / "benchmarks" / "results" / "success_benchmark.json"
-BUDGET = 100.0
-CHANNELS = ("search", "social", "display")
-BOUNDS = dict.fromkeys(CHANNELS, (0.0, 60.0))
+BUDGET = TOTAL_BUDGET
 REFERENCE = dict.fromkeys(CHANNELS, BUDGET / len(CHANNELS))
 GAIN = 0.002
 #: (label, keyword arguments of ``allocate``), timed in this order.
@@ -46,8 +45,8 @@ CALLS = (
 )
 
 
-def worker():
-    """Time every call of ``CALLS`` in this process; print the times as JSON."""
+def worker(out: str) -> None:
+    """Time every call of ``CALLS`` in this process; write the times as JSON to ``out``."""
     import warnings
 
     from pymc_robust_alloc import RobustAllocator
@@ -61,35 +60,26 @@ def worker():
         t0 = time.perf_counter()
         allocator.allocate(BUDGET, BOUNDS, **kwargs)
         times[label] = time.perf_counter() - t0
-    print("@@RESULT@@" + json.dumps(times))
+    Path(out).write_text(json.dumps(times))
 
 
 def spawn(compiledir: str) -> dict[str, float]:
     """Run :func:`worker` in a fresh subprocess on ``compiledir``."""
-    env = dict(os.environ)
-    env["PYTENSOR_FLAGS"] = f"base_compiledir={compiledir}"
-    env["NUMBA_CACHE_DIR"] = str(Path(compiledir) / "numba_cache")
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-        check=False,
-    )
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("@@RESULT@@")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"worker failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1].removeprefix("@@RESULT@@"))
+    env = h.worker_env(Path(compiledir), blas_threads=0)
+    times = h.run_worker(__file__, [], env, Path(compiledir) / "times.json", timeout=600)
+    if "error" in times:
+        raise RuntimeError(f"worker failed:\n{times['error']}")
+    return times
 
 
 def main():
     """Measure cold then warm; print each call's time and its ratio to the baseline."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    if parser.parse_args().worker:
-        worker()
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.out)
         return
     with tempfile.TemporaryDirectory(prefix="success_benchmark_") as compiledir:
         runs = {"cold": spawn(compiledir), "warm": spawn(compiledir)}

@@ -49,6 +49,8 @@ COMPILED_SIZE = 50_000
 RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
 #: Quantile bandwidths (in draws, as a share of the draws) of a risk-averse solve.
 BANDWIDTHS = (0.05, 0.01, 0.0)
+#: Plans of a risk-averse multistart refined past its widest bandwidth.
+REFINED = 2
 #: Below this smallest success probability, the required gain is reported out of reach.
 UNREACHABLE = 0.01
 #: SLSQP tolerance of the success-probability solve.
@@ -732,35 +734,51 @@ class _Run:
             )
 
         views = np.flatnonzero(coefficients)
-        return best_of([self._solve(solve, s, smooth, views, None) for s in starts], minimise=False)
+        return self._multistart(solve, starts, smooth, views, None, minimise=False)
 
     def _minimax(self, criterion, offset, slope, starts, smooth: bool, convex: bool) -> Solve:
         def solve(start: np.ndarray) -> Solve:
             return self.engine.minimax(criterion, offset, slope, self.box, start, convex=convex)
 
         views = np.arange(offset.size)
-        return best_of(
-            [self._solve(solve, s, smooth, views, (offset, slope)) for s in starts],
-            minimise=True,
-        )
+        return self._multistart(solve, starts, smooth, views, (offset, slope), minimise=True)
 
     @property
     def concave(self) -> bool:
         return self.allocator.concave
 
-    def _solve(self, solve, start: np.ndarray, smooth: bool, views, affine) -> Solve:
-        """One solve; a quantile objective at decreasing bandwidths, each warm-started."""
+    def _multistart(self, solve, starts, smooth: bool, views, affine, minimise: bool) -> Solve:
+        """Return the best solve over ``starts``.
+
+        A quantile objective is solved from every start at the widest bandwidth;
+        the :data:`REFINED` best of those plans are then warm-started through the
+        narrower bandwidths down to the exact quantile, and checked for Clarke
+        stationarity.
+        """
         with _options(self.engine, self.options):
             if smooth:
-                return solve(start)
+                return best_of([solve(s) for s in starts], minimise)
             objective, n = self.allocator.regret, self.allocator.merged.n_draws
-            for share in BANDWIDTHS:
-                with objective.using(bandwidth=share * n):
-                    result = solve(start)
-                start = result.plan
-            result.first_order = self._clarke(result.plan, views, affine)
-            result.tolerance = QUANTILE_TOL
-            return result
+            with objective.using(bandwidth=BANDWIDTHS[0] * n):
+                first = [solve(s) for s in starts]
+            sign = 1.0 if minimise else -1.0
+            ranked = sorted(first, key=lambda r: (not r.converged, sign * r.objective))
+            refined = []
+            for result in ranked[:REFINED]:
+                for share in BANDWIDTHS[1:]:
+                    with objective.using(bandwidth=share * n):
+                        result = solve(result.plan)
+                result.first_order = self._clarke(result.plan, views, affine)
+                result.tolerance = QUANTILE_TOL
+                refined.append(result)
+            best = best_of(refined, minimise)
+            summary = best_of(first, minimise)  # the multistart, at the widest bandwidth
+            best.starts, best.local_optima, best.spread = (
+                summary.starts,
+                summary.local_optima,
+                summary.spread,
+            )
+            return best
 
     def _clarke(self, plan: np.ndarray, views, affine) -> float:
         r"""First-order measure of a quantile objective, valid at its kinks.
