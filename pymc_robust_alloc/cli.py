@@ -213,9 +213,15 @@ def _print_text(out: dict) -> None:
     import pandas as pd
 
     settings = out["settings"]
+    counts = settings.get("view_draws") or {}
+    draws = (
+        f"{settings['n_draws']} draws per view"
+        if len(set(counts.values())) <= 1
+        else "draws per view: " + ", ".join(f"{v} {n}" for v, n in counts.items())
+    )
     print(
         f"Budget {settings['total_budget']:g} per period over "
-        f"{settings['num_periods']} periods, {settings['n_draws']} draws per view."
+        f"{settings['num_periods']} periods, {draws}."
     )
     print("\nV* (best expected response under each view):")
     for view, value in out["v_star"].items():

@@ -364,6 +364,7 @@ def run_config(
     'minimax'
     """
     from pymc_robust_alloc.allocator import RobustAllocator
+    from pymc_robust_alloc.views.mmm import MMMView
 
     started = time.perf_counter()
     if not progress:
@@ -407,7 +408,8 @@ def run_config(
         if spec is False:
             continue
         kwargs.update(OBJECTIVES[name](spec))
-    step(f"Read {Path(path).name}: {len(config.views)} views, objectives {sorted(kwargs) or []}.")
+    chosen = [k for k, v in config.objectives.items() if v is not False]
+    step(f"Read {Path(path).name}: {len(config.views)} views, objectives {chosen}.")
     built = {}
     for i, (name, view) in enumerate(config.views.items()):
         what = "loading" if view.source in ("draws", "posterior", "mmm") else "fitting"
@@ -415,7 +417,7 @@ def run_config(
         tic = time.perf_counter()
         built[name] = fit_view(name, view, base, seed=config.seed + i)
         step(f"View {name!r}: done in {time.perf_counter() - tic:.1f} s.")
-    fits = {n: f for n, f in built.items() if not isinstance(f, _mmm_view_type())}
+    fits = {n: f for n, f in built.items() if not isinstance(f, MMMView)}
     views = [getattr(f, "view", f) for f in built.values()]
     _check_channels({n: getattr(f, "view", f) for n, f in built.items()})
     bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
@@ -434,9 +436,10 @@ def run_config(
         budget_distribution_over_period=config.budget.budget_distribution_over_period,
         cost_per_unit=config.budget.cost_per_unit,
     )
+    draws = ", ".join(f"{v} {n}" for v, n in allocator.merged.view_draws.items())
     step(
         f"Compiled in {time.perf_counter() - tic:.1f} s. Solving the plans "
-        f"({allocator.num_periods} periods, {allocator.merged.n_draws} draws per view) ..."
+        f"({allocator.num_periods} periods; draws per view: {draws}) ..."
     )
     tic = time.perf_counter()
     result = allocator.allocate(config.budget.total, bounds, candidates=candidates, **kwargs)
@@ -462,7 +465,9 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
     seed = spec.seed if spec.seed is not None else seed
     path = base / spec.path
     if spec.source == "mmm":
-        return _mmm_view_type().from_file(name, path, str(spec.start_date), str(spec.end_date))
+        from pymc_robust_alloc.views.mmm import MMMView
+
+        return MMMView.from_file(name, path, str(spec.start_date), str(spec.end_date))
     priors = _priors(spec.priors)
     if spec.source == "table":
         table = fit.read_table(path)
@@ -514,12 +519,6 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             "`end_date` to plan with the model itself."
         )
     return fit.view_from_draws(tree, name, spec.saturation, spec.adstock)
-
-
-def _mmm_view_type() -> type:
-    from pymc_robust_alloc.views.mmm import MMMView
-
-    return MMMView
 
 
 def _open_posterior(path: Path) -> xr.DataTree:
