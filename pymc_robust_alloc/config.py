@@ -444,7 +444,7 @@ def run_config(
     tic = time.perf_counter()
     result = allocator.allocate(config.budget.total, bounds, candidates=candidates, **kwargs)
     step(f"Solved in {time.perf_counter() - tic:.1f} s. Writing outputs to {out} ...")
-    files = _write_outputs(out, config, fits, result)
+    files = _write_outputs(out, config, fits, dict(zip(config.views, views, strict=True)), result)
     step(f"Done in {time.perf_counter() - started:.1f} s.")
     return ConfigRun(config=config, fits=fits, result=result, files=files)
 
@@ -565,9 +565,10 @@ def _check_channels(views: Mapping) -> None:
             )
 
 
-def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
+def _write_outputs(out: Path, config: RunConfig, fits, views, result) -> list[Path]:
     from matplotlib.figure import Figure
 
+    from pymc_robust_alloc.fit.diagnostics import sampler_diagnostics
     from pymc_robust_alloc.report import render_report
 
     out.mkdir(parents=True, exist_ok=True)
@@ -585,6 +586,9 @@ def _write_outputs(out: Path, config: RunConfig, fits, result) -> list[Path]:
         save("success_matrix.csv", result.success_matrix.to_csv)
     save("result.json", lambda p: p.write_text(json.dumps(result.to_dict(), indent=2)))
     summaries = {name: f.summary() for name, f in fits.items()}
+    for name, view in views.items():
+        if name not in summaries:  # an MMM: its sampler's health
+            summaries[name] = sampler_diagnostics(view.posterior, name)
     table = pd.concat(summaries, names=["view"])
     save("fit_summary.csv", table.to_csv)
     images = {}

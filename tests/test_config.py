@@ -4,6 +4,7 @@ import shutil
 from importlib.resources import files
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pymc_robust_alloc import allocate
@@ -186,7 +187,6 @@ MMM_DRAWS = 30
 
 def saved_mmm(path):
     """A PyMC-Marketing MMM on Monday-dated weeks, seeded draws in place of a fit, saved."""
-    import pandas as pd
     import xarray as xr
     from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
 
@@ -252,6 +252,10 @@ def test_saved_mmm_runs_from_a_config_with_periods_from_its_window(mmm_run):
     assert "fit_mmm.png" not in {p.name for p in run.files}
     assert any("Merging 2 views" in m for m in messages)
     assert messages[-1].startswith("Done in")
+    summary = pd.read_csv(next(p for p in run.files if p.name == "fit_summary.csv"))
+    mmm_rows = summary[summary["view"] == "mmm"]
+    assert len(mmm_rows) == 3 * 3 + 2  # adstock, lam, beta per channel; intercept, sigma
+    assert mmm_rows["r_hat"].notna().all() and mmm_rows["ess_bulk"].notna().all()
 
 
 def test_mmm_plan_of_a_config_run_is_pymc_marketings_optimum(mmm_run, mmm_folder):

@@ -5,7 +5,12 @@ Every fitter returns a :class:`FitResult` whose ``view`` is a
 """
 
 from pymc_robust_alloc.fit.bayesian import fit_bayesian
-from pymc_robust_alloc.fit.diagnostics import fit_summary, plot_fit, r_squared
+from pymc_robust_alloc.fit.diagnostics import (
+    fit_summary,
+    plot_fit,
+    r_squared,
+    sampler_diagnostics,
+)
 from pymc_robust_alloc.fit.draws import draws_from_frame, view_from_draws
 from pymc_robust_alloc.fit.least_squares import fit_least_squares
 from pymc_robust_alloc.fit.lift_tests import check_lift_tests, fit_lift_tests
@@ -29,5 +34,6 @@ __all__ = [
     "r_squared",
     "read_table",
     "resolve_adstock",
+    "sampler_diagnostics",
     "view_from_draws",
 ]

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from pymc_robust_alloc.fit.result import FitResult
 
-__all__ = ["fit_summary", "plot_fit", "r_squared"]
+__all__ = ["fit_summary", "plot_fit", "r_squared", "sampler_diagnostics"]
 
 #: Largest R-hat of a healthy MCMC fit (Vehtari et al., 2021).
 RHAT_MAX = 1.01
@@ -159,37 +159,83 @@ def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> 
     return table
 
 
-def _mcmc_diagnostics(table: pd.DataFrame, result: FitResult) -> None:
-    """Add ArviZ's R-hat and ESS per (channel, parameter); warn above the thresholds."""
+def sampler_diagnostics(posterior: xr.Dataset, name: str = "view") -> pd.DataFrame:
+    """R-hat and bulk/tail ESS (ArviZ) of MCMC draws, with a warning above the thresholds.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Draws with ``chain`` and ``draw`` dims (e.g. a fitted MMM's posterior).
+    name : str, default "view"
+        Named in the warning.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (channel, parameter), ``channel`` empty for parameters
+        without one and other dims in the parameter's label: ``r_hat``,
+        ``ess_bulk``, ``ess_tail``.
+
+    Warns
+    -----
+    UserWarning
+        R-hat above :data:`RHAT_MAX`, or an ESS below :data:`ESS_PER_CHAIN`
+        per chain.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> draws = np.random.default_rng(0).normal(size=(4, 500))
+    >>> table = sampler_diagnostics(xr.Dataset({"sigma": (("chain", "draw"), draws)}))
+    >>> bool(table.loc[("", "sigma"), "r_hat"] < 1.01)
+    True
+    """
     import arviz as az
 
-    posterior = result.view.posterior[list(result.shape.params)]
-    chains = posterior.sizes["chain"]
-    columns = {
+    stats = {
         "r_hat": az.rhat(posterior),
         "ess_bulk": az.ess(posterior, method="bulk"),
         "ess_tail": az.ess(posterior, method="tail"),
     }
-    for name, values in columns.items():
-        table[name] = [float(values[p].sel(channel=c)) for c, p in table.index.to_list()]
-    table["divergences"] = int(result.divergences)
+    rows = []
+    for var in posterior.data_vars:
+        cells = stats["r_hat"][var]
+        for index in np.ndindex(cells.shape):
+            labels = {
+                d: (cells[d].values[i] if d in cells.coords else i)
+                for d, i in zip(cells.dims, index, strict=True)
+            }
+            channel = str(labels.pop("channel", ""))
+            extra = ",".join(f"{d}={v}" for d, v in labels.items())
+            row = {"channel": channel, "parameter": f"{var}[{extra}]" if extra else str(var)}
+            row.update({k: float(np.asarray(v[var].values)[index]) for k, v in stats.items()})
+            rows.append(row)
+    table = pd.DataFrame(rows).set_index(["channel", "parameter"])
     problems = []
     high = table.index[table["r_hat"] > RHAT_MAX].to_list()
     if high:
         problems.append(f"R-hat above {RHAT_MAX} for {high} (max {table['r_hat'].max():.3f})")
-    least = ESS_PER_CHAIN * chains
+    least = ESS_PER_CHAIN * posterior.sizes["chain"]
     low = table.index[table[["ess_bulk", "ess_tail"]].min(axis=1) < least].to_list()
     if low:
         smallest = table[["ess_bulk", "ess_tail"]].min(axis=None)
         problems.append(f"ESS below {least} for {low} (min {smallest:.0f})")
     if problems:
         warnings.warn(
-            f"View {result.name!r}: the MCMC fit may not have converged: "
-            f"{'; '.join(problems)}. Draw more (draws=, tune=, chains=) before trusting "
-            "its plans.",
+            f"View {name!r}: the MCMC fit may not have converged: {'; '.join(problems)}. "
+            "Draw more (draws=, tune=, chains=) before trusting its plans.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=2,
         )
+    return table
+
+
+def _mcmc_diagnostics(table: pd.DataFrame, result: FitResult) -> None:
+    """Add :func:`sampler_diagnostics` and the divergences to a fit's summary."""
+    diagnostics = sampler_diagnostics(result.view.posterior[list(result.shape.params)], result.name)
+    for column in diagnostics.columns:
+        table[column] = diagnostics[column].reindex(table.index)
+    table["divergences"] = int(result.divergences)
 
 
 def _check_tails(table: pd.DataFrame, result: FitResult, interval: float) -> None:
