@@ -337,7 +337,7 @@ def test_cli_runs_a_saved_mmm_with_lift_tests_and_attribution(tmp_path, capsys):
     (tmp_path / "config.yaml").write_text(config + "objectives:\n  minimax: true\n")
     assert main(["run", str(tmp_path / "config.yaml"), "--output", str(tmp_path / "out")]) == 0
     captured = capsys.readouterr()
-    assert f"Wrote 10 files to {tmp_path / 'out'}" in captured.out
+    assert f"Wrote 9 files to {tmp_path / 'out'}" in captured.out
     assert "Solving the plans (5 periods; draws per view: mmm 30" in captured.err
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["settings"]["view_draws"] == {
