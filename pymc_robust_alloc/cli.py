@@ -297,6 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...
     Solves converged: True
     0
+
     A user error prints one line on stderr (``robust-alloc: error: --max-share must
     be a share of the budget between 0.333 ...``) and returns 2:
 

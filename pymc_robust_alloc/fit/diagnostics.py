@@ -173,8 +173,8 @@ def sampler_diagnostics(posterior: xr.Dataset, name: str = "view") -> pd.DataFra
     -------
     pandas.DataFrame
         One row per (channel, parameter), ``channel`` empty for parameters
-        without one and other dims in the parameter's label: ``r_hat``,
-        ``ess_bulk``, ``ess_tail``.
+        without one and other dims in the parameter's label: ``r_hat`` (NaN
+        for a single chain), ``ess_bulk``, ``ess_tail``.
 
     Warns
     -----
