@@ -16,6 +16,7 @@ cases run.
 import argparse
 import json
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -134,7 +135,7 @@ def run_algorithm1(name, case):
                 "message": res.message,
             }
         )
-        print(f"  Algorithm 1 {name} {thr[i].tolist()}: C={res.C:.12g}", flush=True)
+        print(f"  Algorithm 1 {name} {thr[i].tolist()}: C={res.probability:.12g}", flush=True)
     return {"settings": case["alg1"], "rows": rows}
 
 
@@ -150,10 +151,21 @@ def run_case(name, case, alg1, n_check):
     t0 = time.perf_counter()
     results = solver.solve_path(thr)
     t_spm = (time.perf_counter() - t0) / n_t
+    t0 = time.perf_counter()
+    for t in thr:
+        solver.outcome.upper_bound(t)
+    t_bound = (time.perf_counter() - t0) / n_t
     plans = {"SuccessProbaMax": np.stack([r.psi.values for r in results])}
-    per_base = [baseline_plans(train, t) for t in thr]
-    for bname in per_base[0]:
-        plans[bname] = np.stack([b[bname] for b in per_base])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # infeasible LP/MILP: recorded below
+        per_base = [baseline_plans(train, t) for t in thr]
+    partial = {}  # baselines without a plan at some thresholds (infeasible cost budget)
+    for bname in dict.fromkeys(k for b in per_base for k in b):
+        have = np.array([bname in b for b in per_base])
+        if have.all():
+            plans[bname] = np.stack([b[bname] for b in per_base])
+        else:
+            partial[bname] = (np.flatnonzero(have), [b[bname] for b in per_base if bname in b])
     # independent checks: many seeded random starts, each refined by SLSQP, cold
     checker = SuccessProbaMax(train, method="slsqp", n_random=n_check, n_local=8, seed=123)
     t0 = time.perf_counter()
@@ -168,12 +180,27 @@ def run_case(name, case, alg1, n_check):
     ev_a1 = evaluate_plans(
         train, test if test is not None else train, {"Algorithm1": a1[idx]}, thr[idx]
     )
+    ev_partial = {
+        bname: evaluate_plans(
+            train, test if test is not None else train, {bname: np.stack(p)}, thr[where]
+        )
+        for bname, (where, p) in partial.items()
+        if where.size
+    }
     rows, failures = [], []
     for t in range(n_t):
         row = {
             "threshold": thr[t].tolist(),
             "threshold_test": np.atleast_1d(ev["r_test"].values[t]).tolist(),
             "methods": {},
+            "bound": {
+                "bound": results[t].bound,
+                "log_bound": results[t].log_bound,
+                "gap": results[t].gap,
+                "log_gap": results[t].log_bound - results[t].log_probability,
+                "certified": results[t].certified,
+                "log_failure": results[t].log_survival,
+            },
             "flags": {
                 "reachable": results[t].reachable,
                 "beats_baselines": results[t].beats_baselines,
@@ -199,6 +226,17 @@ def run_case(name, case, alg1, n_check):
                 e["C_test"] = float(ev_a1["C_test"].values[j, 0])
                 e["C_test_train_threshold"] = float(ev_a1["C_test_train_threshold"].values[j, 0])
             row["methods"]["Algorithm1"] = e
+        for bname, (where, _) in partial.items():
+            if t not in where:
+                row.setdefault("no_plan", []).append(bname)  # reported as infeasible
+                continue
+            j = int(np.flatnonzero(where == t)[0])
+            pev = ev_partial[bname]
+            e = {"C_train": float(pev["C_train"].values[j, 0])}
+            if test is not None:
+                e["C_test"] = float(pev["C_test"].values[j, 0])
+                e["C_test_train_threshold"] = float(pev["C_test_train_threshold"].values[j, 0])
+            row["methods"][bname] = e
         spm = row["methods"]["SuccessProbaMax"]["C_train"]
         for m, e in row["methods"].items():
             gap = e["C_train"] - spm
@@ -206,6 +244,14 @@ def run_case(name, case, alg1, n_check):
                 failures.append({"threshold": row["threshold"], "method": m, "gap": gap})
                 print(f"  !! {name} {row['threshold']}: {m} beats SPM by {gap:.3g}")
         row["max_gap_others_minus_spm"] = max(e["C_train"] - spm for m, e in row["methods"].items())
+        # the bound holds against every plan of every method (relative 1e-12: rounding)
+        top = max(e["C_train"] for e in row["methods"].values())
+        if top > results[t].bound * (1.0 + 1e-12):
+            failures.append({"threshold": row["threshold"], "method": "bound", "gap": top})
+            print(
+                f"  !! {name} {row['threshold']}: a plan beats the bound by "
+                f"{top - results[t].bound:.3g}"
+            )
         rows.append(row)
     t_alg1 = float(np.mean([r["wall_time"] for r in alg1["rows"]]))
     summary = {
@@ -219,6 +265,16 @@ def run_case(name, case, alg1, n_check):
         "algorithm1_settings": alg1["settings"],
         "ratio_algorithm1_over_solver": t_alg1 / t_spm,
         "max_gap_others_minus_spm": max(r["max_gap_others_minus_spm"] for r in rows),
+        "baselines_without_plan": {
+            bname: int(n_t - where.size) for bname, (where, _) in partial.items()
+        },
+        "bound_exact": train.n_outcomes == 1,
+        "bound_seconds_per_threshold": t_bound,
+        "bound_gap_median": float(np.median([r["bound"]["gap"] for r in rows])),
+        "bound_gap_worst": float(max(r["bound"]["gap"] for r in rows)),
+        "bound_log_gap_median": float(np.median([r["bound"]["log_gap"] for r in rows])),
+        "bound_log_gap_worst": float(max(r["bound"]["log_gap"] for r in rows)),
+        "bound_certified": int(sum(r["bound"]["certified"] for r in rows)),
         "failures": failures,
         "all_checks_pass": not failures,
     }
@@ -230,6 +286,9 @@ def run_case(name, case, alg1, n_check):
         f"{name}: SPM {t_spm * 1e3:.2f} ms/threshold ({n_t} thresholds), Algorithm 1 "
         f"{t_alg1:.2f} s/threshold on {len(idx)} (x{t_alg1 / t_spm:.0f}), "
         f"max C gap others - SPM {summary['max_gap_others_minus_spm']:.2g}, "
+        f"bound gap median {summary['bound_gap_median']:.2g} worst "
+        f"{summary['bound_gap_worst']:.2g}, certified {summary['bound_certified']}/{n_t} "
+        f"(bound {t_bound * 1e3:.1f} ms/threshold), "
         f"checks pass: {not failures}",
         flush=True,
     )

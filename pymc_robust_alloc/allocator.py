@@ -25,11 +25,16 @@ from pymc_robust_alloc.budget import (
 )
 from pymc_robust_alloc.engine import Criterion, Engine, Polytope, Solve, best_of, multistart_points
 from pymc_robust_alloc.engine import python_mode as python_mode
+from pymc_robust_alloc.evidence import (
+    EXTRAPOLATION_THRESHOLD,
+    check_threshold,
+    extrapolated_share,
+)
 from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views, window_periods
 from pymc_robust_alloc.objectives import RegretObjective, SuccessObjective
 from pymc_robust_alloc.result import AllocationResult, SolveReport
 from pymc_robust_alloc.success import TEMPERATURE, check_success_arguments
-from pymc_robust_alloc.utility import SAMPLE
+from pymc_robust_alloc.utility import SAMPLE, check_improvement, check_regret, regret_map
 from pymc_robust_alloc.views.base import View
 from pymc_robust_alloc.views.mmm import MMMView
 
@@ -180,6 +185,7 @@ class RobustAllocator:
         )
         self._periods_per_solve = self.num_periods if fold else 1
         self._mmm_views = tuple(v for v in views if isinstance(v, MMMView))
+        self._evidence = {v.name: v.evidence for v in views}
         #: Whether every view's value is provably concave in spend.
         self.concave = all(getattr(v, "concave", False) for v in views)
         coords = self.merged.budget_coords
@@ -337,6 +343,90 @@ class RobustAllocator:
         with self.regret.using(scale=scale, quantile=q, bandwidth=0.0):
             return self._view_array(self.engine.evaluate(self.regret.quantile_value, flat)[0])
 
+    @property
+    def evidence(self) -> xr.DataArray | None:
+        """Each view's evidence range per budget cell, or ``None`` if no view knows its own.
+
+        Dims ``("view", *budget_dims, "bound")``, NaN where unknown; see
+        :attr:`View.evidence <pymc_robust_alloc.View.evidence>`.
+
+        Examples
+        --------
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``:
+        views built by hand, without declared evidence.
+
+        >>> allocator.evidence is None
+        True
+        """
+        if all(e is None for e in self._evidence.values()):
+            return None
+        coords = {d: list(v) for d, v in self.budget_coords.items()}
+        template = xr.DataArray(
+            np.full([len(v) for v in coords.values()] + [2], np.nan),
+            dims=(*coords, "bound"),
+            coords={**coords, "bound": ["lower", "upper"]},
+        )
+        ranges = [
+            template if e is None else e.sel(coords).transpose(*template.dims)
+            for e in self._evidence.values()
+        ]
+        return xr.concat(ranges, dim=pd.Index(list(self.views), name=VIEW))
+
+    def extrapolation(self, plans: Mapping[str, xr.DataArray | Mapping]) -> xr.DataArray:
+        r"""Share of each plan's value under each view from spend outside the view's evidence.
+
+        :math:`1 - (V(\mathrm{clip}(a, l, u), m) - V(l, m)) / V(a, m)` with
+        :math:`[l, u]` view :math:`m`'s :attr:`evidence` range per cell: the share
+        of the increment over the zero plan that the view's curve extrapolates
+        (see :mod:`pymc_robust_alloc.evidence`). NaN for a view whose evidence
+        is unknown in some cell.
+
+        Parameters
+        ----------
+        plans : mapping
+            Plans by name, spend per period (labelled, or ``{channel: spend}``).
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``("plan", "view")``.
+
+        Examples
+        --------
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``:
+        views built by hand, whose evidence is unknown.
+
+        >>> share = allocator.extrapolation({"even": {"search": 40.0, "social": 30.0,
+        ...                                           "display": 30.0}})
+        >>> share.dims, bool(share.isnull().all())
+        (('plan', 'view'), True)
+        """
+        flat = {
+            str(n): self._flat(as_plan(a, self.budget_coords, str(n))) for n, a in plans.items()
+        }
+        return self._extrapolation(flat)
+
+    def _extrapolation(self, plans: Mapping[str, np.ndarray]) -> xr.DataArray:
+        evidence = self.evidence
+        n = len(next(iter(plans.values())))
+        lower = np.full((len(self.views), n), np.nan)
+        upper = lower.copy()
+        if evidence is not None:
+            for m, view in enumerate(self.views):
+                ranges = evidence.sel({VIEW: view})
+                unknown = self._flat(ranges.isnull().any("bound").astype(float)) > 0
+                lower[m] = self._flat(ranges.sel(bound="lower", drop=True).fillna(0.0))
+                upper[m] = self._flat(ranges.sel(bound="upper", drop=True).fillna(0.0))
+                lower[m, unknown] = upper[m, unknown] = np.nan
+
+        def evaluate(a: np.ndarray) -> np.ndarray:
+            return self.engine.evaluate(self.regret.value, a)[0]
+
+        share = extrapolated_share(evaluate, plans, lower, upper)
+        return xr.DataArray(
+            share, dims=("plan", VIEW), coords={"plan": list(plans), VIEW: list(self.views)}
+        )
+
     def _view_array(self, values: np.ndarray) -> xr.DataArray:
         return xr.DataArray(values, dims=VIEW, coords={VIEW: list(self.views)})
 
@@ -444,6 +534,9 @@ class RobustAllocator:
         reference_plan: xr.DataArray | Mapping | str | None = None,
         required_gain: float = 0.0,
         success_method: str = "gaussian",
+        regret: str = "ratio",
+        extrapolation_threshold: float = EXTRAPOLATION_THRESHOLD,
+        success: bool = True,
         n_starts: int = 8,
         random_seed: int = 0,
         minimize_kwargs: dict | None = None,
@@ -486,6 +579,26 @@ class RobustAllocator:
             increment, e.g. 0.05.
         success_method : {"gaussian", "empirical"}, default "gaussian"
             As in :func:`~pymc_robust_alloc.success_probability`.
+        regret : {"ratio", "relative"}, default "ratio"
+            How every minimax plan (plain, weighted, risk-averse) and
+            ``result.regret`` measure regret: ``"ratio"``,
+            :math:`1 - V(a, m) / V^*(m)`, against spending nothing; or
+            ``"relative"``, :math:`(V^*(m) - V(a, m)) / (V^*(m) - V(ref, m))`,
+            the share of the improvement over ``reference_plan`` that the plan
+            gives up (see :mod:`pymc_robust_alloc.utility`). Relative regret
+            ignores the level a view's curve extrapolates to at zero spend; it
+            needs a ``reference_plan`` on the budget and within the bounds, and
+            refuses a view under which the reference is already optimal.
+            Regret above 1 means the plan is worse than the reference under
+            that view; the minimax plan's is at most 1, as the reference is
+            feasible.
+        extrapolation_threshold : float, default 0.5
+            Warn when, under some view, more than this share of :math:`V^*(m)`
+            or of the minimax plan's value comes from spend outside the view's
+            evidence range (``result.extrapolation``); 1 never warns.
+        success : bool, default True
+            With a ``reference_plan``, also solve the success plan; ``False``
+            uses the reference for relative regret only.
         n_starts : int, default 8
             Random starts of each solve when some view is not provably concave,
             and of the risk-averse solves (quantiles are not smooth); the other
@@ -538,8 +651,12 @@ class RobustAllocator:
         user = self._user_plans(candidates, reference_plan, total, box)
         w = None if weights is None else check_weights(weights, self.views)
         q = None if quantile is None else check_quantile(quantile)
+        relative = check_regret(regret) == "relative"
+        threshold = check_threshold(extrapolation_threshold)
+        if relative:
+            self._check_relative_reference(user, box)
         reference = None
-        if REFERENCE in user:
+        if REFERENCE in user and success:
             reference = self._reference_responses(self._labelled(user[REFERENCE]))
             self._check_success(reference, required_gain, success_method)
         settings: dict[str, Any] = {
@@ -557,6 +674,9 @@ class RobustAllocator:
             },
             "weights": dict(weights) if weights is not None else None,
             "quantile": quantile,
+            "regret": regret,
+            "extrapolation_threshold": threshold,
+            "success": bool(success),
             "response_scale": dict(zip(self.views, scale.values.tolist(), strict=True)),
             "concave": self.concave,
             "n_starts": int(n_starts),
@@ -566,26 +686,46 @@ class RobustAllocator:
                 for name, a in user.items()
             },
         }
+        if REFERENCE in user:
+            settings["reference_plan"] = self._labelled(user[REFERENCE]).to_series().to_dict()
         extra: dict[str, Any] = {}
         with self.regret.using(scale=scale.values):
             plans = run.view_optima(self.regret.value, user)
-            v_star = run.best_values(self.regret.value, plans, "mean")
-            plans[MINIMAX] = run.minimax_regret(MINIMAX, self.regret.value, plans, v_star)
+            v_star = run.best_values(self.regret.value, plans, "mean", positive=not relative)
+            v_ref = run.reference_value(self.regret.value, user, v_star) if relative else None
+            plans[MINIMAX] = run.minimax_regret(
+                MINIMAX, self.regret.value, plans, v_star, reference_value=v_ref
+            )
             if w is not None:
                 plans[WEIGHTED] = run.minimax_regret(
-                    WEIGHTED, self.regret.value, plans, v_star, weights=w
+                    WEIGHTED, self.regret.value, plans, v_star, weights=w, reference_value=v_ref
                 )
             if q is not None:
                 with self.regret.using(quantile=q):
                     lows = run.view_optima(self.regret.quantile_value, user, quantile=q)
                     q_plans = {**plans, **lows}
-                    q_star = run.best_values(self.regret.quantile_value, q_plans, f"{q:g} quantile")
+                    q_star = run.best_values(
+                        self.regret.quantile_value,
+                        q_plans,
+                        f"{q:g} quantile",
+                        positive=not relative,
+                    )
+                    q_ref = (
+                        run.reference_value(self.regret.quantile_value, user, q_star, q)
+                        if relative
+                        else None
+                    )
                     plans[RISK_AVERSE] = run.minimax_regret(
-                        RISK_AVERSE, self.regret.quantile_value, q_plans, q_star, quantile=q
+                        RISK_AVERSE,
+                        self.regret.quantile_value,
+                        q_plans,
+                        q_star,
+                        quantile=q,
+                        reference_value=q_ref,
                     )
                     with self.regret.using(bandwidth=0.0):
                         low = run.table(self.regret.quantile_value, plans)
-                extra["quantile_regret"] = 1 - low / q_star
+                extra["quantile_regret"] = _regret(low, q_star, q_ref)
                 extra["quantile_optima"] = _stack({n: self._labelled(a) for n, a in lows.items()})
                 extra["quantile_v_star"] = q_star
             if reference is not None:
@@ -621,16 +761,49 @@ class RobustAllocator:
                         stacklevel=2,
                     )
             value = run.table(self.regret.value, plans)
+        shares = self._extrapolation(plans)
+        feasible = list(run._feasible(plans))
+        v_star_share = xr.DataArray(
+            [
+                float(shares.sel(plan=value.sel(plan=feasible, view=v).idxmax("plan"), view=v))
+                for v in self.views
+            ],
+            dims=VIEW,
+            coords={VIEW: list(self.views)},
+        )
+        _warn_extrapolation(shares.sel(plan=MINIMAX), v_star_share, threshold, regret)
         labelled = {name: self._labelled(a) for name, a in plans.items()}
         return AllocationResult(
             plans=_stack(labelled),
             value=value,
             v_star=v_star,
-            regret=1 - value / v_star,
+            regret=_regret(value, v_star, v_ref),
+            reference_value=v_ref,
+            evidence=self.evidence,
+            extrapolation=shares,
+            v_star_extrapolation=v_star_share,
             solves=run.reports,
             settings=settings,
             **extra,
         )
+
+    def _check_relative_reference(self, user: Mapping[str, np.ndarray], box: Polytope) -> None:
+        """Refuse relative regret without a reference plan on the budget (and bounds)."""
+        if REFERENCE not in user:
+            raise ValueError(
+                "regret='relative' measures each view against a reference plan: pass "
+                "reference_plan (today's plan as {channel: spend per period}, or "
+                "'historical' with an MMMView), or use regret='ratio'."
+            )
+        breach = box.violation(user[REFERENCE])
+        if breach > 1e-9:
+            spent = float(user[REFERENCE].sum())
+            raise ValueError(
+                f"regret='relative' needs a reference plan that spends the budget: it "
+                f"spends {spent:g} per period, not {box.total:g}. A plan the optimizer "
+                "could not choose would make the improvement over it meaningless; "
+                "rescale the reference plan to the budget."
+            )
 
     def _user_plans(
         self, candidates, reference_plan, total: float, box: Polytope
@@ -874,10 +1047,21 @@ class _Run:
         )
 
     def best_values(
-        self, criterion: Criterion, plans: Mapping[str, np.ndarray], what: str
+        self,
+        criterion: Criterion,
+        plans: Mapping[str, np.ndarray],
+        what: str,
+        *,
+        positive: bool = True,
     ) -> xr.DataArray:
-        """:math:`V^*`: each view's best value over the feasible plans, validated positive."""
+        """:math:`V^*`: each view's best value over the feasible plans, validated positive.
+
+        Relative regret (``positive=False``) needs no sign, only an improvement
+        over the reference (:meth:`reference_value`).
+        """
         v_star = self.table(criterion, self._feasible(plans)).max("plan")
+        if not positive:
+            return v_star
         bad = [str(v) for v in v_star[VIEW].values if not float(v_star.sel({VIEW: v})) > 0]
         if bad:
             raise ValueError(
@@ -886,6 +1070,23 @@ class _Run:
                 "1 - V/V* is undefined. Check that these views' responses grow with spend."
             )
         return v_star
+
+    def reference_value(
+        self,
+        criterion: Criterion,
+        user: Mapping[str, np.ndarray],
+        v_star: xr.DataArray,
+        quantile: float | None = None,
+    ) -> xr.DataArray:
+        """:math:`V(ref, m)`, checked to leave every view an improvement up to :math:`V^*`."""
+        value = self.table(criterion, {REFERENCE: user[REFERENCE]}).sel(plan=REFERENCE, drop=True)
+        try:
+            check_improvement(v_star.values, value.values, self.allocator.views)
+        except ValueError as err:
+            if quantile is None:
+                raise
+            raise ValueError(f"At the {quantile:g} quantile: {err}") from None
+        return value
 
     def minimax_regret(
         self,
@@ -896,10 +1097,16 @@ class _Run:
         *,
         weights: np.ndarray | None = None,
         quantile: float | None = None,
+        reference_value: xr.DataArray | None = None,
     ) -> np.ndarray:
-        """Minimise the (weighted) max regret, from the best feasible plan so far."""
+        """Minimise the (weighted) max regret, from the best feasible plan so far.
+
+        Regret is the affine map of :func:`~pymc_robust_alloc.utility.regret_map`:
+        ratio, or relative to the reference plan's ``reference_value``.
+        """
         w = np.ones(len(v_star)) if weights is None else weights
-        offset, slope = w, -w / v_star.values
+        v_0 = 0.0 if reference_value is None else reference_value.values
+        offset, slope = regret_map(v_star.values, v_0, w)
         feasible = self._feasible(plans)
         table = self.table(criterion, feasible).values
         start = list(feasible.values())[int(np.argmax((offset + slope * table).max(axis=1) * -1))]
@@ -907,6 +1114,8 @@ class _Run:
         starts = self._starts(start, feasible, smooth)
         solve = self._minimax(criterion, offset, slope, starts, smooth, smooth and self.concave)
         r = "R_q" if quantile is not None else "R"
+        if reference_value is not None:
+            r += "_ref"
         what = f"minimise max_m {'w_m ' if weights is not None else ''}{r}(a, m)"
         if quantile is not None:
             what += f", q={quantile:g}"
@@ -938,6 +1147,42 @@ def _total_spend(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorV
     of every view's response.
     """
     return budgets.sum()
+
+
+def _warn_extrapolation(
+    minimax: xr.DataArray, v_star: xr.DataArray, threshold: float, regret: str
+) -> None:
+    """Warn when a view's V* or the minimax plan's value is mostly extrapolated."""
+    worst = np.fmax(minimax.values, v_star.values)
+    flagged = [str(v) for v, w in zip(minimax[VIEW].values, worst, strict=True) if w > threshold]
+    if not flagged:
+        return
+    detail = "; ".join(
+        f"{v}: {float(v_star.sel({VIEW: v})):.0%} of V*, "
+        f"{float(minimax.sel({VIEW: v})):.0%} of the minimax plan's value"
+        for v in flagged
+    )
+    advice = (
+        "Its regret compares values that rest mostly on its curve's extrapolation; "
+        "regret='relative' with a reference plan inside the evidence depends only on "
+        "differences between plans."
+        if regret == "ratio"
+        else "Plans far outside the evidence rest on extrapolation under any regret."
+    )
+    warnings.warn(
+        f"More than {threshold:.0%} of some views' value comes from spend outside the "
+        f"range their evidence covers ({detail}; see result.extrapolation). {advice}",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _regret(
+    value: xr.DataArray, v_star: xr.DataArray, reference_value: xr.DataArray | None
+) -> xr.DataArray:
+    """Regret of every plan under every view, by the minimax solves' own map."""
+    offset, slope = regret_map(v_star, 0.0 if reference_value is None else reference_value)
+    return (offset + slope * value).transpose(*value.dims)
 
 
 def _stack(plans: Mapping[str, xr.DataArray]) -> xr.DataArray:
@@ -987,6 +1232,9 @@ def allocate(
     quantile: float | None = None,
     reference_plan: xr.DataArray | Mapping | None = None,
     required_gain: float = 0.0,
+    regret: str = "ratio",
+    extrapolation_threshold: float = EXTRAPOLATION_THRESHOLD,
+    success: bool = True,
     n_draws: int | None = None,
     budget_distribution_over_period: Sequence | Mapping | xr.DataArray | None = None,
     cost_per_unit: Sequence | Mapping | xr.DataArray | None = None,
@@ -1003,7 +1251,8 @@ def allocate(
         Number of decision periods; optional when an MMMView fixes the window.
     bounds : dict or DataArray, optional
         Per-period bounds by channel label.
-    candidates, weights, quantile, reference_plan, required_gain
+    candidates, weights, quantile, reference_plan, required_gain, regret
+    extrapolation_threshold, success
         As in :meth:`RobustAllocator.allocate`.
     n_draws, budget_distribution_over_period, cost_per_unit
         As in :class:`RobustAllocator`.
@@ -1039,4 +1288,7 @@ def allocate(
         quantile=quantile,
         reference_plan=reference_plan,
         required_gain=required_gain,
+        regret=regret,
+        extrapolation_threshold=extrapolation_threshold,
+        success=success,
     )

@@ -97,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="relative gain over the reference's increment, e.g. 0.01",
     )
+    demo.add_argument(
+        "--regret",
+        choices=["ratio", "relative"],
+        default="ratio",
+        help="ratio: 1 - V/V*; relative: (V* - V) / (V* - V(reference)), against "
+        "--reference (required)",
+    )
     demo.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     run = commands.add_parser(
         "run",
@@ -159,6 +166,11 @@ def _demo(args: argparse.Namespace) -> dict:
     from pymc_robust_alloc.sensitivity import scale_sweep
 
     bounds = _demo_bounds(args, CHANNELS)
+    if args.regret == "relative" and args.reference is None:
+        raise ValueError(
+            "--regret relative measures each view against a reference plan: add "
+            "--reference equal, or --reference 'search=50,social=30,display=20'."
+        )
     allocator = RobustAllocator(
         demo_views(args.draws, args.seed),
         args.periods,
@@ -169,6 +181,7 @@ def _demo(args: argparse.Namespace) -> dict:
         bounds,
         reference_plan=_reference(args.reference, args.budget, CHANNELS),
         required_gain=args.required_gain,
+        regret=args.regret,
     )
     out = result.to_dict()
     out["settings"].update({"draws": args.draws, "seed": args.seed, "max_share": args.max_share})
@@ -229,8 +242,11 @@ def _print_text(out: dict) -> None:
     with pd.option_context("display.float_format", "{:.2f}".format):
         print("\nPlans (spend per period):")
         print(out["text"]["plans"].to_string())
+    formula = (
+        "(V* - V) / (V* - V(reference))" if settings.get("regret") == "relative" else "1 - V/V*"
+    )
     with pd.option_context("display.float_format", "{:.2%}".format):
-        print("\nRegret matrix (1 - V/V*):")
+        print(f"\nRegret matrix ({formula}):")
         print(out["text"]["regret"].to_string())
     if out["text"]["success"] is not None:
         gain = out["settings"]["required_gain"]

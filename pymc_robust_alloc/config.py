@@ -98,6 +98,12 @@ class ViewConfig(_Strict):
         None, description="Lift tests: {channel: {parameter: prior}} in raw units."
     )
     seed: int | None = None
+    evidence: dict[str, tuple[float, float]] | None = Field(
+        None,
+        description="draws and posterior sources: {channel: [lower, upper]}, the spend per "
+        "period the draws' evidence covers (default unknown). Table and lift-test "
+        "sources know theirs: the observed spend, the tested spend.",
+    )
 
     @model_validator(mode="after")
     def _window(self) -> ViewConfig:
@@ -148,6 +154,21 @@ class RunConfig(_Strict):
     objectives: dict[str, dict[str, Any] | bool] = Field(default_factory=lambda: {"minimax": True})
     candidates: dict[str, dict[str, float]] | None = None
     n_draws: int | None = Field(None, description="Draws per view in the allocation.")
+    regret: Literal["ratio", "relative"] = Field(
+        "ratio",
+        description="ratio: 1 - V/V*; relative: (V* - V) / (V* - V(reference)), against "
+        "`reference_plan` (or the success objective's).",
+    )
+    reference_plan: dict[str, float] | None = Field(
+        None, description="{channel: spend per period}: the plan relative regret is measured on."
+    )
+    extrapolation_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Warn when more than this share of a view's V* or of the minimax "
+        "plan's value comes from spend outside the view's evidence.",
+    )
     seed: int = 0
     output: str | None = Field(None, description="Output folder, relative to the file.")
     title: str = "Robust budget allocation"
@@ -408,6 +429,7 @@ def run_config(
         if spec is False:
             continue
         kwargs.update(OBJECTIVES[name](spec))
+    kwargs.update(_regret_arguments(config, kwargs.get("reference_plan")))
     chosen = [k for k, v in config.objectives.items() if v is not False]
     step(f"Read {Path(path).name}: {len(config.views)} views, objectives {chosen}.")
     built = {}
@@ -449,6 +471,28 @@ def run_config(
     return ConfigRun(config=config, fits=fits, result=result, files=files)
 
 
+def _regret_arguments(config: RunConfig, success_reference: dict | None) -> dict:
+    """Keyword arguments of :func:`~pymc_robust_alloc.allocate` for the regret and its reference."""
+    out: dict[str, Any] = {
+        "regret": config.regret,
+        "extrapolation_threshold": config.extrapolation_threshold,
+    }
+    given = config.reference_plan
+    if given is not None and success_reference is not None and given != success_reference:
+        raise ConfigError(
+            "`reference_plan` and the success objective's `reference_plan` differ; give "
+            "one reference plan (the plan relative regret and success are measured on)."
+        )
+    if config.regret == "relative" and given is None and success_reference is None:
+        raise ConfigError(
+            "`regret: relative` measures each view against a reference plan: add "
+            "`reference_plan: {channel: spend per period, ...}` (e.g. today's plan)."
+        )
+    if given is not None and success_reference is None:
+        out.update(reference_plan={str(k): float(v) for k, v in given.items()}, success=False)
+    return out
+
+
 def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None):
     """Build one view of a config: read its file and fit it (an MMM is loaded as it is).
 
@@ -464,11 +508,17 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
 
     seed = spec.seed if spec.seed is not None else seed
     path = base / spec.path
+    priors = _priors(spec.priors)
+    evidence = spec.evidence
+    if evidence is not None and spec.source in ("table", "lift_tests", "mmm"):
+        raise ConfigError(
+            f"views.{name}.evidence: a {spec.source} source knows the spend its data cover; "
+            "declare evidence only for draws and posterior sources."
+        )
     if spec.source == "mmm":
         from pymc_robust_alloc.views.mmm import MMMView
 
         return MMMView.from_file(name, path, str(spec.start_date), str(spec.end_date))
-    priors = _priors(spec.priors)
     if spec.source == "table":
         table = fit.read_table(path)
         if spec.method == "least_squares":
@@ -510,15 +560,16 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             random_seed=seed,
         )
     if spec.source == "draws":
-        return fit.view_from_draws(fit.read_table(path), name, spec.saturation, spec.adstock)
-    tree = _open_posterior(path)
-    if "model_type" in tree.attrs and "fit_data" in tree.children:
-        raise ConfigError(
-            f"View {name!r}: '{spec.path}' is a saved {tree.attrs['model_type']} model, "
-            "not a table of curve parameters. Use `source: mmm` with `start_date` and "
-            "`end_date` to plan with the model itself."
-        )
-    return fit.view_from_draws(tree, name, spec.saturation, spec.adstock)
+        draws = fit.read_table(path)
+    else:
+        draws = _open_posterior(path)
+        if "model_type" in draws.attrs and "fit_data" in draws.children:
+            raise ConfigError(
+                f"View {name!r}: '{spec.path}' is a saved {draws.attrs['model_type']} model, "
+                "not a table of curve parameters. Use `source: mmm` with `start_date` and "
+                "`end_date` to plan with the model itself."
+            )
+    return fit.view_from_draws(draws, name, spec.saturation, spec.adstock, evidence=evidence)
 
 
 def _open_posterior(path: Path) -> xr.DataTree:

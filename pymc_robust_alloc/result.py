@@ -136,7 +136,10 @@ class AllocationResult:
     v_star : xarray.DataArray
         :math:`V^*(m)`, each view's best value, dims ``("view",)``.
     regret : xarray.DataArray
-        :math:`R(a, m) = 1 - V(a, m) / V^*(m)`, dims ``("plan", "view")``.
+        :math:`R(a, m) = 1 - V(a, m) / V^*(m)`, dims ``("plan", "view")``; with
+        ``settings["regret"] == "relative"``, :math:`R_{ref}(a, m) = (V^*(m) -
+        V(a, m)) / (V^*(m) - V(ref, m))`, the share of the improvement over the
+        reference plan given up (above 1: worse than the reference).
     solves : list of SolveReport
         Every optimisation run, in order.
     settings : dict
@@ -154,6 +157,18 @@ class AllocationResult:
         per draw on the increments over the zero plan, dims ``("plan", "view")``
         (when a reference plan was given; ``settings`` records it, ``r`` and the
         method).
+    reference_value : xarray.DataArray, optional
+        :math:`V(ref, m)`, dims ``("view",)`` (relative regret only).
+    evidence : xarray.DataArray, optional
+        Each view's evidence range, dims ``("view", *budget_dims, "bound")``, NaN
+        where unknown (``None`` if no view knows its own).
+    extrapolation : xarray.DataArray, optional
+        Share of :math:`V(a, m)` from spend outside view :math:`m`'s evidence,
+        dims ``("plan", "view")``, NaN where the evidence is unknown (see
+        :mod:`pymc_robust_alloc.evidence`).
+    v_star_extrapolation : xarray.DataArray, optional
+        Share of :math:`V^*(m)` from spend outside the evidence: that of the
+        plan attaining it, dims ``("view",)``.
 
     Examples
     --------
@@ -176,6 +191,10 @@ class AllocationResult:
     success_probability: xr.DataArray | None = None
     quantile_optima: xr.DataArray | None = None
     quantile_v_star: xr.DataArray | None = None
+    reference_value: xr.DataArray | None = None
+    evidence: xr.DataArray | None = None
+    extrapolation: xr.DataArray | None = None
+    v_star_extrapolation: xr.DataArray | None = None
 
     @property
     def views(self) -> list[str]:
@@ -421,6 +440,17 @@ class AllocationResult:
             out["quantile_v_star"] = dict(
                 zip(self.views, _plain(self.quantile_v_star.values), strict=True)
             )
+        if self.reference_value is not None:
+            out["reference_value"] = dict(
+                zip(self.views, _plain(self.reference_value.values), strict=True)
+            )
+        if self.extrapolation is not None:  # NaN (unknown evidence) as null
+            shares = self.extrapolation.to_pandas().astype(object)
+            out["extrapolation"] = _plain(shares.where(shares.notna(), None).T.to_dict())
+            out["v_star_extrapolation"] = {
+                v: (None if np.isnan(x) else float(x))
+                for v, x in zip(self.views, self.v_star_extrapolation.values, strict=True)
+            }
         if self.success_probability is not None:
             out["success_probability"] = _table(self.success_probability)
             out["min_success_probability"] = _plain(self.success_matrix[MIN_SUCCESS].to_dict())

@@ -12,6 +12,25 @@ is :math:`R(a, m) = 1 - V(a, m) / V^*(m)` with :math:`V^*(m) = \max_a V(a, m)`.
 Multiplying a view's response by :math:`k > 0` multiplies both terms by
 :math:`k`, so :math:`R` is scale-free.
 
+That *ratio* regret measures each view against spending nothing. With
+``regret="relative"`` every factory measures it against a reference plan
+instead (e.g. today's plan), with :math:`V(ref, m)` passed as
+``reference_value``:
+
+.. math::
+
+    R_{ref}(a, m) = \frac{V^*(m) - V(a, m)}{V^*(m) - V(ref, m)},
+
+the share of the improvement over the reference that view :math:`m` sees and
+the plan gives up. It is also unchanged by adding a constant to a view's
+value, so the level a fitted curve extrapolates to at zero spend no longer
+matters, only the differences its evidence measures. :math:`R_{ref} > 1`
+means the plan is worse than the reference under that view. It is undefined
+when the reference is a view's own optimum (:math:`V^*(m) = V(ref, m)`): that
+view has no improvement to give up, and the factories (and the allocator)
+refuse it (see :func:`regret_map`). The ratio regret is the relative regret
+against the zero plan (:math:`V(0, m) = 0`).
+
 Every numeric argument also accepts a PyTensor shared variable, which the
 compiled objective reads at call time: change it with ``set_value`` and solve
 again without recompiling.
@@ -30,8 +49,11 @@ from pytensor.xtensor.type import XTensorVariable
 from pymc_robust_alloc.budget import check_quantile, check_weight_array
 
 __all__ = [
+    "REGRETS",
+    "check_regret",
     "minimax_regret",
     "normalized_regret",
+    "regret_map",
     "risk_averse_regret",
     "smooth_max",
     "view_values",
@@ -40,6 +62,12 @@ __all__ = [
 
 SAMPLE = "sample"
 VIEW = "view"
+
+#: Regret normalisations: against the zero plan (the blog's ratio) or a reference plan.
+REGRETS = ("ratio", "relative")
+#: A view whose improvement over the reference, :math:`V^* - V(ref)`, is at most
+#: this share of :math:`|V^*|` has none: the reference is its optimum.
+NO_IMPROVEMENT = 1e-6
 
 UtilityFunction = Callable[[XTensorVariable, XTensorVariable], XTensorVariable]
 Numeric = float | Sequence[float] | np.ndarray | Variable
@@ -170,22 +198,74 @@ def view_values(
     return lower_quantile(increments, quantile, dim=dim, bandwidth=bandwidth)
 
 
+def regret_map(v_star, reference_value=0.0, weights=1.0):
+    r"""Weighted regret as an affine map of the value: :math:`w_m R = \alpha_m + \beta_m V`.
+
+    .. math::
+
+        w_m \frac{V^*(m) - V(a, m)}{V^*(m) - V_0(m)}
+        = \underbrace{\frac{w_m V^*(m)}{V^*(m) - V_0(m)}}_{\alpha_m}
+        \underbrace{- \frac{w_m}{V^*(m) - V_0(m)}}_{\beta_m} V(a, m),
+
+    with :math:`V_0 = 0` for the ratio regret :math:`1 - V / V^*` and
+    :math:`V_0 = V(ref, m)` for the regret relative to a reference plan. The
+    factories of this module and :class:`~pymc_robust_alloc.RobustAllocator`
+    (whose minimax solves and certificates take this offset and slope) compute
+    regret with this one function. Works on NumPy arrays, xarray objects and
+    PyTensor variables alike; arguments are not validated here.
+
+    Parameters
+    ----------
+    v_star : array-like
+        Each view's optimum value :math:`V^*(m)`.
+    reference_value : array-like, default 0
+        :math:`V_0(m)`: 0 (the zero plan) or the reference plan's value.
+    weights : array-like, default 1
+        :math:`w_m`.
+
+    Returns
+    -------
+    offset, slope
+        :math:`\alpha_m` and :math:`\beta_m`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> offset, slope = regret_map(np.array([4.0, 10.0]), np.array([2.0, 0.0]))
+    >>> (offset + slope * np.array([3.0, 5.0])).tolist()  # (V* - V) / (V* - V_0)
+    [0.5, 0.5]
+    """
+    gap = v_star - reference_value
+    return weights * v_star / gap, -weights / gap
+
+
 def normalized_regret(
     samples: XTensorVariable,
     v_star: Numeric,
     *,
+    regret: str = "ratio",
+    reference_value: Numeric | None = None,
     baseline: Numeric = 0.0,
     quantile: float | Variable | None = None,
     dim: str = VIEW,
 ) -> XTensorVariable:
-    r"""Normalised regret of the plan under each view, :math:`1 - V(a, m) / V^*(m)`.
+    r"""Regret of the plan under each view: ratio :math:`1 - V / V^*` or relative to a reference.
 
     Parameters
     ----------
     samples : XTensorVariable
         Responses, dims ``("sample", dim)``.
     v_star : array or shared variable
-        Each view's optimum value, positive, in the order of ``dim``.
+        Each view's optimum value, in the order of ``dim``; positive for the
+        ratio regret.
+    regret : {"ratio", "relative"}, default "ratio"
+        ``"ratio"``: :math:`1 - V(a, m) / V^*(m)`; ``"relative"``:
+        :math:`(V^*(m) - V(a, m)) / (V^*(m) - V(ref, m))` (see the module
+        docstring).
+    reference_value : array or shared variable, optional
+        :math:`V(ref, m)`, each view's value of the reference plan (computed
+        like ``v_star``: mean, or the same quantile); required by, and only
+        accepted with, ``regret="relative"``.
     baseline, quantile, dim
         As in :func:`view_values`.
 
@@ -200,15 +280,21 @@ def normalized_regret(
     >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
     >>> normalized_regret(x, [4.0, 10.0]).values.eval().tolist()
     [0.25, 0.5]
+    >>> normalized_regret(x, [4.0, 10.0], regret="relative",
+    ...                   reference_value=[2.0, 0.0]).values.eval().tolist()
+    [0.5, 0.5]
     """
-    _check_v_star(v_star)
+    reference_value = _check_regret_arguments(regret, v_star, reference_value)
     values = view_values(samples, baseline=baseline, quantile=quantile, dim=dim)
-    return 1 - values / _as_view_vector(v_star, dim)
+    offset, slope = regret_map(_as_view_vector(v_star, dim), _as_view_vector(reference_value, dim))
+    return offset + slope * values
 
 
 def minimax_regret(
     v_star: Numeric,
     *,
+    regret: str = "ratio",
+    reference_value: Numeric | None = None,
     weights: Numeric | None = None,
     baseline: Numeric = 0.0,
     quantile: float | Variable | None = None,
@@ -225,6 +311,12 @@ def minimax_regret(
     ----------
     v_star : array or shared variable
         Each view's optimum value :math:`V^*(m) > 0`, in the order of ``dim``.
+    regret : {"ratio", "relative"}, default "ratio"
+        How :math:`R` is normalised: against the zero plan, or against the
+        reference plan whose values are ``reference_value`` (see
+        :func:`normalized_regret`).
+    reference_value : array or shared variable, optional
+        :math:`V(ref, m)`, with ``regret="relative"`` only.
     weights : array or shared variable, optional
         Non-negative :math:`w_m`; equal weights give plain minimax regret.
     baseline : float, array or shared variable, default 0
@@ -251,7 +343,7 @@ def minimax_regret(
     >>> float(minimax_regret([4.0, 10.0])(samples=x, budgets=None).eval())
     -0.5
     """
-    _check_v_star(v_star)
+    reference_value = _check_regret_arguments(regret, v_star, reference_value)
     if weights is not None:
         _check_weights(weights, v_star)
     if quantile is not None:
@@ -260,12 +352,15 @@ def minimax_regret(
         _check_smoothing(smoothing)
 
     def utility(samples: XTensorVariable, budgets: XTensorVariable) -> XTensorVariable:
-        regret = normalized_regret(samples, v_star, baseline=baseline, quantile=quantile, dim=dim)
-        if weights is not None:
-            regret = regret * _as_view_vector(weights, dim)
+        values = view_values(samples, baseline=baseline, quantile=quantile, dim=dim)
+        w = 1.0 if weights is None else _as_view_vector(weights, dim)
+        offset, slope = regret_map(
+            _as_view_vector(v_star, dim), _as_view_vector(reference_value, dim), w
+        )
+        weighted = offset + slope * values
         if smoothing is None:
-            return -regret.max(dim)
-        return -smooth_max(regret, dim, smoothing)
+            return -weighted.max(dim)
+        return -smooth_max(weighted, dim, smoothing)
 
     return utility
 
@@ -274,6 +369,8 @@ def weighted_minimax_regret(
     v_star: Numeric,
     weights: Numeric,
     *,
+    regret: str = "ratio",
+    reference_value: Numeric | None = None,
     baseline: Numeric = 0.0,
     dim: str = VIEW,
 ) -> UtilityFunction:
@@ -289,6 +386,8 @@ def weighted_minimax_regret(
         Each view's optimum value, positive.
     weights : array or shared variable
         Non-negative weights, not all zero, in the order of ``dim``.
+    regret, reference_value
+        As in :func:`minimax_regret`.
     baseline : float, array or shared variable, default 0
         Response at the zero plan.
     dim : str, default "view"
@@ -306,13 +405,22 @@ def weighted_minimax_regret(
     >>> float(weighted_minimax_regret([4.0, 10.0], [2.0, 1.0])(x, None).eval())
     -0.5
     """
-    return minimax_regret(v_star, weights=weights, baseline=baseline, dim=dim)
+    return minimax_regret(
+        v_star,
+        regret=regret,
+        reference_value=reference_value,
+        weights=weights,
+        baseline=baseline,
+        dim=dim,
+    )
 
 
 def risk_averse_regret(
     v_star: Numeric,
     quantile: float | Variable = 0.1,
     *,
+    regret: str = "ratio",
+    reference_value: Numeric | None = None,
     weights: Numeric | None = None,
     baseline: Numeric = 0.0,
     dim: str = VIEW,
@@ -330,6 +438,11 @@ def risk_averse_regret(
         Each view's best value at that quantile, positive.
     quantile : float, default 0.1
         The lower quantile, in (0, 1).
+    regret : {"ratio", "relative"}, default "ratio"
+        As in :func:`minimax_regret`.
+    reference_value : array or shared variable, optional
+        With ``regret="relative"``: :math:`V_q(ref, m)`, the reference plan's
+        value at the same quantile.
     weights : array or shared variable, optional
         As in :func:`weighted_minimax_regret`.
     baseline : float, array or shared variable, default 0
@@ -352,11 +465,97 @@ def risk_averse_regret(
     >>> float(risk_averse_regret([3.0, 5.0], quantile=0.5)(x, None).eval())
     -0.0
     """
-    return minimax_regret(v_star, weights=weights, baseline=baseline, quantile=quantile, dim=dim)
+    return minimax_regret(
+        v_star,
+        regret=regret,
+        reference_value=reference_value,
+        weights=weights,
+        baseline=baseline,
+        quantile=quantile,
+        dim=dim,
+    )
 
 
-def _check_v_star(v_star: Numeric) -> None:
-    """Refuse a ``v_star`` that is not one positive, finite value per view."""
+def check_regret(regret: str) -> str:
+    """Return ``regret`` if it names a regret normalisation (:data:`REGRETS`), else refuse it.
+
+    Examples
+    --------
+    >>> check_regret("relative")
+    'relative'
+    """
+    if not isinstance(regret, str) or regret not in REGRETS:
+        raise ValueError(
+            f"regret must be one of {list(REGRETS)}, got {regret!r}: 'ratio' measures "
+            "each view against spending nothing (1 - V/V*), 'relative' against a "
+            "reference plan ((V* - V) / (V* - V(ref)))."
+        )
+    return regret
+
+
+def _check_regret_arguments(
+    regret: str, v_star: Numeric, reference_value: Numeric | None
+) -> Numeric:
+    """Validate the regret's normalisation; return :math:`V_0` (0 for the ratio regret)."""
+    check_regret(regret)
+    if regret == "ratio":
+        if reference_value is not None:
+            raise ValueError(
+                "reference_value is only used by regret='relative'; pass "
+                "regret='relative' to measure each view against the reference plan."
+            )
+        _check_v_star(v_star)
+        return 0.0
+    if reference_value is None:
+        raise ValueError(
+            "regret='relative' needs reference_value: each view's value V(ref, m) of "
+            "the reference plan (e.g. today's plan), in the order of the view dim."
+        )
+    _check_v_star(v_star, positive=False)
+    if isinstance(v_star, Variable) or isinstance(reference_value, Variable):
+        return reference_value
+    v = np.asarray(v_star, dtype=float)
+    ref = np.asarray(reference_value, dtype=float)
+    if ref.shape != v.shape or not np.all(np.isfinite(ref)):
+        raise ValueError(
+            f"reference_value must hold one finite value per view like v_star (shape "
+            f"{v.shape}), got {ref.tolist()}."
+        )
+    check_improvement(v, ref)
+    return reference_value
+
+
+def check_improvement(v_star: np.ndarray, reference_value: np.ndarray, views=None) -> None:
+    r"""Refuse views whose optimum does not improve on the reference plan.
+
+    Relative regret divides by :math:`V^*(m) - V(ref, m)`; a view under which
+    the reference is already optimal (gap at most :data:`NO_IMPROVEMENT`
+    :math:`|V^*|`) has no improvement for a plan to give up, so its regret is
+    undefined. This is refused rather than patched: the view would veto any
+    move away from the reference.
+
+    Examples
+    --------
+    >>> check_improvement(np.array([2.0, 3.0]), np.array([1.0, 3.0]), ["mmm", "lift"])
+    Traceback (most recent call last):
+    ...
+    ValueError: regret='relative' is undefined under views ['lift']: ...
+    """
+    gap = v_star - reference_value
+    bad = ~(gap > NO_IMPROVEMENT * np.abs(v_star))
+    if bad.any():
+        names = list(views) if views is not None else list(range(len(v_star)))
+        satisfied = [names[i] for i in np.flatnonzero(bad)]
+        raise ValueError(
+            f"regret='relative' is undefined under views {satisfied}: "
+            f"the reference plan is already their optimum (V* - V(ref) = "
+            f"{gap[bad].tolist()}), so they have no improvement for a plan to give up. "
+            "Use regret='ratio', or a reference plan that these views can improve on."
+        )
+
+
+def _check_v_star(v_star: Numeric, positive: bool = True) -> None:
+    """Refuse a ``v_star`` that is not one finite (with ``positive``, positive) value per view."""
     if isinstance(v_star, Variable):
         return
     if isinstance(v_star, Mapping | str):
@@ -375,7 +574,9 @@ def _check_v_star(v_star: Numeric) -> None:
             f"v_star must be a 1-D array with one value per view, got shape {array.shape}; "
             "pass each view's optimum value V*(m) in the order of the view dim."
         )
-    if not np.all(np.isfinite(array)) or np.any(array <= 0):
+    if not positive and not np.all(np.isfinite(array)):
+        raise ValueError(f"v_star must be finite, got {array.tolist()}.")
+    if positive and (not np.all(np.isfinite(array)) or np.any(array <= 0)):
         raise ValueError(
             f"v_star must be positive and finite, got {array.tolist()}: normalised regret "
             "1 - V/V* is undefined for a view whose best plan has no positive value; check "

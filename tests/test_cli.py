@@ -143,3 +143,14 @@ def test_flighting_reaches_the_plans(demo_json):
     ]
     assert max(moved) > 0.5
     assert main([*DEMO, "--flighting", "0.5,0.2"]) == 2
+
+
+@pytest.mark.slow
+def test_demo_relative_regret_is_measured_against_the_reference(capsys):
+    assert main([*DEMO, "--regret", "relative", "--reference", "equal"]) == 0
+    assert "Regret matrix ((V* - V) / (V* - V(reference)))" in capsys.readouterr().out
+
+
+def test_demo_relative_regret_needs_a_reference(capsys):
+    assert main([*DEMO, "--regret", "relative"]) == 2
+    assert "--regret relative measures each view" in capsys.readouterr().err

@@ -346,3 +346,51 @@ def test_cli_runs_a_saved_mmm_with_lift_tests_and_attribution(tmp_path, capsys):
         "experiment": 100,
         "attribution": 60,
     }
+
+
+RELATIVE = CONFIG.replace(
+    "    path: vendor_draws.csv\n",
+    "    path: vendor_draws.csv\n"
+    "    evidence: {search: [10, 40], social: [5, 30], display: [0, 20]}\n",
+) + (
+    "regret: relative\n"
+    "reference_plan: {search: 30.0, social: 15.0, display: 15.0}\n"
+    "extrapolation_threshold: 1.0\n"
+)
+
+
+@pytest.mark.slow
+def test_relative_regret_and_evidence_run_from_a_config(tmp_path, folder):
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(folder / name, tmp_path / name)
+    (tmp_path / "c.yaml").write_text(RELATIVE)
+    result = run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False).result
+    assert result.settings["regret"] == "relative"
+    assert result.success_probability is None  # the reference serves the regret only
+    np.testing.assert_allclose(result.regret.sel(plan="reference"), 1.0)
+    vendor = result.evidence.sel(view="vendor", channel="social").values.tolist()
+    assert vendor == [5.0, 30.0]
+    assert not result.extrapolation.sel(view=["attribution", "vendor"]).isnull().any()
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            RELATIVE.replace("reference_plan: {search: 30.0, social: 15.0, display: 15.0}\n", ""),
+            "add `reference_plan",
+        ),
+        (
+            RELATIVE.replace(
+                "    n_draws: 60\n", "    n_draws: 60\n    evidence: {search: [1, 2]}\n", 1
+            ),
+            "declare evidence only for draws",
+        ),
+    ],
+)
+def test_relative_regret_config_errors(tmp_path, folder, text, match):
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(folder / name, tmp_path / name)
+    (tmp_path / "c.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)

@@ -3,6 +3,8 @@ import pytensor
 import pytensor.xtensor as ptx
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pymc_marketing.mmm import BudgetOptimizer
 
 from pymc_robust_alloc import (
@@ -16,6 +18,7 @@ from pymc_robust_alloc import (
 )
 from pymc_robust_alloc.demo import CHANNELS, demo_views
 from pymc_robust_alloc.merge import VIEW_RESPONSE
+from pymc_robust_alloc.utility import regret_map
 
 RNG = np.random.default_rng(0)
 DRAWS = RNG.lognormal(size=(40, 3))
@@ -117,3 +120,81 @@ def test_utility_gradients_match_finite_differences(merged, make):
         down.loc[channel] -= h
         fd = (optimizer.evaluate_plan(up).utility - optimizer.evaluate_plan(down).utility) / (2 * h)
         assert float(gradient.sel(channel=channel)) == pytest.approx(fd, rel=1e-4, abs=1e-9)
+
+
+def _regret_functions():
+    """Ratio and relative regret compiled once on shared draws, V* and V(ref)."""
+    draws = pytensor.shared(DRAWS, name="draws")
+    v_star = pytensor.shared(np.ones(3), name="v_star")
+    v_ref = pytensor.shared(np.zeros(3), name="v_ref")
+    x = ptx.as_xtensor(draws, dims=("sample", "view"))
+    ratio = normalized_regret(x, v_star).values
+    relative = normalized_regret(x, v_star, regret="relative", reference_value=v_ref).values
+    fn = pytensor.function([], [ratio, relative], mode=python_mode())
+
+    def regrets(samples, star, ref):
+        draws.set_value(samples)
+        v_star.set_value(star)
+        v_ref.set_value(ref)
+        return fn()
+
+    return regrets
+
+
+REGRETS = _regret_functions()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    shift=st.floats(-1e6, 1e6, allow_nan=False),
+    k=st.floats(1e-6, 1e9),
+    gain=st.floats(1.05, 3.0),
+)
+def test_relative_regret_ignores_constants_and_both_ignore_scale(shift, k, gain):
+    values = DRAWS.mean(axis=0)
+    v_star, v_ref = values * gain, values * 0.5
+    ratio, relative = REGRETS(DRAWS, v_star, v_ref)
+    # A constant added to every value (the zero plan's response fixed).
+    _, moved = REGRETS(DRAWS + shift, v_star + shift, v_ref + shift)
+    np.testing.assert_allclose(moved, relative, rtol=1e-6, atol=1e-6 * (1 + abs(shift)))
+    # A response multiplied by k.
+    ratio_k, relative_k = REGRETS(DRAWS * k, v_star * k, v_ref * k)
+    np.testing.assert_allclose(ratio_k, ratio, rtol=1e-10)
+    np.testing.assert_allclose(relative_k, relative, rtol=1e-10)
+    # Independent NumPy: (V* - V) / (V* - V(ref)).
+    np.testing.assert_allclose(relative, (v_star - values) / (v_star - v_ref), rtol=1e-10)
+
+
+def test_relative_minimax_factories_share_the_allocators_regret_map():
+    values = DRAWS.mean(axis=0)
+    v_star, v_ref, w = values * 1.5, values * 0.5, np.array([1.0, 0.5, 2.0])
+    expected = (w * (v_star - values) / (v_star - v_ref)).max()
+    got = weighted_minimax_regret(v_star, w, regret="relative", reference_value=v_ref)
+    assert float(got(samples(), None).eval()) == pytest.approx(-expected)
+    offset, slope = regret_map(v_star, v_ref, w)
+    assert (offset + slope * values).max() == pytest.approx(expected)
+    low = risk_averse_regret(v_star, 0.5, regret="relative", reference_value=v_ref)
+    median = np.quantile(DRAWS, 0.5, axis=0)
+    expected = ((v_star - median) / (v_star - v_ref)).max()
+    assert float(low(samples(), None).eval()) == pytest.approx(-expected)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda: minimax_regret([2.0, 2.0], regret="relative"), "needs reference_value"),
+        (lambda: minimax_regret([2.0, 2.0], reference_value=[1.0, 1.0]), "only used by"),
+        (lambda: minimax_regret([2.0, 2.0], regret="uplift"), "regret must be one of"),
+        (
+            lambda: minimax_regret([2.0, 2.0], regret="relative", reference_value=[1.0]),
+            "one finite value per view",
+        ),
+        (
+            lambda: minimax_regret([2.0, 2.0], regret="relative", reference_value=[1.0, 2.0]),
+            r"undefined under views \[1\]",
+        ),
+    ],
+)
+def test_relative_regret_refuses_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

@@ -13,6 +13,7 @@ import pymc.dims as pmd
 import xarray as xr
 from pymc_extras.prior import Prior
 
+from pymc_robust_alloc.evidence import evidence_from_spend
 from pymc_robust_alloc.fit.result import FitResult
 from pymc_robust_alloc.fit.shapes import CurveShape
 from pymc_robust_alloc.fit.tables import as_spend_response, check_spend
@@ -178,7 +179,13 @@ def fit_bayesian(
         shape, idata["posterior"].to_dataset(), spend_scale, response_scale
     )
     posterior = posterior.assign_coords(channel=coords["channel"])
-    view = CurveView(name, posterior, saturation=shape.saturation, adstock=shape.adstock)
+    view = CurveView(
+        name,
+        posterior,
+        saturation=shape.saturation,
+        adstock=shape.adstock,
+        evidence=evidence_from_spend(data["spend"]),
+    )
     return FitResult(
         view=view,
         method="bayesian",

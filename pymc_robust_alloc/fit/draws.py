@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -71,6 +73,7 @@ def view_from_draws(
     adstock=None,
     *,
     channels: list[str] | None = None,
+    evidence: Mapping | xr.DataArray | None = None,
 ) -> FitResult:
     """Build a view from draws of a shape's parameters, validated.
 
@@ -88,6 +91,9 @@ def view_from_draws(
         The adstock the draws include, if any.
     channels : list of str, optional
         Channels the view must have; an error names any missing or extra one.
+    evidence : mapping or DataArray, optional
+        The spend per period the draws' evidence covers, ``{channel: (lower,
+        upper)}``, as declared by whoever made them; unknown by default.
 
     Returns
     -------
@@ -148,5 +154,7 @@ def view_from_draws(
                 "match across views."
             )
         posterior = posterior.sel(channel=list(channels))
-    view = CurveView(name, posterior, saturation=shape.saturation, adstock=shape.adstock)
+    view = CurveView(
+        name, posterior, saturation=shape.saturation, adstock=shape.adstock, evidence=evidence
+    )
     return FitResult(view=view, method="draws", shape=shape)

@@ -13,6 +13,7 @@ import xarray as xr
 from scipy.optimize import least_squares
 from scipy.special import expit, logit
 
+from pymc_robust_alloc.evidence import evidence_from_spend
 from pymc_robust_alloc.fit.result import FitResult
 from pymc_robust_alloc.fit.shapes import CurveShape
 from pymc_robust_alloc.fit.tables import as_spend_response
@@ -138,7 +139,13 @@ def fit_least_squares(
     estimates = xr.Dataset(
         {p: ("channel", v) for p, v in estimate.items()}, coords={"channel": channels}
     )
-    view = CurveView(name, posterior, saturation=shape.saturation, adstock=shape.adstock)
+    view = CurveView(
+        name,
+        posterior,
+        saturation=shape.saturation,
+        adstock=shape.adstock,
+        evidence=evidence_from_spend(data["spend"]),
+    )
     return FitResult(
         view=view,
         method="least_squares",

@@ -15,6 +15,7 @@ from pymc_marketing.mmm.lift_test import (
     add_lift_measurements_to_likelihood_from_saturation,
 )
 
+from pymc_robust_alloc.evidence import evidence_from_lift_tests
 from pymc_robust_alloc.fit.bayesian import posterior_to_raw, resolve_priors
 from pymc_robust_alloc.fit.result import FitResult
 from pymc_robust_alloc.fit.shapes import CurveShape
@@ -209,7 +210,8 @@ def fit_lift_tests(
             UserWarning,
             stacklevel=2,
         )
-    view = CurveView(name, posterior, saturation=shape.saturation)
+    evidence = evidence_from_lift_tests(tests, channels)
+    view = CurveView(name, posterior, saturation=shape.saturation, evidence=evidence)
     return FitResult(
         view=view,
         method="lift_tests",

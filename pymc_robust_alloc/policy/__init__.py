@@ -13,13 +13,14 @@ from pymc_robust_alloc.policy.bvn import (
     bvn_logcdf,
     bvn_logcdf_graph,
 )
-from pymc_robust_alloc.policy.criteria import (
-    log_success_probability,
-    log_success_probability_graph,
-    success_probability,
-)
+from pymc_robust_alloc.policy.criteria import log_success_probability_graph
 from pymc_robust_alloc.policy.estimation import estimate_policy_problem, quantile_edges
 from pymc_robust_alloc.policy.evaluation import evaluate_plans, transfer_threshold
+from pymc_robust_alloc.policy.outcomes import (
+    log_failure_probability,
+    log_success_probability,
+    success_probability,
+)
 from pymc_robust_alloc.policy.plots import plot_plan, plot_success_curves
 from pymc_robust_alloc.policy.problem import PolicyProblem
 from pymc_robust_alloc.policy.solvers import (
@@ -45,6 +46,7 @@ __all__ = [
     "evaluate_plans",
     "greedy_plan",
     "linprog_plan",
+    "log_failure_probability",
     "log_success_probability",
     "log_success_probability_graph",
     "mixed_int_plan",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from pymc_robust_alloc.policy.criteria import log_success_probability
+from pymc_robust_alloc.policy.outcomes import log_success_probability
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
 __all__ = [
@@ -97,6 +98,7 @@ def bruteforce_plan(
     array([[0., 1., 0.],
            [1., 0., 0.]])
     """
+    problem.check_threshold(threshold)
     m, k = problem.n_buckets, problem.n_policies
     n_plans = k**m
     if n_plans > max_plans:
@@ -118,54 +120,64 @@ def bruteforce_plan(
     return best
 
 
-def _lp_arrays(problem: PolicyProblem, threshold: ArrayLike):
-    m, k = problem.n_buckets, problem.n_policies
-    c = -_value_mean(problem).ravel()
-    a_eq = np.kron(np.eye(m), np.ones((1, k)))
-    constraints = [LinearConstraint(a_eq, 1.0, 1.0)]
-    if problem.n_outcomes == 2:
-        r_c = float(np.asarray(threshold, dtype=float)[1])
-        constraints.append(LinearConstraint(problem.mu[..., 1].ravel()[None], -np.inf, r_c))
-    return c, constraints
+def _cost_budget(problem: PolicyProblem, threshold: ArrayLike) -> float | None:
+    """Return the cost threshold r_c of a (value, cost) problem; None in 1-D."""
+    t = problem.check_threshold(threshold)
+    return None if problem.n_outcomes == 1 else float(t[1])
 
 
-def _solve_lp(problem: PolicyProblem, threshold: ArrayLike, integral: bool) -> np.ndarray:
-    m, k = problem.n_buckets, problem.n_policies
-    if problem.n_outcomes == 1:
+def _solve_lp(problem: PolicyProblem, threshold: ArrayLike, integral: bool) -> np.ndarray | None:
+    r_c = _cost_budget(problem, threshold)
+    if r_c is None:
         # no cost constraint: the expected value is maximised bucket by bucket
         return greedy_plan(problem)
-    c, constraints = _lp_arrays(problem, threshold)
-    integrality = np.ones(m * k) if integral else None
+    m, k = problem.n_buckets, problem.n_policies
+    c = -_value_mean(problem).ravel()
+    cost = problem.mu[..., 1]
+    a_eq = np.kron(np.eye(m), np.ones((1, k)))
     if integral:
+        constraints = [
+            LinearConstraint(a_eq, 1.0, 1.0),
+            LinearConstraint(cost.ravel()[None], -np.inf, r_c),
+        ]
         with _silent_c_stdout():
-            res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(0, 1))
+            res = milp(c, constraints=constraints, integrality=np.ones(m * k), bounds=Bounds(0, 1))
     else:
-        a_ub = b_ub = None
-        if len(constraints) > 1:
-            a_ub, b_ub = constraints[1].A, [constraints[1].ub[0]]
         res = linprog(
             c,
-            A_ub=a_ub,
-            b_ub=b_ub,
-            A_eq=constraints[0].A,
+            A_ub=cost.ravel()[None],
+            b_ub=[r_c],
+            A_eq=a_eq,
             b_eq=np.ones(m),
             bounds=(0, 1),
             method="highs",
         )
     if res.status != 0 or res.x is None:
-        # Infeasible cost budget: the plan of least expected cost.
-        cost = problem.mu[..., 1]
-        return _hard(problem, np.argmin(cost, axis=1))
+        name = "MixedInt" if integral else "LinProg"
+        least = float(cost.min(axis=1).sum())
+        reason = (
+            f"no plan meets the expected cost budget r_c = {r_c:.6g} (the least expected "
+            f"cost of any plan is {least:.6g})"
+            if least > r_c
+            else f"HiGHS status {res.status}: {res.message}"
+        )
+        warnings.warn(
+            f"{name}: {reason}; no plan is returned. Raise r_c to at least the least "
+            "expected cost.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
     psi = np.clip(res.x.reshape(m, k), 0.0, 1.0)
     return psi / psi.sum(axis=1, keepdims=True)
 
 
-def linprog_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray:
+def linprog_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray | None:
     """LinProg: maximise expected value subject to expected cost <= r_c (soft plan).
 
     Solved with SciPy's HiGHS. For a 1-D outcome there is no cost constraint and the
-    plan is the greedy one. If no plan meets the cost budget, the plan of least expected
-    cost is returned.
+    plan is the greedy one. If no plan meets the cost budget the result is ``None``,
+    with a ``RuntimeWarning`` giving the reason.
 
     Parameters
     ----------
@@ -176,8 +188,8 @@ def linprog_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarr
 
     Returns
     -------
-    numpy.ndarray
-        Plan of shape (M, K).
+    numpy.ndarray or None
+        Plan of shape (M, K); ``None`` if the cost budget is infeasible.
 
     Examples
     --------
@@ -191,7 +203,7 @@ def linprog_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarr
     return _solve_lp(problem, threshold, integral=False)
 
 
-def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray:
+def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray | None:
     """MixedInt: the 0/1 version of :func:`linprog_plan` (SciPy ``milp``, HiGHS).
 
     Parameters
@@ -203,8 +215,9 @@ def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.nda
 
     Returns
     -------
-    numpy.ndarray
-        Hard plan of shape (M, K).
+    numpy.ndarray or None
+        Hard plan of shape (M, K); ``None`` (with a ``RuntimeWarning``) if no hard
+        plan meets the cost budget.
 
     Examples
     --------
@@ -215,7 +228,8 @@ def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.nda
     >>> mixed_int_plan(problem, (0.0, 0.75))
     array([[0., 1.]])
     """
-    return np.round(_solve_lp(problem, threshold, integral=True))
+    psi = _solve_lp(problem, threshold, integral=True)
+    return None if psi is None else np.round(psi)
 
 
 def baseline_plans(
@@ -223,7 +237,8 @@ def baseline_plans(
 ) -> dict[str, np.ndarray]:
     """All baselines for one threshold, by name.
 
-    Bruteforce is included when K**M <= ``max_plans``.
+    Bruteforce is included when K**M <= ``max_plans``; LinProg and MixedInt are
+    left out (with a ``RuntimeWarning``) when no plan meets the cost budget.
 
     Parameters
     ----------
@@ -250,6 +265,7 @@ def baseline_plans(
         "LinProg": linprog_plan(problem, threshold),
         "MixedInt": mixed_int_plan(problem, threshold),
     }
+    plans = {name: psi for name, psi in plans.items() if psi is not None}
     if problem.n_policies**problem.n_buckets <= max_plans:
         plans["Bruteforce"] = bruteforce_plan(problem, threshold, max_plans)
     return plans

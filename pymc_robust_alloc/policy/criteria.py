@@ -11,15 +11,15 @@ Under :math:`\psi` (shape ``(M, K)``, rows on the simplex) the outcome is
 
 A plan with zero variance is a point mass: its probability is exactly 1 or 0
 (:math:`Y > r` is strict, :math:`Y_c \le r_c` is not), with zero gradient.
-Each criterion exists as a NumPy evaluator with its exact gradient (used by the
-solvers) and as a PyTensor graph (:func:`log_success_probability_graph`).
+Each criterion exists as a NumPy kernel with its exact gradient, behind the outcome
+types of :mod:`~pymc_robust_alloc.policy.outcomes` (which also hold the public
+evaluators), and as a PyTensor graph (:func:`log_success_probability_graph`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytensor.tensor as pt
-from numpy.typing import ArrayLike
 from pymc.distributions.dist_math import normal_lcdf
 from scipy.special import log_ndtr
 
@@ -29,13 +29,8 @@ from pymc_robust_alloc.policy.bvn import (
     bvn_logcdf,
     bvn_logcdf_graph,
 )
-from pymc_robust_alloc.policy.problem import PolicyProblem
 
-__all__ = [
-    "log_success_probability",
-    "log_success_probability_graph",
-    "success_probability",
-]
+__all__ = ["log_success_probability_graph"]
 
 
 def _mills(z: np.ndarray) -> np.ndarray:
@@ -64,19 +59,31 @@ def _bvn_partials(a, b, rho, logp):
     return d_a, d_b, d_r
 
 
-def _criterion_1d(psi, mu, var, r, grad=False):
+def _standardise_1d(psi, mu, var, r):
+    """Margin z = (m - r) / sqrt(V) and its derivative with respect to psi.
+
+    A zero variance gives an infinite margin (a point mass; ``Y > r`` is strict).
+    """
     m = np.einsum("...gk,gk->...", psi, mu)
     v = np.einsum("...gk,gk->...", psi, var)
     pos = v > 0.0
     s = np.sqrt(np.where(pos, v, 1.0))
     with np.errstate(invalid="ignore"):
         z = np.where(pos, (m - r) / s, np.where(m > r, np.inf, -np.inf))
+
+    def derivative():
+        return mu / s[..., None, None] - ((m - r) / (2.0 * s**3))[..., None, None] * var
+
+    return z, pos, derivative
+
+
+def _criterion_1d(psi, mu, var, r, grad=False):
+    z, pos, derivative = _standardise_1d(psi, mu, var, r)
     logc = log_ndtr(z)
     if not grad:
         return logc
     lam = np.where(pos, _mills(z), 0.0)
-    dz = mu / s[..., None, None] - ((m - r) / (2.0 * s**3))[..., None, None] * var
-    return logc, lam[..., None, None] * dz
+    return logc, lam[..., None, None] * derivative()
 
 
 def _standardise_2d(psi, mu, cov, r_v, r_c):
@@ -127,18 +134,12 @@ def _criterion_2d(psi, mu, cov, r_v, r_c, grad=False):
 
 def _log_complement_1d(psi, mu, var, r, grad=False):
     """Log(1 - C) = log Phi(-z), without cancellation when C is near one."""
-    m = np.einsum("...gk,gk->...", psi, mu)
-    v = np.einsum("...gk,gk->...", psi, var)
-    pos = v > 0.0
-    s = np.sqrt(np.where(pos, v, 1.0))
-    with np.errstate(invalid="ignore"):
-        z = np.where(pos, (m - r) / s, np.where(m > r, np.inf, -np.inf))
+    z, pos, derivative = _standardise_1d(psi, mu, var, r)
     logq = log_ndtr(-z)
     if not grad:
         return logq
     lam = np.where(pos, _mills(-z), 0.0)
-    dz = mu / s[..., None, None] - ((m - r) / (2.0 * s**3))[..., None, None] * var
-    return logq, -lam[..., None, None] * dz
+    return logq, -lam[..., None, None] * derivative()
 
 
 def _log_complement_2d(psi, mu, cov, r_v, r_c, grad=False):
@@ -161,89 +162,6 @@ def _log_complement_2d(psi, mu, cov, r_v, r_c, grad=False):
         return logq
     # d(1 - C) = -dC: the closed-form partials of Phi_2 divided by 1 - C
     return logq, -_chain_2d(_bvn_partials(a, b, r, logq), derivatives)
-
-
-def _split_threshold(problem: PolicyProblem, threshold):
-    t = np.asarray(threshold, dtype=float)
-    if problem.n_outcomes == 1:
-        return (t,)
-    if t.shape[-1:] != (2,):
-        raise ValueError(
-            "A (value, cost) problem needs thresholds (r_v, r_c), an array whose last "
-            f"axis has length 2; got shape {t.shape}."
-        )
-    return t[..., 0], t[..., 1]
-
-
-def log_success_probability(
-    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
-) -> np.ndarray:
-    r"""Log success probability :math:`\log C(\psi)` (NumPy).
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    psi : array_like
-        Plan(s), shape ``(..., M, K)``; rows on the simplex.
-    threshold : float or array_like
-        ``r`` for a 1-D outcome; ``(r_v, r_c)`` (last axis of length 2) for 2-D.
-        Broadcast against the leading axes of ``psi``.
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`\log C`, shape of the broadcast leading axes.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_robust_alloc.policy import PolicyProblem, log_success_probability
-    >>> problem = PolicyProblem([[2.0, 1.0]], [[9.0, 1.0]])
-    >>> psi = np.array([[0.0, 1.0]])  # Y ~ N(1, 1): P(Y > 0) = Phi(1)
-    >>> round(float(np.exp(log_success_probability(problem, psi, 0.0))), 6)
-    0.841345
-    """
-    psi = np.asarray(psi, dtype=float)
-    r = _split_threshold(problem, threshold)
-    if problem.n_outcomes == 1:
-        return _criterion_1d(psi, problem.mu, problem.cov, r[0])
-    return _criterion_2d(psi, problem.mu, problem.cov, r[0], r[1])
-
-
-def success_probability(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike) -> np.ndarray:
-    r"""Success probability :math:`C(\psi)` (NumPy).
-
-    1-D: :math:`P(Y > r)`; 2-D: :math:`P(Y_v > r_v, Y_c \le r_c)`. See
-    :func:`log_success_probability` for the arguments.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    psi : array_like
-        Plan(s), shape ``(..., M, K)``.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`C(\psi)`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_robust_alloc.policy import PolicyProblem, success_probability
-    >>> mu = [[[2.0, 1.0], [1.0, 1.5]]]  # one bucket, two policies, (value, cost)
-    >>> cov = [[[[9.0, 3.0], [3.0, 4.0]], [[1.0, 0.5], [0.5, 1.0]]]]
-    >>> problem = PolicyProblem(mu, cov)
-    >>> psi = np.array([[1.0, 0.0]])
-    >>> # P(Y_v > 0, Y_c <= 2), Y ~ N((2, 1), [[9, 3], [3, 4]]); scipy.stats: 0.465145
-    >>> round(float(success_probability(problem, psi, (0.0, 2.0))), 6)
-    0.465145
-    """
-    return np.exp(log_success_probability(problem, psi, threshold))
 
 
 def log_success_probability_graph(psi, mu, cov, threshold) -> pt.TensorVariable:

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
-from pymc_robust_alloc.policy.criteria import success_probability
+from pymc_robust_alloc.policy.outcomes import log_failure_probability, success_probability
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
 __all__ = ["evaluate_plans", "transfer_threshold"]
@@ -83,7 +83,7 @@ def evaluate_plans(
     plans: Mapping[str, ArrayLike],
     thresholds: ArrayLike,
 ) -> xr.Dataset:
-    """Success probability of plans on the train split and on the test split.
+    r"""Success probability of plans on the train split and on the test split.
 
     Parameters
     ----------
@@ -100,8 +100,11 @@ def evaluate_plans(
     xarray.Dataset
         Dims ``(threshold, plan)``: ``C_train``; ``C_test`` at the transferred
         thresholds (:func:`transfer_threshold`, the paper's convention);
-        ``C_test_train_threshold`` at the train thresholds as they are; and the
-        coordinates ``r_train`` and ``r_test`` (with an ``outcome`` dim in 2-D).
+        ``C_test_train_threshold`` at the train thresholds as they are;
+        ``log_failure_train``, ``log_failure_test`` and
+        ``log_failure_test_train_threshold``, :math:`\log(1 - C)` of each, computed
+        without cancellation (read them where C rounds to one); and the coordinates
+        ``r_train`` and ``r_test`` (with an ``outcome`` dim in 2-D).
 
     Examples
     --------
@@ -117,13 +120,14 @@ def evaluate_plans(
     _check_splits(train, test)
     if not plans:
         raise ValueError("Expected at least one plan in plans={name: psi}.")
-    thr = np.asarray(thresholds, dtype=float)
-    thr = thr.reshape(-1) if train.n_outcomes == 1 else thr.reshape(-1, 2)
+    thr = train.check_threshold(thresholds, batch=True)
     n_t = thr.shape[0]
     thr_test = transfer_threshold(train, test, thr)
     shape = (train.n_buckets, train.n_policies)
     names = list(plans)
-    out = {key: np.empty((n_t, len(names))) for key in ("train", "test", "same")}
+    keys = ("train", "test", "same")
+    out = {key: np.empty((n_t, len(names))) for key in keys}
+    fail = {key: np.empty((n_t, len(names))) for key in keys}
     for j, name in enumerate(names):
         psi = np.asarray(plans[name], dtype=float)
         if psi.shape == shape:
@@ -133,10 +137,14 @@ def evaluate_plans(
                 f"Plan {name!r} has shape {psi.shape}; expected {shape} or "
                 f"({n_t}, *{shape}), one plan per threshold."
             )
-        train.check_plan(psi)
-        out["train"][:, j] = success_probability(train, psi, thr)
-        out["test"][:, j] = success_probability(test, psi, thr_test)
-        out["same"][:, j] = success_probability(test, psi, thr)
+        train.check_plan(psi, name=f"plans[{name!r}]")
+        for key, problem, r in (
+            ("train", train, thr),
+            ("test", test, thr_test),
+            ("same", test, thr),
+        ):
+            out[key][:, j] = success_probability(problem, psi, r)
+            fail[key][:, j] = log_failure_probability(problem, psi, r)
     dims = ("threshold", "plan")
     r_dims = ("threshold",) if train.n_outcomes == 1 else ("threshold", "outcome")
     coords = {
@@ -152,6 +160,9 @@ def evaluate_plans(
             "C_train": (dims, out["train"]),
             "C_test": (dims, out["test"]),
             "C_test_train_threshold": (dims, out["same"]),
+            "log_failure_train": (dims, fail["train"]),
+            "log_failure_test": (dims, fail["test"]),
+            "log_failure_test_train_threshold": (dims, fail["same"]),
         },
         coords=coords,
     )

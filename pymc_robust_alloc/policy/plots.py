@@ -15,6 +15,9 @@ _TITLES = {
     "C_train": "train",
     "C_test": "test (same gain over the test reference)",
     "C_test_train_threshold": "test (train thresholds)",
+    "log_failure_train": "train",
+    "log_failure_test": "test (same gain over the test reference)",
+    "log_failure_test_train_threshold": "test (train thresholds)",
 }
 
 
@@ -50,7 +53,9 @@ def plot_success_curves(
     evaluation : xarray.Dataset
         The result of :func:`evaluate_plans`.
     variables : sequence of str, default ("C_train", "C_test")
-        Data variables to plot, one panel each.
+        Data variables to plot, one panel each. The ``log_failure_*`` variables
+        are drawn as :math:`1 - C` on a log scale: the survival view, for
+        thresholds where C is near one.
     outcome : {"value", "cost"}, optional
         For (value, cost) thresholds, the threshold on the x-axis; the thresholds
         whose other component equals the first one's are plotted. Default: the
@@ -88,13 +93,16 @@ def plot_success_curves(
     order = np.argsort(x[keep], kind="stable")
     fig, axes = plt.subplots(1, len(variables), figsize=(4.5 * len(variables), 3.5), squeeze=False)
     for ax, var in zip(axes[0], variables, strict=True):
+        failure = var.startswith("log_failure")
         for plan in evaluation["plan"].values:
             c = evaluation[var].sel(plan=plan).values[keep][order]
+            if failure:
+                c = np.exp(c)
             ax.plot(x[keep][order], c, marker="o", ms=3, label=str(plan))
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("success probability C")
+        ax.set_ylabel("failure probability 1 - C" if failure else "success probability C")
         ax.set_title(_TITLES.get(var, var))
-        if log_scale:
+        if log_scale or failure:
             ax.set_yscale("log")
         else:
             ax.set_ylim(-0.02, 1.02)

@@ -242,8 +242,25 @@ class PolicyProblem:
             raise ValueError(f"Expected a plan of shape {template.shape}, got {psi.shape}.")
         return template.copy(data=psi.copy())
 
-    def check_plan(self, psi: ArrayLike, atol: float = 1e-8) -> np.ndarray:
-        """Validate a plan: shape (M, K), entries >= 0, rows summing to one.
+    def check_plan(self, psi: ArrayLike, name: str = "plan", atol: float = 1e-6) -> np.ndarray:
+        """Validate a plan: shape (..., M, K), finite, each row on the simplex.
+
+        Rows may miss the simplex by ``atol`` (entries above ``-atol``, sums within
+        ``atol`` of one); they are returned as given, converted to floats.
+
+        Parameters
+        ----------
+        psi : array_like
+            Plan, shape ``(M, K)``, or a stack of plans ``(..., M, K)``.
+        name : str, default "plan"
+            What the plan is, for the error message (e.g. ``"warm_start"``).
+        atol : float, default 1e-6
+            Tolerance of the simplex rule.
+
+        Returns
+        -------
+        numpy.ndarray
+            The plan as floats.
 
         Examples
         --------
@@ -256,17 +273,83 @@ class PolicyProblem:
         >>> problem.check_plan([[0.5, 0.6], [0.0, 1.0]])
         Traceback (most recent call last):
             ...
-        ValueError: Each row of a plan must lie on the simplex (entries >= 0 summing to 1).
+        ValueError: Each row of plan must lie on the simplex (entries >= 0 summing to 1); ...
         """
         psi = np.asarray(psi, dtype=float)
         shape = (self.n_buckets, self.n_policies)
-        if psi.shape[-2:] != shape:
-            raise ValueError(f"Expected a plan of shape {shape}, got {psi.shape}.")
-        if np.any(psi < -atol) or np.any(np.abs(psi.sum(-1) - 1.0) > 1e-6):
+        if psi.ndim < 2 or psi.shape[-2:] != shape:
             raise ValueError(
-                "Each row of a plan must lie on the simplex (entries >= 0 summing to 1)."
+                f"Expected {name} of shape {shape} (buckets, policies), got {psi.shape}."
+            )
+        if not np.all(np.isfinite(psi)):
+            raise ValueError(
+                f"{name} contains {int(np.sum(~np.isfinite(psi)))} NaN or infinite "
+                "entries; every share must be a finite number in [0, 1]."
+            )
+        sums, low = psi.sum(axis=-1), psi.min(axis=-1)
+        bad = (low < -atol) | (np.abs(sums - 1.0) > atol)
+        if np.any(bad):
+            i = tuple(np.argwhere(bad)[0].tolist())
+            raise ValueError(
+                f"Each row of {name} must lie on the simplex (entries >= 0 summing to 1); "
+                f"row {i[-1]} sums to {sums[i]:.6g} with smallest entry {low[i]:.6g}. "
+                "Normalise each row, e.g. psi / psi.sum(axis=-1, keepdims=True)."
             )
         return psi
+
+    def check_threshold(self, threshold: ArrayLike, batch: bool = False) -> np.ndarray:
+        """Validate a threshold: finite, ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
+
+        Parameters
+        ----------
+        threshold : float or array_like
+            One threshold, or with ``batch=True`` a sequence of them: shape ``(T,)``
+            for a 1-D outcome, ``(T, 2)`` for (value, cost).
+        batch : bool, default False
+            Whether several thresholds are accepted.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``()`` or ``(2,)``; with ``batch=True``, ``(T,)`` or ``(T, 2)``.
+
+        Examples
+        --------
+        >>> from pymc_robust_alloc.policy import PolicyProblem
+        >>> problem = PolicyProblem([[2.0, 1.0]], [[9.0, 1.0]])
+        >>> problem.check_threshold([0.0, 0.5], batch=True)
+        array([0. , 0.5])
+        >>> problem.check_threshold([0.0, 0.5])
+        Traceback (most recent call last):
+            ...
+        ValueError: Expected one threshold r (a scalar) for a 1-D outcome, got shape (2,). ...
+        """
+        t = np.asarray(threshold, dtype=float)
+        if self.n_outcomes == 1:
+            one, what = (), "one threshold r (a scalar)"
+        else:
+            one, what = (2,), "one threshold (r_v, r_c)"
+        if batch:
+            ok = t.ndim == len(one) + 1 and t.shape[1:] == one and t.shape[0] >= 1
+            if not ok and t.shape == one:
+                t, ok = t[None], True
+            if not ok:
+                expected = "(T,)" if self.n_outcomes == 1 else "(T, 2)"
+                raise ValueError(
+                    f"Expected thresholds of shape {expected} for a {self.n_outcomes}-D "
+                    f"outcome, got shape {t.shape}."
+                )
+        elif t.shape != one:
+            raise ValueError(
+                f"Expected {what} for a {self.n_outcomes}-D outcome, got shape "
+                f"{t.shape}. Solve several thresholds with solve_path."
+            )
+        if not np.all(np.isfinite(t)):
+            raise ValueError(
+                f"Thresholds must be finite, got {t.tolist()}. Replace NaN or infinite "
+                "thresholds by the gain you require."
+            )
+        return t
 
     @classmethod
     def from_npz(cls, path, split: str = "train", **kwargs) -> PolicyProblem:

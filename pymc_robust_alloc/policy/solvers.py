@@ -19,7 +19,6 @@ r"""Maximise the success probability :math:`C(\psi)` over soft allocations.
 
 from __future__ import annotations
 
-import itertools
 import time
 import warnings
 from contextlib import nullcontext
@@ -29,20 +28,9 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
-from scipy.special import ndtr
 
-from pymc_robust_alloc.policy._paper_kernel import ascent_1d, ascent_2d
-from pymc_robust_alloc.policy.baselines import baseline_plans
-from pymc_robust_alloc.policy.bvn import _owen_cdf
-from pymc_robust_alloc.policy.criteria import (
-    _bvn_partials,
-    _criterion_1d,
-    _criterion_2d,
-    _log_complement_1d,
-    _log_complement_2d,
-    _split_threshold,
-    log_success_probability,
-)
+from pymc_robust_alloc.policy.baselines import greedy_plan
+from pymc_robust_alloc.policy.outcomes import ScalarOutcome, ValueCostOutcome, outcome_of
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
 _CONTROLLER = []
@@ -113,14 +101,15 @@ class SuccessProbaResult:
     ----------
     psi : xarray.DataArray
         The plan, dims ``(bucket, policy)``.
-    C, log_C : float
-        Success probability of the plan and its log.
+    probability, log_probability : float
+        Success probability :math:`C` of the plan and its log (``C`` and ``log_C``
+        are deprecated aliases).
     threshold : float or tuple
         ``r`` or ``(r_v, r_c)``.
     method : str
         Solver name.
     converged : bool
-        Whether the local solver reported success.
+        Whether the solver's stated convergence criterion held.
     message : str
         Solver messages and flags in words.
     wall_time : float
@@ -130,24 +119,42 @@ class SuccessProbaResult:
         maximises :math:`\log C` (the standardised margin) instead.
     beats_baselines : bool
         Whether :math:`C` is at least the best baseline's (within 1e-9).
-    baseline_C : dict
-        Success probability of each baseline plan.
+    baseline_probability : dict
+        Success probability of each baseline plan (``baseline_C`` is a deprecated
+        alias).
+    log_survival : float
+        :math:`\log(1 - C)`, computed without cancellation: read it where
+        :math:`C` rounds to one.
+    bound, log_bound : float or None
+        An upper bound on the best :math:`C` of any plan, and its log. 1-D outcomes
+        are solved exactly: the bound is the optimum (a supremum when
+        ``attained`` is False). 2-D: the smallest bound over directions
+        :math:`(\alpha, \beta)` of the exact 1-D optimum of
+        :math:`\alpha Y_v - \beta Y_c`. None when not computed (Algorithm 1).
+    gap : float or None
+        ``bound - probability`` (computed from the survival forms near one).
+    certified : bool
+        Whether the plan is certified optimal: ``log_bound - log_probability <=
+        1e-6``, i.e. :math:`C` within a relative 1e-6 of the bound.
+    attained : bool
+        False when the best value is a supremum no plan attains (a point mass
+        exactly at the threshold); the plan then comes within 1e-8 of it.
 
     Examples
     --------
     >>> from pymc_robust_alloc.policy import PolicyProblem, SuccessProbaMax
     >>> problem = PolicyProblem([[2.0, 1.9, 0.0]], [[9.0, 1.0, 9.0]])
     >>> result = SuccessProbaMax(problem).solve(1.0)
-    >>> result.reachable, result.message
-    (True, 'exact (frontier)')
+    >>> result.reachable, result.certified, result.gap, result.message
+    (True, True, 0.0, 'exact (frontier)')
     >>> psi, C = result  # unpacks as (plan, success probability)
     >>> psi.values, round(C, 3)
     (array([[0., 1., 0.]]), 0.816)
     """
 
     psi: xr.DataArray
-    C: float
-    log_C: float
+    probability: float
+    log_probability: float
     threshold: object
     method: str
     converged: bool = True
@@ -155,133 +162,44 @@ class SuccessProbaResult:
     wall_time: float = 0.0
     reachable: bool = True
     beats_baselines: bool = True
-    baseline_C: dict = field(default_factory=dict)
+    baseline_probability: dict = field(default_factory=dict)
+    log_survival: float = float("nan")
+    bound: float | None = None
+    log_bound: float | None = None
+    gap: float | None = None
+    certified: bool = False
+    attained: bool = True
 
     def __iter__(self):
         """Unpack as ``(psi, C)``."""
-        return iter((self.psi, self.C))
+        return iter((self.psi, self.probability))
+
+    @property
+    def C(self) -> float:
+        """Deprecated alias of ``probability``."""
+        _deprecated("C", "probability")
+        return self.probability
+
+    @property
+    def log_C(self) -> float:
+        """Deprecated alias of ``log_probability``."""
+        _deprecated("log_C", "log_probability")
+        return self.log_probability
+
+    @property
+    def baseline_C(self) -> dict:
+        """Deprecated alias of ``baseline_probability``."""
+        _deprecated("baseline_C", "baseline_probability")
+        return self.baseline_probability
 
 
-def _criterion(problem, psi, threshold, grad=False):
-    r = _split_threshold(problem, threshold)
-    if problem.n_outcomes == 1:
-        return _criterion_1d(psi, problem.mu, problem.cov, r[0], grad=grad)
-    return _criterion_2d(psi, problem.mu, problem.cov, r[0], r[1], grad=grad)
-
-
-def _log_complement(problem, psi, threshold, grad=False):
-    """Log(1 - C), accurate where C rounds to one."""
-    r = _split_threshold(problem, threshold)
-    if problem.n_outcomes == 1:
-        return _log_complement_1d(psi, problem.mu, problem.cov, r[0], grad=grad)
-    return _log_complement_2d(psi, problem.mu, problem.cov, r[0], r[1], grad=grad)
-
-
-def _margin(problem, psi, threshold):
-    """Fallback score: the worst standardised margin (finite also for point masses)."""
-    r = _split_threshold(problem, threshold)
-    if problem.n_outcomes == 1:
-        m = np.einsum("...gk,gk->...", psi, problem.mu)
-        v = np.einsum("...gk,gk->...", psi, problem.cov)
-        return (m - r[0]) / np.sqrt(v + 1e-300)
-    m = np.einsum("...gk,gkd->...d", psi, problem.mu)
-    v = np.einsum("...gk,gkd->...d", psi, np.diagonal(problem.cov, axis1=-2, axis2=-1))
-    z_v = (m[..., 0] - r[0]) / np.sqrt(v[..., 0] + 1e-300)
-    z_c = (r[1] - m[..., 1]) / np.sqrt(v[..., 1] + 1e-300)
-    return np.minimum(z_v, z_c)
-
-
-def _screen(problem, psi, threshold):
-    """Cheap ranking score of many plans: log C in the bulk, then the margin."""
-    if problem.n_outcomes == 1:
-        return _criterion(problem, psi, threshold)
-    r_v, r_c = _split_threshold(problem, threshold)
-    m = np.einsum("...gk,gkd->...d", psi, problem.mu)
-    V = np.einsum("...gk,gkde->...de", psi, problem.cov)
-    s_v = np.sqrt(np.maximum(V[..., 0, 0], 1e-300))
-    s_c = np.sqrt(np.maximum(V[..., 1, 1], 1e-300))
-    rho = np.clip(V[..., 0, 1] / (s_v * s_c), -1.0, 1.0)
-    a = np.clip((m[..., 0] - r_v) / s_v, -1e150, 1e150)
-    b = np.clip((r_c - m[..., 1]) / s_c, -1e150, 1e150)
-    c = _owen_cdf(a, b, -np.clip(rho, -1 + 1e-12, 1 - 1e-12))
-    # plans with C ~ 0 in absolute terms rank below the rest, by their worst margin
-    return np.where(c > 1e-12, np.log(np.maximum(c, 1e-300)), -1e3 + np.minimum(a, b) * 1e-3)
-
-
-class _Frontier1D:
-    """Upper boundary of the reachable (V, m) polygon of a 1-D problem.
-
-    Vertices are hard plans; edge ``i`` moves bucket ``g[i]`` from policy ``k0[i]`` to
-    ``k1[i]``, sorted by decreasing slope dm / dV (the merge of the buckets' upper
-    hulls, which is the upper hull of their Minkowski sum).
-    """
-
-    def __init__(self, mu: np.ndarray, var: np.ndarray) -> None:
-        n_b = mu.shape[0]
-        start = np.zeros(n_b, dtype=int)
-        edges = []
-        for g in range(n_b):
-            hull: list[int] = []
-            for k in np.lexsort((-mu[g], var[g])):  # V ascending, then m descending
-                if hull and var[g, k] == var[g, hull[-1]]:
-                    continue  # same variance, lower mean: dominated
-                while len(hull) >= 2:
-                    o, a = hull[-2], hull[-1]
-                    cross = (var[g, a] - var[g, o]) * (mu[g, k] - mu[g, o]) - (
-                        mu[g, a] - mu[g, o]
-                    ) * (var[g, k] - var[g, o])
-                    if cross < 0.0:
-                        break
-                    hull.pop()  # on or below the chord: not on the upper hull
-                hull.append(int(k))
-            start[g] = hull[0]
-            for a, b in itertools.pairwise(hull):
-                slope = (mu[g, b] - mu[g, a]) / (var[g, b] - var[g, a])
-                edges.append((-slope, g, a, b))
-        edges.sort()
-        self.g = np.array([e[1] for e in edges], dtype=int)
-        self.k0 = np.array([e[2] for e in edges], dtype=int)
-        self.k1 = np.array([e[3] for e in edges], dtype=int)
-        self.start = start
-        rows = np.arange(n_b)
-        d_m = mu[self.g, self.k1] - mu[self.g, self.k0]
-        d_v = var[self.g, self.k1] - var[self.g, self.k0]
-        self.m = np.concatenate([[mu[rows, start].sum()], d_m]).cumsum()
-        self.v = np.maximum(np.concatenate([[var[rows, start].sum()], d_v]).cumsum(), 0)
-        self.d_m, self.d_v = d_m, d_v
-        self.shape = mu.shape
-
-    def best(self, r: float) -> np.ndarray:
-        """Return the boundary plan that maximises (m - r) / sqrt(V)."""
-
-        def score(m, v):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                z = (m - r) / np.sqrt(v)
-            return np.where(v > 0.0, z, np.where(m > r, np.inf, -np.inf))
-
-        z_vertex = score(self.m, self.v)
-        # stationary point of (A + t dm) / sqrt(V0 + t dV) on each edge
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = (self.m[:-1] - r) / self.d_m - 2.0 * self.v[:-1] / self.d_v
-        t = np.where(np.isfinite(t) & (t > 0.0) & (t < 1.0), t, 0.0)
-        z_edge = score(self.m[:-1] + t * self.d_m, self.v[:-1] + t * self.d_v)
-        i_v, i_e = int(np.argmax(z_vertex)), int(np.argmax(z_edge)) if t.size else -1
-        psi = np.zeros(self.shape)
-        rows = np.arange(self.shape[0])
-        if i_e >= 0 and z_edge[i_e] > z_vertex[i_v]:
-            choice = self.start.copy()
-            for g, k in zip(self.g[:i_e], self.k1[:i_e], strict=True):
-                choice[g] = k
-            psi[rows, choice] = 1.0
-            g = self.g[i_e]
-            psi[g] = 0.0
-            psi[g, self.k0[i_e]], psi[g, self.k1[i_e]] = 1.0 - t[i_e], t[i_e]
-            return psi
-        choice = self.start.copy()
-        for g, k in zip(self.g[:i_v], self.k1[:i_v], strict=True):
-            choice[g] = k
-        psi[rows, choice] = 1.0
-        return psi
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"SuccessProbaResult.{old} is deprecated and will be removed in the next release; "
+        f"use .{new}.",
+        FutureWarning,
+        stacklevel=3,
+    )
 
 
 class _Segment:
@@ -294,16 +212,16 @@ class _Segment:
 
     COARSE, FINE, WIDTH = 257, 65, 1e-11
 
-    def __init__(self, problem: PolicyProblem) -> None:
-        self.problem = problem
+    def __init__(self, outcome: ScalarOutcome | ValueCostOutcome) -> None:
+        self.outcome = outcome
 
     def _search(self, score, threshold) -> tuple[np.ndarray, float]:
         low, high, n = 0.0, 1.0, self.COARSE
         best_p, best = 0.0, -np.inf
         while high - low > self.WIDTH:
             grid = np.linspace(low, high, n)
-            values = score(self.problem, np.stack([1.0 - grid, grid], axis=-1)[:, None], threshold)
-            values = np.where(np.isfinite(values), values, -np.inf)
+            values = score(np.stack([1.0 - grid, grid], axis=-1)[:, None], threshold)
+            values = np.where(np.isnan(values), -np.inf, values)
             i = int(np.argmax(values))
             if values[i] > best:
                 best_p, best = float(grid[i]), float(values[i])
@@ -312,19 +230,29 @@ class _Segment:
 
     def best(self, threshold) -> tuple[np.ndarray, float]:
         """Return the best plan and its log C."""
-        psi, log_c = self._search(_criterion, threshold)
+        psi, log_c = self._search(self.outcome.log_probability, threshold)
         if log_c > _LOG_NEAR_ONE:
 
-            def survival(problem, plans, thr):
-                return -_log_complement(problem, plans, thr)
+            def survival(plans, thr):
+                return -self.outcome.log_survival(plans, thr)
 
             psi, minus_log_q = self._search(survival, threshold)
             log_c = float(np.log1p(-np.exp(-minus_log_q)))
         return psi, log_c
 
 
+def _check_count(name: str, value: int, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
 class SuccessProbaMax:
     r"""Fast maximiser of :math:`C(\psi)` for one problem, across thresholds.
+
+    Every result carries an upper bound on the best :math:`C` of any plan and the
+    gap to it (:class:`SuccessProbaResult`): exact in 1-D, certified by directional
+    1-D bounds in 2-D.
 
     Parameters
     ----------
@@ -358,11 +286,13 @@ class SuccessProbaMax:
     >>> mu = [[2.0, 1.9, 0.0], [2.0, 1.0, 0.0], [2.0, 1.0, 0.0]]
     >>> var = [[9.0, 1.0, 9.0], [9.0, 1.0, 9.0], [1.0, 1.0, 1.0]]
     >>> solver = SuccessProbaMax(PolicyProblem(mu, var))
-    >>> round(solver.solve(2.0).C, 3)
+    >>> round(solver.solve(2.0).probability, 3)
     0.953
-    >>> [round(res.C, 3) for res in solver.solve_path([1.0, 2.0, 3.0])]
+    >>> [round(res.probability, 3) for res in solver.solve_path([1.0, 2.0, 3.0])]
     [0.988, 0.953, 0.864]
     """
+
+    CERTIFIED_LOG_GAP = 1e-6  # certified when log(bound) - log(C) is at most this
 
     def __init__(
         self,
@@ -378,6 +308,11 @@ class SuccessProbaMax:
             raise ValueError(
                 f"method must be 'auto', 'frontier', 'segment' or 'slsqp'; got {method!r}."
             )
+        n_random = _check_count("n_random", n_random, 0)
+        n_local = _check_count("n_local", n_local, 1)
+        if n_local_warm is not None:
+            n_local_warm = _check_count("n_local_warm", n_local_warm, 0)
+        max_hard_plans = _check_count("max_hard_plans", max_hard_plans, 0)
         one_share = (problem.n_buckets, problem.n_policies) == (1, 2)
         if method == "segment" and not one_share:
             raise ValueError(
@@ -396,11 +331,10 @@ class SuccessProbaMax:
                 method = "segment" if one_share else "slsqp"
         self.method = method
         self.problem = problem
+        self.outcome = outcome_of(problem)
         m, k = problem.n_buckets, problem.n_policies
-        if method == "frontier":
-            self._frontier = _Frontier1D(problem.mu, problem.cov)
-        elif method == "segment":
-            self._segment = _Segment(problem)
+        if method == "segment":
+            self._segment = _Segment(self.outcome)
         rng = np.random.default_rng(seed)
         starts = [np.full((m, k), 1.0 / k)]
         starts += list(rng.dirichlet(np.ones(k), size=(n_random, m)))
@@ -414,9 +348,7 @@ class SuccessProbaMax:
         else:
             self._hard = None
         self._starts = np.stack(starts)
-        self._greedy = baseline_plans(
-            problem, 0.0 if problem.n_outcomes == 1 else (0.0, 0.0), max_plans=0
-        )["Greedy1D"]
+        self._greedy = greedy_plan(problem)
         self.n_local = n_local
         self.n_local_warm = n_local if n_local_warm is None else n_local_warm
         self._n_hard_starts = n_local
@@ -429,12 +361,15 @@ class SuccessProbaMax:
 
     def _local(self, psi0, threshold, scale, complement=False):
         """SLSQP from ``psi0``: maximise log C, or minimise log(1 - C) to polish."""
-        problem = self.problem
+        outcome = self.outcome
         shape = psi0.shape
-        sign, crit = (1.0, _log_complement) if complement else (-1.0, _criterion)
+        if complement:
+            sign, crit = 1.0, outcome.log_survival
+        else:
+            sign, crit = -1.0, outcome.log_probability
 
         def fun(x):
-            value, grad = crit(problem, x.reshape(shape), threshold, grad=True)
+            value, grad = crit(x.reshape(shape), threshold, grad=True)
             if not np.isfinite(value):
                 return -sign * 1e6, np.zeros_like(x)
             return sign * float(value) / scale, sign * grad.ravel() / scale
@@ -449,17 +384,16 @@ class SuccessProbaMax:
             options={"ftol": 1e-14, "maxiter": 150},
         )
         psi = project_rows_to_simplex(res.x.reshape(shape))
-        return psi, float(crit(problem, psi, threshold)), res
+        return psi, float(crit(psi, threshold)), res
 
     def _polish_near_one(self, plans, threshold):
         """Minimise log(1 - C) from each plan, where log C has lost the resolution.
 
         Returns the best plan, its log C and log(1 - C).
         """
-        problem = self.problem
         best_psi, best_logq = None, np.inf
         for psi in plans:
-            logq = float(_log_complement(problem, psi, threshold))
+            logq = float(self.outcome.log_survival(psi, threshold))
             if not np.isfinite(logq):  # C == 1 exactly (a point mass): nothing to gain
                 return psi, 0.0, logq
             new, new_logq, _ = self._local(psi, threshold, max(1.0, abs(logq)), complement=True)
@@ -480,7 +414,7 @@ class SuccessProbaMax:
         Parameters
         ----------
         threshold : float or array_like
-            ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
+            ``r`` (1-D) or ``(r_v, r_c)`` (2-D); finite.
         baselines : dict of str to ndarray, optional
             Baseline plans (e.g. :func:`baseline_plans`) to compare with, and for
             SLSQP to start from. Default: Greedy1D only (the LP and MILP solves cost
@@ -492,7 +426,8 @@ class SuccessProbaMax:
         Returns
         -------
         SuccessProbaResult
-            The plan and its success probability, with flags.
+            The plan and its success probability, with an upper bound, the gap to it,
+            and flags.
 
         Examples
         --------
@@ -504,65 +439,103 @@ class SuccessProbaMax:
         array([[0., 1., 0.],
                [0., 1., 0.],
                [1., 0., 0.]])
-        >>> round(result.C, 3), round(result.baseline_C["Greedy1D"], 3), result.beats_baselines
-        (0.953, 0.821, True)
+        >>> round(result.probability, 3), result.certified, result.beats_baselines
+        (0.953, True, True)
+        >>> round(result.baseline_probability["Greedy1D"], 3)
+        0.821
         """
         t0 = time.perf_counter()
         problem = self.problem
+        threshold = problem.check_threshold(threshold)
         if baselines is None:
             baselines = {"Greedy1D": self._greedy}
+        else:
+            baselines = {
+                name: problem.check_plan(psi, name=f"baselines[{name!r}]")
+                for name, psi in baselines.items()
+            }
+        if warm_start is not None:
+            warm_start = project_rows_to_simplex(problem.check_plan(warm_start, "warm_start"))
+        return self._solve(threshold, baselines, warm_start, t0)
+
+    def _solve(self, threshold, baselines, warm_start, t0) -> SuccessProbaResult:
+        """Solve one validated threshold (baselines and warm start already checked)."""
+        problem, outcome = self.problem, self.outcome
         base_logc = {
-            name: float(_criterion(problem, psi, threshold)) for name, psi in baselines.items()
+            name: float(outcome.log_probability(psi, threshold)) for name, psi in baselines.items()
         }
+        attained = True
         with _single_blas_thread():
             if self.method == "frontier":
-                best_psi = self._frontier.best(float(threshold))
-                best_logc = float(_criterion(problem, best_psi, threshold))
+                best_psi, bound, attained = outcome.best(threshold)
+                best_logc = float(outcome.log_probability(best_psi, threshold))
                 messages, converged = ["exact (frontier)"], True
-            elif self.method == "segment":
-                best_psi, best_logc = self._segment.best(threshold)
-                messages, converged = ["grid search on the segment"], True
             else:
-                best_psi, best_logc, messages, converged = self._multistart(
-                    threshold, baselines, warm_start
-                )
+                if self.method == "segment":
+                    best_psi, best_logc = self._segment.best(threshold)
+                    messages, converged = ["grid search on the segment"], True
+                else:
+                    best_psi, best_logc, messages, converged = self._multistart(
+                        threshold, baselines, warm_start
+                    )
+                bound = outcome.upper_bound(threshold)
+        log_q = float(outcome.log_survival(best_psi, threshold))
         base_c = {name: float(np.exp(v)) for name, v in base_logc.items()}
         best_c = float(np.exp(best_logc))
         reachable = best_c > 0.0
         beats = all(best_c >= c - 1e-9 for c in base_c.values())
+        if self.method == "frontier" and attained:  # exact: the optimum is the bound
+            log_bound, log_bound_q = best_logc, log_q
+        else:
+            log_bound, log_bound_q = bound.log_bound, bound.log_survival
+        log_gap = log_bound - best_logc
+        certified = bool(log_gap <= self.CERTIFIED_LOG_GAP)
         notes = []
+        if not attained:
+            notes.append(
+                "supremum not attained: the best value C -> 1/2 is approached next to a "
+                "zero-variance plan exactly at the threshold; the plan comes within 1e-8"
+            )
         if not reachable:
             notes.append(
                 "unreachable threshold: C underflows to 0 for every plan tried; the "
                 "plan maximises log C (the standardised margin) instead"
             )
             warnings.warn(
-                f"Threshold {threshold!r}: success probability is 0 to double "
+                f"Threshold {threshold.tolist()!r}: success probability is 0 to double "
                 "precision for every plan tried; returning the plan with the largest "
                 "log C.",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         if not beats:
             notes.append("worse than the best baseline")
             warnings.warn(
-                f"Threshold {threshold!r}: the solver's plan is worse than a baseline.",
+                f"Threshold {threshold.tolist()!r}: the solver's plan is worse than a baseline.",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
+        if not certified and self.method != "frontier":
+            notes.append(f"not certified: log(bound) - log(C) = {log_gap:.3g}")
         message = "; ".join(notes + sorted(set(messages)))
         return SuccessProbaResult(
             psi=problem.as_plan(best_psi),
-            C=best_c,
-            log_C=best_logc,
-            threshold=threshold,
+            probability=best_c,
+            log_probability=best_logc,
+            threshold=float(threshold) if threshold.ndim == 0 else tuple(threshold.tolist()),
             method="SuccessProbaMax",
             converged=converged or not messages,
             message=message,
             wall_time=time.perf_counter() - t0,
             reachable=reachable,
             beats_baselines=beats,
-            baseline_C=base_c,
+            baseline_probability=base_c,
+            log_survival=log_q,
+            bound=float(np.exp(log_bound)),
+            log_bound=log_bound,
+            gap=float(np.exp(log_q) - np.exp(log_bound_q)),
+            certified=certified,
+            attained=attained,
         )
 
     def solve_path(self, thresholds: ArrayLike) -> list[SuccessProbaResult]:
@@ -589,35 +562,36 @@ class SuccessProbaMax:
         >>> cov = [[[[9.0, 3.0], [3.0, 4.0]], [[1.0, 0.5], [0.5, 1.0]]]]
         >>> solver = SuccessProbaMax(PolicyProblem(mu, cov))
         >>> path = solver.solve_path([(0.0, 2.0), (0.5, 2.0)])
-        >>> [(round(res.C, 3), round(float(res.psi.sel(policy="policy0")[0]), 2)) for res in path]
+        >>> [(round(res.probability, 3), round(float(res.psi.sel(policy="policy0")[0]), 2))
+        ...  for res in path]
         [(0.545, 0.0), (0.419, 1.0)]
         """
-        thr = np.asarray(thresholds, dtype=float)
-        thr = thr.reshape(-1) if self.problem.n_outcomes == 1 else thr.reshape(-1, 2)
+        thr = self.problem.check_threshold(thresholds, batch=True)
         results, previous = [], None
         with _single_blas_thread():
             for t in thr:
-                res = self.solve(t, warm_start=previous)
+                baselines = {"Greedy1D": self._greedy}
+                res = self._solve(t, baselines, previous, time.perf_counter())
                 previous = res.psi.values
                 results.append(res)
         return results
 
     def _multistart(self, threshold, baselines, warm_start):
-        problem = self.problem
+        outcome = self.outcome
         cands = [self._starts, np.stack(list(baselines.values()))]
         warm_i = len(self._starts) + len(baselines)
         if warm_start is not None:
-            cands.append(np.asarray(warm_start, dtype=float)[None])
+            cands.append(warm_start[None])
         if self._hard is not None:
-            score = _screen(problem, self._hard, threshold)
+            score = outcome.screen(self._hard, threshold)
             order = np.argsort(-score, kind="stable")[: self._n_hard_starts]
             cands.append(self._hard[order])
         cands = np.concatenate(cands)
-        logc = _criterion(problem, cands, threshold)
+        logc = outcome.log_probability(cands, threshold)
         best_i = int(np.argmax(logc))
         best_psi, best_logc = cands[best_i], float(logc[best_i])
         if not np.isfinite(best_logc):
-            margin = _margin(problem, cands, threshold)
+            margin = outcome.margin(cands, threshold)
             best_i = int(np.argmax(margin))
             best_psi = cands[best_i]
         # Local refinement from the best distinct starts (far-tail starts skipped).
@@ -678,46 +652,10 @@ def success_proba_max(problem: PolicyProblem, threshold: ArrayLike, **kwargs) ->
     >>> mu = [[[2.0, 1.0], [1.0, 1.5]]]
     >>> cov = [[[[9.0, 3.0], [3.0, 4.0]], [[1.0, 0.5], [0.5, 1.0]]]]
     >>> result = success_proba_max(PolicyProblem(mu, cov), (0.0, 2.0))
-    >>> round(result.C, 4)  # a fine grid over psi gives the same maximum
+    >>> round(result.probability, 4)  # a fine grid over psi gives the same maximum
     0.5453
     """
     return SuccessProbaMax(problem, **kwargs).solve(threshold)
-
-
-def _paper_ratio(problem, psi, thresholds):
-    """Grad C / C as in the paper, with C on the linear scale (0 when C underflows)."""
-    mu, cov = problem.mu, problem.cov
-    if problem.n_outcomes == 1:
-        r = thresholds
-        m = np.einsum("tgk,gk->t", psi, mu)
-        v = np.einsum("tgk,gk->t", psi, cov)
-        s = np.sqrt(np.maximum(v, 1e-300))
-        z = (m - r) / s
-        c = ndtr(z)
-        dc = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-        dz = mu / s[:, None, None] - ((m - r) / (2 * s**3))[:, None, None] * cov
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(c > 0, dc / c, 0.0)
-        return c, ratio[:, None, None] * dz
-    r_v, r_c = thresholds[:, 0], thresholds[:, 1]
-    m = np.einsum("tgk,gkd->td", psi, mu)
-    V = np.einsum("tgk,gkde->tde", psi, cov)
-    s_v = np.sqrt(np.maximum(V[:, 0, 0], 1e-300))
-    s_c = np.sqrt(np.maximum(V[:, 1, 1], 1e-300))
-    rho = np.clip(V[:, 0, 1] / (s_v * s_c), -1 + 1e-12, 1 - 1e-12)
-    a = (m[:, 0] - r_v) / s_v
-    b = (r_c - m[:, 1]) / s_c
-    c = _owen_cdf(a, b, -rho)
-    with np.errstate(divide="ignore"):
-        logc = np.where(c > 0, np.log(np.maximum(c, 1e-300)), -np.inf)
-    d_a, d_b, d_r = _bvn_partials(a, b, -rho, logc)
-    e = (slice(None), None, None)
-    da = mu[..., 0] / s_v[e] - ((m[:, 0] - r_v) / (2 * s_v**3))[e] * cov[..., 0, 0]
-    db = -mu[..., 1] / s_c[e] - ((r_c - m[:, 1]) / (2 * s_c**3))[e] * cov[..., 1, 1]
-    drho = cov[..., 0, 1] / (s_v * s_c)[e] - 0.5 * rho[e] * (
-        cov[..., 0, 0] / (s_v**2)[e] + cov[..., 1, 1] / (s_c**2)[e]
-    )
-    return c, d_a[e] * da + d_b[e] * db - d_r[e] * drho
 
 
 def algorithm1(
@@ -729,6 +667,7 @@ def algorithm1(
     n_dirichlet: int = 50_000,
     seed: int = 0,
     backend: str = "numba",
+    tol: float = 1e-6,
 ) -> list[SuccessProbaResult]:
     r"""Run the paper's Algorithm 1, projected gradient ascent on :math:`C`.
 
@@ -760,6 +699,12 @@ def algorithm1(
         ``"numba"`` runs each trajectory in a compiled loop (Genz's bivariate normal
         CDF); ``"numpy"`` steps all thresholds together in vectorised NumPy (Owen's
         T), about a thousand times slower per step.
+    tol : float, default 1e-6
+        Convergence criterion: a run has converged when its final plan is a fixed
+        point of the step to within ``tol``, i.e. the projected gradient
+        :math:`\max |\psi - P(\psi + \eta \nabla \log C)| / \eta \le` ``tol``
+        (:math:`\nabla \log C` computed accurately, not on the linear scale). A
+        converged run is a stationary point, not necessarily the optimum.
 
     Returns
     -------
@@ -771,15 +716,20 @@ def algorithm1(
     >>> from pymc_robust_alloc.policy import PolicyProblem, algorithm1
     >>> problem = PolicyProblem([[2.0, 1.9, 0.0]], [[9.0, 1.0, 9.0]])
     >>> [res] = algorithm1(problem, [1.0], n_steps=200, n_dirichlet=100)
-    >>> res.C > 0.8
+    >>> res.probability > 0.8
     True
     """
     t0 = time.perf_counter()
-    thr = np.asarray(thresholds, dtype=float)
-    if problem.n_outcomes == 1:
-        thr = thr.reshape(-1)
-    else:
-        thr = thr.reshape(-1, 2)
+    thr = problem.check_threshold(thresholds, batch=True)
+    if not (np.isfinite(eta) and eta > 0.0):
+        raise ValueError(f"eta must be a positive step size, got {eta!r}.")
+    if not (np.isfinite(tol) and tol > 0.0):
+        raise ValueError(f"tol must be positive, got {tol!r}.")
+    n_steps = _check_count("n_steps", n_steps, 0)
+    n_dirichlet = _check_count("n_dirichlet", n_dirichlet, 1)
+    if backend not in ("numba", "numpy"):
+        raise ValueError(f"backend must be 'numba' or 'numpy'; got {backend!r}.")
+    outcome = outcome_of(problem)
     n_t = thr.shape[0]
     m, k = problem.n_buckets, problem.n_policies
     if isinstance(start, str) and start == "dirichlet":
@@ -788,7 +738,7 @@ def algorithm1(
         for t in range(n_t):
             logc = np.concatenate(
                 [
-                    log_success_probability(problem, draws[i : i + 5000], thr[t])
+                    outcome.log_probability(draws[i : i + 5000], thr[t])
                     for i in range(0, n_dirichlet, 5000)
                 ]
             )
@@ -800,40 +750,45 @@ def algorithm1(
             f"start must be 'dirichlet', 'uniform' or a plan of shape ({m}, {k}); got {start!r}."
         )
     else:
-        psi = np.broadcast_to(problem.check_plan(start), (n_t, m, k)).copy()
+        start = project_rows_to_simplex(problem.check_plan(start, name="start"))
+        psi = np.broadcast_to(start, (n_t, m, k)).copy()
     stuck = np.zeros(n_t, dtype=bool)
     if backend == "numba":
-        mu, cov = np.ascontiguousarray(problem.mu), np.ascontiguousarray(problem.cov)
         for t in range(n_t):
             row = np.ascontiguousarray(psi[t])
-            if problem.n_outcomes == 1:
-                stuck[t] = ascent_1d(row, mu, cov, thr[t], eta, n_steps)
-            else:
-                stuck[t] = ascent_2d(row, mu, cov, thr[t, 0], thr[t, 1], eta, n_steps)
+            stuck[t] = outcome.paper_ascent(row, thr[t], eta, n_steps)
             psi[t] = row
     elif backend == "numpy":
         for _ in range(n_steps):
-            c, step = _paper_ratio(problem, psi, thr)
+            c, step = outcome.paper_ratio(psi, thr)
             stuck |= c <= 0.0
             psi = project_rows_to_simplex(psi + eta * step)
-    else:
-        raise ValueError(f"backend must be 'numba' or 'numpy'; got {backend!r}.")
     wall = (time.perf_counter() - t0) / n_t
     results = []
     for t in range(n_t):
         th = float(thr[t]) if problem.n_outcomes == 1 else tuple(thr[t].tolist())
-        logc = float(log_success_probability(problem, psi[t], thr[t]))
+        logc, grad = outcome.log_probability(psi[t], thr[t], grad=True)
+        logc = float(logc)
+        step = np.abs(psi[t] - project_rows_to_simplex(psi[t] + eta * grad)).max() / eta
+        stationary = bool(np.isfinite(logc) and step <= tol)
+        if stuck[t]:
+            message = "flat region: C underflowed to 0, steps were zero"
+        elif stationary:
+            message = f"converged: projected gradient {step:.2g} <= tol"
+        else:
+            message = f"not converged: projected gradient {step:.2g} > tol = {tol:g}"
         results.append(
             SuccessProbaResult(
                 psi=problem.as_plan(psi[t]),
-                C=float(np.exp(logc)),
-                log_C=logc,
+                probability=float(np.exp(logc)),
+                log_probability=logc,
                 threshold=th,
                 method="Algorithm1",
-                converged=not stuck[t],
-                message="flat region: C underflowed to 0, steps were zero" if stuck[t] else "",
+                converged=stationary and not stuck[t],
+                message=message,
                 wall_time=wall,
                 reachable=bool(np.exp(logc) > 0.0),
+                log_survival=float(outcome.log_survival(psi[t], thr[t])),
             )
         )
     return results

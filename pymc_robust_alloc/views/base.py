@@ -105,6 +105,8 @@ class View(abc.ABC):
 
     #: Name of the scalar response deterministic in the built model.
     response_variable: str = "response"
+    #: Spend range per budget cell covered by the view's evidence (see :attr:`evidence`).
+    _evidence: xr.DataArray | None = None
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
@@ -153,6 +155,26 @@ class View(abc.ABC):
         >>> dict(views[0].posterior["alpha"].sizes)
         {'chain': 1, 'draw': 100, 'channel': 3}
         """
+
+    @property
+    def evidence(self) -> xr.DataArray | None:
+        """The spend per period the view's evidence covers in each budget cell, or ``None``.
+
+        Dims ``(*budget_dims, "bound")`` with ``bound`` ``["lower", "upper"]``;
+        NaN where unknown, ``None`` if unknown everywhere. Outside this range the
+        view's curve is extrapolated (see :mod:`pymc_robust_alloc.evidence`).
+        Lift-test fits cover the tested spend, table fits and MMMs the spend they
+        observed; views built by hand cover what their ``evidence=`` declares.
+
+        Examples
+        --------
+        ``views`` is ``demo_views(draws=100)``: three views built by hand, none
+        declaring its evidence.
+
+        >>> views[0].evidence is None
+        True
+        """
+        return self._evidence
 
     def horizon(self, num_periods: int) -> Horizon | None:
         """Return the horizon this view imposes, or ``None`` if it can take any.

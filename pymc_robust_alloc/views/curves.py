@@ -34,6 +34,7 @@ from pymc_marketing.mmm.components.saturation import (
 )
 
 from pymc_robust_alloc.budget import check_count, is_real
+from pymc_robust_alloc.evidence import as_evidence
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
 from pymc_robust_alloc.views.validation import (
     Range,
@@ -185,6 +186,10 @@ class CurveView(View):
     adstock : AdstockTransformation, optional
         E.g. ``GeometricAdstock(l_max=4)``; its ``l_max`` periods of carry-over
         are added after the decision periods.
+    evidence : mapping or DataArray, optional
+        The spend per period the draws' evidence covers, ``{channel: (lower,
+        upper)}`` (see :func:`~pymc_robust_alloc.evidence.as_evidence`); unknown
+        by default. The fitters of :mod:`pymc_robust_alloc.fit` set it.
 
     Examples
     --------
@@ -206,6 +211,8 @@ class CurveView(View):
         draws: xr.Dataset | xr.DataTree,
         saturation: str | SaturationTransformation = "michaelis_menten",
         adstock: AdstockTransformation | None = None,
+        *,
+        evidence: Mapping | xr.DataArray | None = None,
     ) -> None:
         super().__init__(name)
         self.saturation = resolve_saturation(saturation)
@@ -249,6 +256,7 @@ class CurveView(View):
             )
         self._posterior = posterior
         self._budget_coords = {d: tuple(posterior[d].values.tolist()) for d in budget_dims}
+        self._evidence = as_evidence(evidence, self._budget_coords, owner)
 
     @classmethod
     def from_estimates(
@@ -261,6 +269,7 @@ class CurveView(View):
         saturation: str | SaturationTransformation = "michaelis_menten",
         draws: int = 500,
         random_seed: int | np.random.Generator | None = None,
+        evidence: Mapping | xr.DataArray | None = None,
     ) -> CurveView:
         r"""Build a view from parameter estimates with LogNormal uncertainty.
 
@@ -287,6 +296,9 @@ class CurveView(View):
             Number of draws.
         random_seed : int or numpy.random.Generator, optional
             Seed of the draws.
+        evidence : mapping or DataArray, optional
+            The spend per period the estimates rest on, ``{channel: (lower,
+            upper)}``; unknown by default.
 
         Returns
         -------
@@ -341,7 +353,7 @@ class CurveView(View):
             data,
             coords={"chain": [0], "draw": np.arange(int(draws)), "channel": list(labels)},
         )
-        return cls(name, posterior, saturation=component)
+        return cls(name, posterior, saturation=component, evidence=evidence)
 
     @property
     def budget_coords(self) -> dict[str, tuple]:

@@ -13,6 +13,7 @@ import pymc as pm
 import xarray as xr
 from pytensor.xtensor.type import XTensorType
 
+from pymc_robust_alloc.evidence import as_evidence, evidence_from_spend
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
 from pymc_robust_alloc.views.validation import as_posterior, check_finite
 
@@ -162,6 +163,9 @@ class MMMView(View):
             )
         self._posterior = posterior[free]
         check_finite(self._posterior, owner=owner)
+        # The MMM's evidence: the spend per period it was trained on.
+        trained = evidence_from_spend(mmm.xarray_dataset["_channel"], dim=DATE)
+        self._evidence = as_evidence(trained, self._budget_coords, owner)
 
     @classmethod
     def from_file(

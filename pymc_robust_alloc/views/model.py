@@ -10,6 +10,7 @@ import xarray as xr
 from pymc.model.fgraph import clone_model
 from pytensor.xtensor.type import XTensorType
 
+from pymc_robust_alloc.evidence import as_evidence
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
 from pymc_robust_alloc.views.validation import as_posterior, check_finite
 
@@ -42,6 +43,10 @@ class ModelView(View):
         Its posterior (``posterior`` group), e.g. from ``pm.sample``.
     response_variable : str
         Name of the scalar response deterministic, summed over the date axis.
+    evidence : mapping or DataArray, optional
+        The spend per period the model's data cover, ``{channel: (lower,
+        upper)}`` (see :func:`~pymc_robust_alloc.evidence.as_evidence`);
+        unknown by default.
 
     Examples
     --------
@@ -67,6 +72,8 @@ class ModelView(View):
         model: pm.Model,
         idata: xr.DataTree,
         response_variable: str,
+        *,
+        evidence: Mapping | xr.DataArray | None = None,
     ) -> None:
         super().__init__(name)
         owner = f"view {name!r}"
@@ -122,6 +129,7 @@ class ModelView(View):
         self.response_variable = response_variable
         self._budget_dims = tuple(d for d in dims if d != DATE)
         self._budget_coords = {d: tuple(model.coords[d]) for d in self._budget_dims}
+        self._evidence = as_evidence(evidence, self._budget_coords, owner)
 
     @classmethod
     def from_wrapper(cls, name: str, wrapper, response_variable: str) -> ModelView:

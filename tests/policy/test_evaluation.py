@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import log_ndtr
 
 from pymc_robust_alloc.policy import (
     PolicyProblem,
@@ -83,3 +84,26 @@ def test_plan_chosen_on_train_is_evaluated_on_a_test_split_end_to_end():
     np.testing.assert_array_equal(result.psi.values.argmax(1), [0, 0, 1, 1])
     ev = evaluate_plans(train, test, {"spm": result.psi.values}, [0.0])
     assert float(ev["C_test"].item()) > 0.9
+
+
+def test_log_failure_is_accurate_where_c_rounds_to_one():
+    train = PolicyProblem([[0.0, 12.0]], [[1.0, 1.0]])
+    test = PolicyProblem([[0.0, 9.0]], [[1.0, 1.0]])
+    ev = evaluate_plans(train, test, {"treat": np.array([[0.0, 1.0]])}, [0.0])
+    assert float(ev["C_train"][0, 0]) == 1.0
+    assert float(ev["log_failure_train"][0, 0]) == pytest.approx(log_ndtr(-12.0), rel=1e-12)
+    assert float(ev["log_failure_test_train_threshold"][0, 0]) == pytest.approx(
+        log_ndtr(-9.0), rel=1e-12
+    )
+
+
+def test_plan_off_the_simplex_is_named_in_the_error():
+    problem = PolicyProblem([[0.0, 1.0]], [[1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"Each row of plans\['bad'\] .* sums to 0\.01"):
+        evaluate_plans(problem, problem, {"bad": np.array([[0.005, 0.005]])}, [0.0])
+
+
+def test_thresholds_of_the_wrong_shape_are_refused():
+    problem = PolicyProblem([[[0.0, 0.0], [1.0, 1.0]]], np.ones((1, 2, 2, 2)) * np.eye(2))
+    with pytest.raises(ValueError, match=r"thresholds of shape \(T, 2\) .* got shape \(2, 3\)"):
+        evaluate_plans(problem, problem, {"a": np.array([[1.0, 0.0]])}, np.zeros((2, 3)))

@@ -1,7 +1,5 @@
 """The exact 1-D solver, the warm-started path, and the compiled kernels."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy.special import log_ndtr
@@ -13,38 +11,17 @@ from pymc_robust_alloc.policy import (
     bruteforce_plan,
     success_probability,
 )
-from pymc_robust_alloc.policy._paper_kernel import bvn_cdf_genz
-from pymc_robust_alloc.policy._tail_kernel import log_ndtr_scalar, quadrature_logcdf
-from pymc_robust_alloc.policy.bvn import _owen_cdf, _quadrature_logcdf
+from pymc_robust_alloc.policy._numba import bvn_cdf_genz, log_ndtr_scalar, quadrature_logcdf
+from pymc_robust_alloc.policy.bvn import _owen_cdf
 from pymc_robust_alloc.policy.criteria import _log_complement_1d
-
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "success_proba_max"
-
-
-def _problem_1d(seed, m=4, k=3, reference_point_mass=False):
-    rng = np.random.default_rng(seed)
-    mu = rng.normal(size=(m, k))
-    var = rng.uniform(0.1, 3.0, size=(m, k))
-    if reference_point_mass:
-        mu[:, 0], var[:, 0] = 0.0, 0.0
-    return PolicyProblem(mu, var)
-
-
-def _problem_2d(seed, m=3, k=3):
-    rng = np.random.default_rng(seed)
-    mu = rng.normal(size=(m, k, 2))
-    sd = rng.uniform(0.5, 2.0, size=(m, k, 2))
-    corr = rng.uniform(-0.8, 0.8, size=(m, k))
-    cov = np.empty((m, k, 2, 2))
-    cov[..., 0, 0], cov[..., 1, 1] = sd[..., 0] ** 2, sd[..., 1] ** 2
-    cov[..., 0, 1] = cov[..., 1, 0] = corr * sd[..., 0] * sd[..., 1]
-    return PolicyProblem(mu, cov)
+from tests.policy.cases import DATA, problem_1d, problem_2d
+from tests.policy.reference import quadrature_logcdf as numpy_quadrature_logcdf
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("point_mass", [False, True])
 def test_exact_1d_solver_beats_hard_plans_random_plans_and_slsqp(seed, point_mass):
-    problem = _problem_1d(seed, reference_point_mass=point_mass)
+    problem = problem_1d(seed, reference_point_mass=point_mass)
     exact = SuccessProbaMax(problem)
     assert exact.method == "frontier"
     slsqp = SuccessProbaMax(problem, method="slsqp", n_random=30, n_local=6, seed=9)
@@ -54,9 +31,9 @@ def test_exact_1d_solver_beats_hard_plans_random_plans_and_slsqp(seed, point_mas
         best_other = max(
             float(success_probability(problem, bruteforce_plan(problem, r), r)),
             float(success_probability(problem, draws, r).max()),
-            slsqp.solve(r).C,
+            slsqp.solve(r).probability,
         )
-        assert result.C >= best_other - 1e-12
+        assert result.probability >= best_other - 1e-12
         # compare where C rounds to one too: the complement of the exact plan is
         # no larger than that of the best random plan
         logq = _log_complement_1d(result.psi.values, problem.mu, problem.cov, r)
@@ -65,7 +42,7 @@ def test_exact_1d_solver_beats_hard_plans_random_plans_and_slsqp(seed, point_mas
 
 
 def test_exact_1d_plan_splits_at_most_one_bucket():
-    problem = _problem_1d(4, m=6)
+    problem = problem_1d(4, m=6)
     for r in np.linspace(-1.0, 4.0, 11):
         psi = SuccessProbaMax(problem).solve(r).psi.values
         assert np.sum(np.count_nonzero(psi > 1e-12, axis=1) > 1) <= 1
@@ -74,16 +51,16 @@ def test_exact_1d_plan_splits_at_most_one_bucket():
 
 def test_frontier_method_refuses_2d_problems():
     with pytest.raises(ValueError, match="1-D outcomes only"):
-        SuccessProbaMax(_problem_2d(0), method="frontier")
+        SuccessProbaMax(problem_2d(0), method="frontier")
 
 
 def test_warm_started_path_is_as_good_as_cold_solves():
-    problem = _problem_2d(3)
+    problem = problem_2d(3)
     thresholds = np.array([[r_v, 0.5] for r_v in np.linspace(-1.0, 2.0, 7)])
     path = SuccessProbaMax(problem).solve_path(thresholds)
     cold = SuccessProbaMax(problem, n_random=30, n_local=6, seed=4)
     for t, res in zip(thresholds, path, strict=True):
-        assert res.C >= cold.solve(t).C - 1e-9
+        assert res.probability >= cold.solve(t).probability - 1e-9
 
 
 def test_genz_bivariate_normal_matches_owens_t():
@@ -101,7 +78,7 @@ def test_compiled_tail_quadrature_matches_the_numpy_reference():
     rho = rng.uniform(-0.999, 0.999, 300)
     x, y = np.minimum(a, b), np.maximum(a, b)
     np.testing.assert_allclose(
-        quadrature_logcdf(x, y, rho), _quadrature_logcdf(x, y, rho), rtol=1e-13
+        quadrature_logcdf(x, y, rho), numpy_quadrature_logcdf(x, y, rho), rtol=1e-13
     )
     z = np.linspace(-300.0, 30.0, 661)
     np.testing.assert_allclose([log_ndtr_scalar(v) for v in z], log_ndtr(z), rtol=1e-12)
@@ -110,10 +87,10 @@ def test_compiled_tail_quadrature_matches_the_numpy_reference():
 @pytest.mark.parametrize("dims", [1, 2])
 def test_compiled_algorithm1_follows_the_numpy_steps(dims):
     if dims == 1:
-        problem = _problem_1d(5)
+        problem = problem_1d(5)
         thresholds = [0.0, 2.0]
     else:
-        problem = _problem_2d(5)
+        problem = problem_2d(5)
         thresholds = [[0.0, 0.5], [1.0, 1.0]]
     runs = [
         algorithm1(problem, thresholds, eta=1e-2, n_steps=300, n_dirichlet=200, backend=b)
@@ -130,12 +107,12 @@ def test_private_1d_exact_solver_beats_bruteforce_across_the_grid():
     for res in results:
         r = res.threshold
         hard = success_probability(problem, bruteforce_plan(problem, r), r)
-        assert res.C >= hard - 1e-12
+        assert res.probability >= hard - 1e-12
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_one_bucket_two_policies_is_searched_on_the_segment(seed):
-    problem = _problem_2d(seed, m=1, k=2)
+    problem = problem_2d(seed, m=1, k=2)
     solver = SuccessProbaMax(problem)
     assert solver.method == "segment"
     share = np.linspace(0.0, 1.0, 100_001)
@@ -144,10 +121,10 @@ def test_one_bucket_two_policies_is_searched_on_the_segment(seed):
     for threshold in [(-3.0, 3.0), (0.0, 0.5), (1.0, -0.5), (2.0, -2.0)]:
         result = solver.solve(threshold)
         dense = success_probability(problem, plans, threshold).max()
-        assert result.C >= dense - 1e-12
-        assert result.C >= slsqp.solve(threshold).C - 1e-12
+        assert result.probability >= dense - 1e-12
+        assert result.probability >= slsqp.solve(threshold).probability - 1e-12
 
 
 def test_segment_needs_one_bucket_and_two_policies():
     with pytest.raises(ValueError, match="one bucket with two policies"):
-        SuccessProbaMax(_problem_2d(0), method="segment")
+        SuccessProbaMax(problem_2d(0), method="segment")

@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from scipy.special import ndtr
 
 from pymc_robust_alloc.policy import (
     PolicyProblem,
@@ -62,3 +63,13 @@ def test_plan_heatmap_shows_the_shares_with_labels():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["ctrl", "new"]
     with pytest.raises(ValueError, match="dims"):
         plot_plan(psi.values)
+
+
+def test_failure_curves_are_drawn_as_one_minus_c_on_a_log_scale():
+    problem = PolicyProblem([[0.0, 12.0]], [[1.0, 1.0]])
+    ev = evaluate_plans(problem, problem, {"treat": np.array([[0.0, 1.0]])}, [0.0, 1.0, 2.0])
+    fig = plot_success_curves(ev, variables=("log_failure_train",))
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "failure probability 1 - C"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), ndtr([-12.0, -11.0, -10.0]), rtol=1e-12)
+    plt.close(fig)

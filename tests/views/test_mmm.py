@@ -434,3 +434,10 @@ def test_view_response_plot_shows_the_mmm_in_its_own_units(mmm_allocator, mmm_re
     top = numpy_response(data, posterior, {"search": 35.0, "social": 0.0})
     zero = numpy_response(data, posterior, {"search": 0.0, "social": 0.0})
     np.testing.assert_allclose(search.get_ydata()[-1], np.median(top - zero), rtol=1e-6)
+
+
+def test_mmm_view_evidence_is_the_spend_it_was_trained_on(view, data):
+    X, _ = data
+    for channel in CHANNELS:
+        lower, upper = view.evidence.sel(channel=channel).values
+        assert (lower, upper) == pytest.approx((X[channel].min(), X[channel].max()))

@@ -1,0 +1,287 @@
+r"""Evidence ranges: the spend each view's evidence covers, and what a plan draws from outside it.
+
+A view's evidence covers a range of spend per period in each budget cell: a
+lift test from ``x`` to ``x + delta_x``, a fitted table or an MMM the spend it
+observed, draws given by hand what the user declares (unknown by default).
+Outside that range, the view's curve is extrapolated.
+
+The value of a plan :math:`a` under view :math:`m` is the increment over the
+zero plan, :math:`V(a, m)`. The part of it that comes from spend *inside* the
+evidence range :math:`[l, u]` is the increment from the range's lower end to
+the plan clipped into the range,
+
+.. math::
+
+    V_{in}(a, m) = V(\mathrm{clip}(a, l, u), m) - V(l, m),
+
+and the **extrapolated share** is :math:`1 - V_{in}(a, m) / V(a, m)`. For a
+view that sums per-cell curves :math:`f_c` this is exactly the share of
+:math:`\sum_c \int_0^{a_c} f_c'(x)\,dx` integrated over spend outside
+:math:`[l_c, u_c]`: below the evidence (from 0 to :math:`l_c`) and above it
+(from :math:`u_c` to :math:`a_c`). It lies in :math:`[0, 1]` for a response
+that grows with spend. The share of :math:`V^*(m)` is that of the plan
+attaining it, the view's own optimum. A cell whose range is unknown (NaN)
+makes the view's shares unknown (NaN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from pymc_robust_alloc.budget import BOUND, BOUND_LABELS, _cells, is_real
+
+__all__ = [
+    "EXTRAPOLATION_THRESHOLD",
+    "as_evidence",
+    "check_evidence",
+    "check_threshold",
+    "evidence_from_lift_tests",
+    "evidence_from_spend",
+    "extrapolated_share",
+]
+
+#: Default share of a value from outside the evidence above which the allocator warns.
+EXTRAPOLATION_THRESHOLD = 0.5
+
+
+def as_evidence(
+    evidence: Mapping | xr.DataArray | None,
+    budget_coords: Mapping[str, tuple],
+    owner: str = "the view",
+) -> xr.DataArray | None:
+    """Validate an evidence range and return it per budget cell.
+
+    Parameters
+    ----------
+    evidence : mapping, DataArray or None
+        ``{channel: (lower, upper)}`` in spend per period (every cell of the
+        channel; a channel left out, or given ``None``, is unknown), or a
+        DataArray with dims ``("channel", ..., "bound")`` (any subset of the
+        budget dims; ``bound`` labelled ``"lower"``, ``"upper"``; NaN where
+        unknown). ``None``: unknown everywhere.
+    budget_coords : mapping
+        The view's budget dims and labels.
+    owner : str
+        Named in error messages.
+
+    Returns
+    -------
+    xarray.DataArray or None
+        Dims ``(*budget_dims, "bound")``, NaN where unknown; ``None`` if unknown
+        everywhere.
+
+    Examples
+    --------
+    >>> coords = {"channel": ("tv", "radio")}
+    >>> as_evidence({"tv": (10.0, 20.0)}, coords).sel(bound="upper").values.tolist()
+    [20.0, nan]
+    >>> as_evidence({"tv": (20.0, 10.0)}, coords)
+    Traceback (most recent call last):
+    ...
+    ValueError: the view: the evidence range of ['tv'] has lower > upper ...
+    """
+    if evidence is None:
+        return None
+    dims = tuple(budget_coords)
+    template = xr.DataArray(
+        np.full([len(v) for v in budget_coords.values()] + [2], np.nan),
+        dims=(*dims, BOUND),
+        coords={**{d: list(v) for d, v in budget_coords.items()}, BOUND: list(BOUND_LABELS)},
+    )
+    channels = list(budget_coords["channel"])
+    if isinstance(evidence, Mapping):
+        unknown = [c for c in evidence if c not in channels]
+        if unknown:
+            raise ValueError(
+                f"{owner}: the evidence names unknown channels {unknown}; the channels "
+                f"are {channels}."
+            )
+        for channel, pair in evidence.items():
+            if pair is None:
+                continue
+            if (
+                isinstance(pair, str)
+                or np.ndim(pair) != 1
+                or len(pair) != 2
+                or not all(is_real(v) for v in pair)
+            ):
+                raise ValueError(
+                    f"{owner}: the evidence of {channel!r} must be a pair (lower, upper) "
+                    f"of spend per period, got {pair!r}."
+                )
+            template.loc[{"channel": channel}] = np.asarray(pair, dtype=float)
+        out = template
+    elif isinstance(evidence, xr.DataArray):
+        extra = sorted(set(evidence.dims) - {*dims, BOUND})
+        if BOUND not in evidence.dims or extra or evidence.sizes[BOUND] != 2:
+            raise ValueError(
+                f"{owner}: an evidence DataArray needs a 'bound' dim of length 2 "
+                f"(lower, upper) and budget dims among {list(dims)}; got dims "
+                f"{evidence.dims}."
+            )
+        if BOUND not in evidence.coords:
+            evidence = evidence.assign_coords({BOUND: list(BOUND_LABELS)})
+        labels = {d: evidence[d].values.tolist() for d in evidence.dims if d != BOUND}
+        for dim, given in labels.items():
+            if sorted(map(str, given)) != sorted(map(str, budget_coords[dim])):
+                raise ValueError(
+                    f"{owner}: the evidence's {dim!r} labels {given} differ from the "
+                    f"view's {list(budget_coords[dim])}."
+                )
+        out = evidence.astype(float).broadcast_like(template).transpose(*template.dims)
+        out = out.sel({BOUND: list(BOUND_LABELS)})
+    else:
+        raise TypeError(
+            f"{owner}: evidence must be a mapping {{channel: (lower, upper)}}, a DataArray "
+            f"with a 'bound' dim, or None; got {type(evidence).__name__}."
+        )
+    return check_evidence(out, owner)
+
+
+def check_evidence(evidence: xr.DataArray, owner: str = "the view") -> xr.DataArray | None:
+    """Refuse ranges that are half known, infinite, negative or with lower > upper.
+
+    Returns ``None`` if every cell is unknown.
+
+    Examples
+    --------
+    >>> ranges = xr.DataArray([[-1.0, 2.0]], dims=("channel", "bound"),
+    ...                       coords={"channel": ["tv"], "bound": ["lower", "upper"]})
+    >>> check_evidence(ranges)
+    Traceback (most recent call last):
+    ...
+    ValueError: the view: the evidence range of ['tv'] has negative spend ...
+    """
+    lower, upper = evidence.sel({BOUND: "lower"}), evidence.sel({BOUND: "upper"})
+    known = np.isfinite(lower) & np.isfinite(upper)
+    unknown = np.isnan(lower) & np.isnan(upper)
+    rules = (
+        (~(known | unknown), "is half known or infinite", "give both ends, or neither"),
+        (known & (lower < 0), "has negative spend", "spend is at least 0"),
+        (known & (lower > upper), "has lower > upper", "give (lower, upper)"),
+    )
+    for bad, what, fix in rules:
+        if bad.any():
+            cells = _cells(bad)
+            raise ValueError(
+                f"{owner}: the evidence range of {cells} {what} (lower "
+                f"{lower.values[bad.values].tolist()}, upper "
+                f"{upper.values[bad.values].tolist()}); {fix}."
+            )
+    if unknown.all():
+        return None
+    return evidence
+
+
+def evidence_from_spend(spend: xr.DataArray, dim: str = "date") -> xr.DataArray:
+    """Return the spend per period observed in each budget cell: ``[min, max]`` over ``dim``.
+
+    Examples
+    --------
+    >>> spend = xr.DataArray([[1.0, 5.0], [3.0, 0.0]], dims=("date", "channel"),
+    ...                      coords={"channel": ["tv", "radio"]})
+    >>> evidence_from_spend(spend).values.tolist()
+    [[1.0, 3.0], [0.0, 5.0]]
+    """
+    spend = spend.astype(float)
+    out = xr.concat([spend.min(dim), spend.max(dim)], dim=BOUND)
+    return out.assign_coords({BOUND: list(BOUND_LABELS)}).transpose(..., BOUND)
+
+
+def evidence_from_lift_tests(tests: pd.DataFrame, channels: Sequence[str]) -> xr.DataArray:
+    """Per channel, the spend the lift tests span: ``[min x, max(x + delta_x)]``.
+
+    Between tests the curve is interpolated, which counts as covered. A
+    channel without tests has an empty range ``[0, 0]``: everything its curve
+    says is extrapolated (from priors).
+
+    Examples
+    --------
+    >>> tests = pd.DataFrame({"channel": ["tv", "tv"], "x": [10.0, 20.0],
+    ...                       "delta_x": [5.0, 10.0], "delta_y": [1.0, 1.0],
+    ...                       "sigma": [0.1, 0.1]})
+    >>> evidence_from_lift_tests(tests, ["tv", "radio"]).values.tolist()
+    [[10.0, 30.0], [0.0, 0.0]]
+    """
+    after = tests["x"] + tests["delta_x"]
+    lower = tests["x"].groupby(tests["channel"]).min()
+    upper = after.groupby(tests["channel"]).max()
+    pairs = [[float(lower.get(c, 0.0)), float(upper.get(c, 0.0))] for c in channels]
+    return xr.DataArray(
+        pairs,
+        dims=("channel", BOUND),
+        coords={"channel": list(channels), BOUND: list(BOUND_LABELS)},
+    )
+
+
+def check_threshold(threshold: float) -> float:
+    """Return an extrapolation threshold in ``(0, 1]`` as a float.
+
+    Examples
+    --------
+    >>> check_threshold(0.5)
+    0.5
+    >>> check_threshold(0.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: extrapolation_threshold must be in (0, 1], got 0.0; ...
+    """
+    if not is_real(threshold) or not 0 < float(threshold) <= 1:
+        raise ValueError(
+            f"extrapolation_threshold must be in (0, 1], got {threshold!r}; it is the "
+            "share of a value from outside the evidence above which to warn, e.g. 0.5 "
+            "(1 never warns)."
+        )
+    return float(threshold)
+
+
+def extrapolated_share(
+    evaluate: Callable[[np.ndarray], np.ndarray],
+    plans: Mapping[str, np.ndarray],
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> np.ndarray:
+    r"""Share of each plan's value under each view from spend outside its evidence.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(a) -> V(a, m)`` for every view, ``a`` a flat plan.
+    plans : mapping
+        Flat plans by name.
+    lower, upper : numpy.ndarray
+        Evidence range per view and cell, shape ``(views, cells)``; NaN where
+        unknown.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(plans, views)``: :math:`1 - (V(\mathrm{clip}(a, l, u)) - V(l)) / V(a)`;
+        NaN for a view with an unknown cell or a plan of no value.
+
+    Examples
+    --------
+    One cell, :math:`V(a) = \sqrt{a}`, evidence ``[1, 4]``: a plan spending 9
+    gets :math:`\sqrt{4} - \sqrt{1} = 1` of its value 3 from inside.
+
+    >>> share = extrapolated_share(lambda a: np.sqrt(a), {"p": np.array([9.0])},
+    ...                            np.array([[1.0]]), np.array([[4.0]]))
+    >>> share.round(4).tolist()
+    [[0.6667]]
+    """
+    n_views = lower.shape[0]
+    out = np.full((len(plans), n_views), np.nan)
+    for m in range(n_views):
+        if not np.all(np.isfinite(lower[m]) & np.isfinite(upper[m])):
+            continue
+        at_lower = evaluate(lower[m])[m]
+        for i, a in enumerate(plans.values()):
+            value = evaluate(a)[m]
+            if value > 0:
+                inside = evaluate(np.clip(a, lower[m], upper[m]))[m] - at_lower
+                out[i, m] = 1.0 - inside / value
+    return out
