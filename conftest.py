@@ -22,6 +22,8 @@ mmm        a PyMC-Marketing ``MMM`` (search, social; 40 weeks of synthetic data)
 mmm_view   ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``
 fit_result ``fit_least_squares(table, n_draws=20, random_seed=0)``: a
            Michaelis-Menten fit of one channel, ``tv``, to 20 noisy points
+portfolio  ``allocate_many`` of ``views`` at budgets 50 and 100 (problems
+           ``demo-50``, ``demo-100``, market ``demo``), run serially
 tmp_dir    a temporary folder (``pathlib.Path``) for files an example writes
 ========== ===================================================================
 """
@@ -159,6 +161,19 @@ def _build_fit_result(get):
         }
     )
     return fit_least_squares(table, n_draws=20, random_seed=0)
+
+
+@_shared
+def _build_portfolio(get):
+    from pymc_robust_alloc.portfolio import Problem, allocate_many
+
+    problems = [
+        Problem(
+            f"demo-{b:g}", get("views"), total_budget=b, num_periods=4, labels={"market": "demo"}
+        )
+        for b in (50.0, 100.0)
+    ]
+    return allocate_many(problems, workers=1, progress=False)
 
 
 def _names_used(test: doctest.DocTest) -> set[str]:

@@ -42,6 +42,9 @@ _EXPORTS = {
     "python_mode": "allocator",
     "MergedViews": "merge",
     "merge_views": "merge",
+    "PortfolioResult": "portfolio",
+    "Problem": "portfolio",
+    "allocate_many": "portfolio",
     "AllocationResult": "result",
     "SolveReport": "result",
     "scale_sweep": "sensitivity",
@@ -68,10 +71,13 @@ __all__ = [
     "MMMView",
     "MergedViews",
     "ModelView",
+    "PortfolioResult",
+    "Problem",
     "RobustAllocator",
     "SolveReport",
     "View",
     "allocate",
+    "allocate_many",
     "log_success_probability",
     "merge_views",
     "minimax_regret",
@@ -106,6 +112,7 @@ if TYPE_CHECKING:  # pragma: no cover
         python_mode,
     )
     from pymc_robust_alloc.merge import MergedViews, merge_views
+    from pymc_robust_alloc.portfolio import PortfolioResult, Problem, allocate_many
     from pymc_robust_alloc.result import AllocationResult, SolveReport
     from pymc_robust_alloc.sensitivity import scale_sweep
     from pymc_robust_alloc.success import (

@@ -1,4 +1,4 @@
-"""Command line: ``robust-alloc demo`` and ``robust-alloc run CONFIG``.
+"""Command line: ``robust-alloc demo``, ``robust-alloc run CONFIG`` and ``run-many``.
 
 Only the standard library is imported at start-up, so ``--help`` answers at
 once; each command imports what it needs. A user error (bad input, a missing
@@ -122,7 +122,63 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--overwrite", action="store_true", help="replace existing output files")
     run.add_argument("--quiet", action="store_true", help="print only where the files went")
+    _add_run_many(commands)
     return parser
+
+
+def _add_run_many(commands) -> None:
+    many = commands.add_parser(
+        "run-many",
+        help="Run a portfolio of decisions in parallel on Dask.",
+        description=(
+            "Run every problem of a portfolio config (a `portfolio:` section) or of many "
+            "config files, on a local cluster (one worker per core) or, with --scheduler, "
+            "on a running Dask cluster. Writes problems/<name>.json as each finishes, then "
+            "portfolio.nc, summary.csv and report.html."
+        ),
+    )
+    many.add_argument("configs", nargs="+", help="config files, folders or glob patterns")
+    many.add_argument("--output", default=None, help="output folder")
+    many.add_argument(
+        "--workers", type=int, default=None, help="local worker processes; 1 runs serially"
+    )
+    many.add_argument("--scheduler", default=None, metavar="ADDRESS", help="e.g. tcp://host:8786")
+    many.add_argument("--timeout", type=float, default=10.0, help="seconds to reach the scheduler")
+    many.add_argument("--resume", action="store_true", help="keep finished problems, run the rest")
+    many.add_argument("--overwrite", action="store_true", help="replace existing results")
+    many.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _run_many(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from pymc_robust_alloc.config import ConfigError, load_config, output_folder
+    from pymc_robust_alloc.portfolio import allocate_many, load_portfolio
+
+    try:
+        problems = load_portfolio(args.configs)
+        output = args.output
+        if output is None and len(args.configs) == 1 and Path(args.configs[0]).is_file():
+            config, base = load_config(args.configs[0])
+            output = output_folder(args.configs[0], config, base)
+        result = allocate_many(
+            problems,
+            client=args.scheduler,
+            workers=args.workers,
+            output_dir=output or "portfolio_output",
+            resume=args.resume,
+            overwrite=args.overwrite,
+            timeout=args.timeout,
+            progress=not args.no_progress,
+        )
+    except (ConfigError, ConnectionError, FileExistsError, FileNotFoundError) as err:
+        raise SystemExit(f"robust-alloc run-many: {err}") from None
+    with pd.option_context("display.float_format", "{:,.4g}".format, "display.width", 120):
+        print(result.summary.drop(columns=["error", "seconds"]).to_string())
+    for name, error in result.failures.items():
+        print(f"FAILED {name}: {error}")
+    print(f"Results in {Path(output or 'portfolio_output').resolve()}")
+    return 1 if result.failures else 0
 
 
 def _reference(text: str | None, budget: float, channels: Sequence[str]) -> dict | None:
@@ -322,6 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
+        if args.command == "run-many":
+            return _run_many(args)
         if args.command == "run":
             _run(args)
             return 0

@@ -28,8 +28,12 @@ __all__ = [
     "OBJECTIVES",
     "ConfigError",
     "ConfigRun",
+    "PortfolioEntry",
     "RunConfig",
+    "allocation_kwargs",
+    "fit_views",
     "load_config",
+    "output_folder",
     "run_config",
 ]
 
@@ -136,6 +140,28 @@ class BudgetConfig(_Strict):
     )
 
 
+class PortfolioEntry(_Strict):
+    """One problem of a portfolio: its name and what it changes in the shared base.
+
+    A view's ``path`` may contain ``{market}`` and ``{brand}``: each entry reads
+    the files of its own market and brand, and entries of the same market and
+    brand share the fitted views.
+    """
+
+    name: str = Field(description="Unique problem name; names its result file.")
+    market: str | None = None
+    brand: str | None = None
+    scenario: str | None = Field(None, description="Scenario label, e.g. 'cautious'.")
+    budget: float | None = Field(None, gt=0, description="Budget per period (budget.total).")
+    bounds: dict[str, tuple[float, float]] | None = Field(None, description="budget.bounds.")
+    weights: dict[str, float] | None = Field(
+        None, description="View weights: asks for the weighted minimax plan."
+    )
+    reference: dict[str, float] | None = Field(
+        None, description="Reference plan {channel: spend per period}: asks for the success plan."
+    )
+
+
 class RunConfig(_Strict):
     """A whole run; ``objectives`` maps an objective name to its settings.
 
@@ -172,6 +198,11 @@ class RunConfig(_Strict):
     seed: int = 0
     output: str | None = Field(None, description="Output folder, relative to the file.")
     title: str = "Robust budget allocation"
+    portfolio: list[PortfolioEntry] | None = Field(
+        None,
+        description="Many problems at once (robust-alloc run-many); each entry overrides "
+        "the base above.",
+    )
 
 
 def _minimax(spec) -> dict:
@@ -307,7 +338,9 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
         messages = []
         for e in err.errors():
             loc = tuple(e["loc"])
-            if e["type"] == "extra_forbidden":
+            if e["type"] == "extra_forbidden" and loc[0] == "portfolio" and len(loc) == 3:
+                messages.append(_unknown_override(raw, loc, where(loc)))
+            elif e["type"] == "extra_forbidden":
                 messages.append(f"{where(loc)} is not a known key. {_known(loc)}")
             else:
                 messages.append(f"{where(loc)}: {e['msg']}")
@@ -319,14 +352,55 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
             f"{sorted(OBJECTIVES)}."
         )
     base = path.parent
-    for name, view in config.views.items():
-        if not (base / view.path).exists():
+    entries = config.portfolio or []
+    names = [e.name for e in entries]
+    for i, name in enumerate(names):
+        if name in names[:i]:
             raise ConfigError(
-                f"{where(('views', name, 'path'))}: file '{view.path}' not found "
-                f"(looked in '{base.resolve()}'; paths are relative to the "
-                "config file)."
+                f"{where(('portfolio', i, 'name'))}: two portfolio entries are named "
+                f"{name!r}; give every entry its own name."
             )
+    for name, view in config.views.items():
+        for entry in entries or [None]:
+            try:
+                file = entry_path(view.path, entry)
+            except KeyError as err:
+                raise ConfigError(
+                    f"{where(('views', name, 'path'))}: the path uses {{{err.args[0]}}} but "
+                    f"portfolio entry {entry.name!r} sets no {err.args[0]}."
+                ) from None
+            if not (base / file).exists():
+                raise ConfigError(
+                    f"{where(('views', name, 'path'))}: file '{file}' not found "
+                    f"(looked in '{base.resolve()}'; paths are relative to the "
+                    "config file)."
+                )
     return config, base
+
+
+def entry_path(path: str, entry: PortfolioEntry | None) -> str:
+    """Fill a portfolio entry's ``{market}`` and ``{brand}`` into a view's path.
+
+    Raises ``KeyError`` naming a placeholder the entry does not set.
+
+    Examples
+    --------
+    >>> entry_path("{market}/draws.csv", PortfolioEntry(name="fr", market="FR"))
+    'FR/draws.csv'
+    """
+    if entry is None:
+        return path
+    fill = {k: v for k, v in {"market": entry.market, "brand": entry.brand}.items() if v}
+    return path.format_map(fill)
+
+
+def _unknown_override(raw: Mapping, loc: tuple, where: str) -> str:
+    entry = raw["portfolio"][loc[1]]
+    name = entry.get("name", f"#{loc[1] + 1}") if isinstance(entry, Mapping) else loc[1]
+    return (
+        f"{where.rsplit(':', 1)[0]}: portfolio entry {name!r} overrides {loc[2]!r}, which is "
+        f"not a key an entry can set. Keys: {sorted(PortfolioEntry.model_fields)}."
+    )
 
 
 def run_config(
@@ -400,11 +474,12 @@ def run_config(
             echo(message)
 
     config, base = load_config(path)
-    out = (
-        Path(output_dir)
-        if output_dir is not None
-        else (base / config.output if config.output else base / f"{Path(path).stem}_output")
-    )
+    if config.portfolio:
+        raise ConfigError(
+            f"{path} declares a portfolio of {len(config.portfolio)} problems; run it with "
+            "`robust-alloc run-many` (or pymc_robust_alloc.portfolio.allocate_many)."
+        )
+    out = Path(output_dir) if output_dir is not None else output_folder(path, config, base)
     names = [
         "plans.csv",
         "regret_matrix.csv",
@@ -424,31 +499,12 @@ def run_config(
             f"Output files already exist: {existing}. Choose another output folder "
             "or pass overwrite=True (CLI: --overwrite) to replace them."
         )
-    kwargs: dict[str, Any] = {}
-    for name, spec in config.objectives.items():
-        if spec is False:
-            continue
-        kwargs.update(OBJECTIVES[name](spec))
-    kwargs.update(_regret_arguments(config, kwargs.get("reference_plan")))
+    kwargs = allocation_kwargs(config)
     chosen = [k for k, v in config.objectives.items() if v is not False]
     step(f"Read {Path(path).name}: {len(config.views)} views, objectives {chosen}.")
-    built = {}
-    for i, (name, view) in enumerate(config.views.items()):
-        what = "loading" if view.source in ("draws", "posterior", "mmm") else "fitting"
-        step(f"View {name!r}: {what} {view.path} ({view.source}) ...")
-        tic = time.perf_counter()
-        built[name] = fit_view(name, view, base, seed=config.seed + i)
-        step(f"View {name!r}: done in {time.perf_counter() - tic:.1f} s.")
+    built = fit_views(config.views, base, config.seed, step=step)
     fits = {n: f for n, f in built.items() if not isinstance(f, MMMView)}
     views = [getattr(f, "view", f) for f in built.values()]
-    _check_channels({n: getattr(f, "view", f) for n, f in built.items()})
-    bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
-    candidates = None
-    if config.candidates:
-        candidates = {
-            k: xr.DataArray(pd.Series(v, name="spend").rename_axis("channel"))
-            for k, v in config.candidates.items()
-        }
     step(f"Merging {len(views)} views into one graph and compiling ...")
     tic = time.perf_counter()
     allocator = RobustAllocator(
@@ -464,11 +520,85 @@ def run_config(
         f"({allocator.num_periods} periods; draws per view: {draws}) ..."
     )
     tic = time.perf_counter()
-    result = allocator.allocate(config.budget.total, bounds, candidates=candidates, **kwargs)
+    result = allocator.allocate(config.budget.total, **kwargs)
     step(f"Solved in {time.perf_counter() - tic:.1f} s. Writing outputs to {out} ...")
     files = _write_outputs(out, config, fits, dict(zip(config.views, views, strict=True)), result)
     step(f"Done in {time.perf_counter() - started:.1f} s.")
     return ConfigRun(config=config, fits=fits, result=result, files=files)
+
+
+def output_folder(path: str | Path, config: RunConfig, base: Path) -> Path:
+    """Where a run writes by default: the config's ``output``, else ``<stem>_output``.
+
+    Examples
+    --------
+    >>> config = RunConfig.model_validate({"views": {}, "budget": {"total": 1, "num_periods": 1}})
+    >>> output_folder("runs/plan.yaml", config, Path("runs")).as_posix()
+    'runs/plan_output'
+    """
+    return base / config.output if config.output else base / f"{Path(path).stem}_output"
+
+
+def allocation_kwargs(config: RunConfig) -> dict[str, Any]:
+    """Bounds, candidates and objective settings of a config, as ``allocate`` keywords.
+
+    Examples
+    --------
+    >>> config = RunConfig.model_validate({
+    ...     "views": {}, "budget": {"total": 60.0, "num_periods": 8},
+    ...     "objectives": {"minimax": True, "risk_averse": {"quantile": 0.1}},
+    ... })
+    >>> kwargs = allocation_kwargs(config)
+    >>> kwargs["quantile"], kwargs["bounds"], kwargs["regret"]
+    (0.1, None, 'ratio')
+    """
+    bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
+    candidates = None
+    if config.candidates:
+        candidates = {
+            k: xr.DataArray(pd.Series(v, name="spend").rename_axis("channel"))
+            for k, v in config.candidates.items()
+        }
+    kwargs: dict[str, Any] = {"bounds": bounds, "candidates": candidates}
+    for name, spec in config.objectives.items():
+        if spec is not False:
+            kwargs.update(OBJECTIVES[name](spec))
+    kwargs.update(_regret_arguments(config, kwargs.get("reference_plan")))
+    return kwargs
+
+
+def fit_views(
+    views: Mapping[str, ViewConfig],
+    base: Path,
+    seed: int,
+    *,
+    step: Callable[[str], None] | None = None,
+) -> dict:
+    """Fit every view of a config (view ``i`` seeded ``seed + i``); check their channels.
+
+    Returns each view's fit (a ``FitResult``), or the ``MMMView`` of an ``mmm``
+    source; ``step`` receives a message as each view starts and ends.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> example = files("pymc_robust_alloc") / "examples" / "config.yaml"
+    >>> config, base = load_config(example)
+    >>> fits = fit_views({"vendor": config.views["vendor"]}, base, seed=1)
+    >>> fits["vendor"].view.channels
+    ('search', 'social', 'display')
+    """
+    built = {}
+    for i, (name, view) in enumerate(views.items()):
+        what = "loading" if view.source in ("draws", "posterior", "mmm") else "fitting"
+        if step is not None:
+            step(f"View {name!r}: {what} {view.path} ({view.source}) ...")
+        tic = time.perf_counter()
+        built[name] = fit_view(name, view, base, seed=seed + i)
+        if step is not None:
+            step(f"View {name!r}: done in {time.perf_counter() - tic:.1f} s.")
+    _check_channels({n: getattr(f, "view", f) for n, f in built.items()})
+    return built
 
 
 def _regret_arguments(config: RunConfig, success_reference: dict | None) -> dict:

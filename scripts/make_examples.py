@@ -12,6 +12,9 @@ display) and disagree, as real ones do:
 - ``vendor_draws.csv``: a vendor's bootstrap of its own curve parameters
   (draw, channel, alpha, lam), 200 draws per channel.
 - ``config.yaml``: the run that turns the three files into a robust plan.
+- ``portfolio.yaml`` and ``markets/<market>/<view>_draws.csv``: a portfolio of
+  8 decisions (4 markets x 2 budgets) for ``robust-alloc run-many``; each market
+  has its own draws of the three systems' curves (200 draws per channel).
 
 Everything is synthetic and seeded: rerunning the script reproduces the files
 byte for byte. Run from the repository root::
@@ -86,6 +89,42 @@ n_draws: 200
 """
 
 
+#: Each market's size (alpha multiplier) per channel: markets differ in what works.
+MARKETS = {
+    "north": (1.0, 1.0, 1.0),
+    "south": (0.7, 1.4, 1.0),
+    "east": (1.3, 0.8, 1.2),
+    "west": (0.9, 1.1, 0.6),
+}
+PORTFOLIO_BUDGETS = (40.0, 60.0)
+PORTFOLIO = """\
+# Eight decisions at once: four markets, each at two weekly budgets (k$ per week),
+# from three measurement systems per market. Run it with
+#     robust-alloc run-many pymc_robust_alloc/examples/portfolio.yaml --output results
+# (a local cluster, one worker per core), or on a running Dask cluster with
+#     robust-alloc run-many pymc_robust_alloc/examples/portfolio.yaml --output results \\
+#         --scheduler tcp://scheduler-host:8786
+# Every entry overrides the base below; {market} in a path is the entry's market.
+title: Robust allocations of four markets
+seed: 1
+views:
+  attribution: {source: draws, path: "markets/{market}/attribution_draws.csv"}
+  experiment: {source: draws, path: "markets/{market}/experiment_draws.csv"}
+  vendor: {source: draws, path: "markets/{market}/vendor_draws.csv"}
+budget:
+  total: 60.0
+  num_periods: 8
+  bounds:
+    search: [5, 40]
+    social: [5, 40]
+    display: [0, 30]
+objectives:
+  minimax: true
+n_draws: 200
+portfolio:
+"""
+
+
 def michaelis_menten(x, alpha, lam):
     """Response per week of spend ``x``."""
     return alpha * x / (lam + x)
@@ -149,6 +188,40 @@ def vendor_draws(rng: np.random.Generator, n_draws: int = 200) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def curve_draws(rng: np.random.Generator, curves: dict, size: tuple, n_draws: int = 200):
+    """Draw a system's parameters (draw, channel, alpha, lam) in one market."""
+    frames = []
+    for (channel, (alpha, lam)), k in zip(curves.items(), size, strict=True):
+        frames.append(
+            pd.DataFrame(
+                {
+                    "draw": np.arange(n_draws),
+                    "channel": channel,
+                    "alpha": rng.lognormal(np.log(k * alpha), 0.1, n_draws).round(3),
+                    "lam": rng.lognormal(np.log(lam), 0.15, n_draws).round(3),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def portfolio(rng: np.random.Generator) -> str:
+    """Write every market's draws; return the portfolio config."""
+    systems = {"attribution": ATTRIBUTION, "experiment": EXPERIMENT, "vendor": VENDOR}
+    entries = []
+    for market, size in MARKETS.items():
+        folder = OUT / "markets" / market
+        folder.mkdir(parents=True, exist_ok=True)
+        for system, curves in systems.items():
+            curve_draws(rng, curves, size).to_csv(folder / f"{system}_draws.csv", index=False)
+        entries += [
+            f"  - {{name: {market}-{budget:g}, market: {market}, scenario: base, "
+            f"budget: {budget:g}}}\n"
+            for budget in PORTFOLIO_BUDGETS
+        ]
+    return PORTFOLIO + "".join(entries)
+
+
 def main() -> None:
     """Write the example files."""
     rng = np.random.default_rng(SEED)
@@ -157,6 +230,7 @@ def main() -> None:
     lift_tests(rng).to_csv(OUT / "lift_tests.csv", index=False)
     vendor_draws(rng).to_csv(OUT / "vendor_draws.csv", index=False)
     (OUT / "config.yaml").write_text(CONFIG)
+    (OUT / "portfolio.yaml").write_text(portfolio(np.random.default_rng(SEED + 1)))
     print(f"wrote examples to {OUT}")
 
 
