@@ -134,7 +134,11 @@ def _build_mmm(get):
         },
         coords={"chain": [0], "draw": np.arange(n_draws), "channel": channels},
     )
-    mmm.idata = xr.DataTree.from_dict({"posterior": posterior})
+    # As after `mmm.fit(X, y)`: the fit data and the attrs `mmm.save` writes.
+    mmm.idata = xr.DataTree.from_dict(
+        {"posterior": posterior, "fit_data": mmm.create_fit_data(X, y)}
+    )
+    mmm.set_idata_attrs(mmm.idata)
     return mmm
 
 

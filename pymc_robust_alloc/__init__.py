@@ -1,31 +1,68 @@
-"""Robust budget allocation across disagreeing measurement systems."""
+"""Robust budget allocation across disagreeing measurement systems.
 
-from pymc_robust_alloc.allocator import (
-    ConvergenceWarning,
-    RobustAllocator,
-    allocate,
-    python_mode,
-)
-from pymc_robust_alloc.frontier import Frontier
-from pymc_robust_alloc.merge import MergedViews, merge_views
-from pymc_robust_alloc.portfolio import PortfolioResult, Problem, allocate_many
-from pymc_robust_alloc.result import AllocationResult, SolveReport
-from pymc_robust_alloc.sensitivity import scale_sweep
-from pymc_robust_alloc.success import (
-    log_success_probability,
-    robust_success_probability,
-    success_probability,
-)
-from pymc_robust_alloc.utility import (
-    minimax_regret,
-    normalized_regret,
-    risk_averse_regret,
-    view_values,
-    weighted_minimax_regret,
-)
-from pymc_robust_alloc.views import CurveView, Horizon, MMMView, ModelView, View
+The public names are imported on first use (PEP 562), so ``import
+pymc_robust_alloc`` and the ``robust-alloc`` command start without loading
+PyMC.
+"""
+
+import sys
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+
+def _quiet_notebook_bars() -> None:
+    """Import ``tqdm.auto`` without its warning in a Jupyter kernel lacking ipywidgets.
+
+    PyMC-Marketing imports ``tqdm.auto`` on import; in Jupyter without
+    ipywidgets that warns ``TqdmWarning: IProgress not found`` and falls back to
+    text bars. Importing it first, with that one warning ignored, keeps the text
+    bars and the output clean (``pip install pymc-robust-alloc[jupyter]`` gives
+    widget bars). Outside IPython nothing is imported.
+    """
+    if "IPython" not in sys.modules:
+        return
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found", category=TqdmWarning)
+        import tqdm.auto  # noqa: F401
+
+
+_quiet_notebook_bars()
+
+#: Public name -> module that defines it.
+_EXPORTS = {
+    "ConvergenceWarning": "allocator",
+    "RobustAllocator": "allocator",
+    "allocate": "allocator",
+    "python_mode": "allocator",
+    "Frontier": "frontier",
+    "MergedViews": "merge",
+    "merge_views": "merge",
+    "PortfolioResult": "portfolio",
+    "Problem": "portfolio",
+    "allocate_many": "portfolio",
+    "AllocationResult": "result",
+    "SolveReport": "result",
+    "scale_sweep": "sensitivity",
+    "log_success_probability": "success",
+    "robust_success_probability": "success",
+    "success_probability": "success",
+    "minimax_regret": "utility",
+    "normalized_regret": "utility",
+    "risk_averse_regret": "utility",
+    "view_values": "utility",
+    "weighted_minimax_regret": "utility",
+    "CurveView": "views",
+    "Horizon": "views",
+    "MMMView": "views",
+    "ModelView": "views",
+    "View": "views",
+}
 
 __all__ = [
     "AllocationResult",
@@ -55,3 +92,42 @@ __all__ = [
     "view_values",
     "weighted_minimax_regret",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(f"pymc_robust_alloc.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pymc_robust_alloc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pymc_robust_alloc.allocator import (
+        ConvergenceWarning,
+        RobustAllocator,
+        allocate,
+        python_mode,
+    )
+    from pymc_robust_alloc.frontier import Frontier
+    from pymc_robust_alloc.merge import MergedViews, merge_views
+    from pymc_robust_alloc.portfolio import PortfolioResult, Problem, allocate_many
+    from pymc_robust_alloc.result import AllocationResult, SolveReport
+    from pymc_robust_alloc.sensitivity import scale_sweep
+    from pymc_robust_alloc.success import (
+        log_success_probability,
+        robust_success_probability,
+        success_probability,
+    )
+    from pymc_robust_alloc.utility import (
+        minimax_regret,
+        normalized_regret,
+        risk_averse_regret,
+        view_values,
+        weighted_minimax_regret,
+    )
+    from pymc_robust_alloc.views import CurveView, Horizon, MMMView, ModelView, View

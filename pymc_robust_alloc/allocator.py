@@ -16,6 +16,7 @@ from pytensor.xtensor.type import XTensorVariable
 
 from pymc_robust_alloc.budget import (
     as_bounds,
+    as_period_factors,
     as_plan,
     check_budgets,
     check_num_periods,
@@ -32,7 +33,7 @@ from pymc_robust_alloc.evidence import (
     extrapolated_share,
 )
 from pymc_robust_alloc.frontier import Frontier
-from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views
+from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views, window_periods
 from pymc_robust_alloc.objectives import RegretObjective, SuccessObjective
 from pymc_robust_alloc.result import LONG_SHOT, AllocationResult, SolveReport
 from pymc_robust_alloc.success import TEMPERATURE, check_success_arguments
@@ -112,16 +113,32 @@ class RobustAllocator:
     ----------
     views : sequence of View
         At least two views over the same channels.
-    num_periods : int
-        Number of decision periods; budgets are per period.
+    num_periods : int, optional
+        Number of decision periods; budgets are per period. Optional when an
+        :class:`~pymc_robust_alloc.MMMView` fixes the window.
     n_draws : int, optional
-        Posterior draws kept per view (default: the fewest any view has).
+        Keep at most this many posterior draws per view, evenly spaced; by
+        default every view keeps all its draws, and each view's values are
+        expectations over its own draws. The result records the draws used
+        (``settings["view_draws"]``).
     mode : pytensor Mode or str, optional
         PyTensor compilation mode of the views' values and gradients. By
         default chosen by size: :func:`python_mode` (compiles in well under a
         second) below :data:`COMPILED_SIZE` draws x cells x views, PyTensor's
         compiled default (Numba, about 30x faster per evaluation, cached on disk
         after its first compilation) above it.
+    budget_distribution_over_period : sequence, mapping or DataArray, optional
+        Flighting: each budget cell's share of its budget in each decision
+        period, summing to 1 over the periods; a sequence (one share per period,
+        every cell), ``{channel: shares}`` or a DataArray over
+        ``("date", *budget_dims)``. Passed to PyMC-Marketing's
+        ``BudgetOptimizer``, so every plan and objective sees the flighted spend;
+        budgets and bounds stay per-period levels (an even split reproduces the
+        default). By default spend is even over the periods.
+    cost_per_unit : sequence, mapping or DataArray, optional
+        Price of a unit of ``channel_data`` per period and cell (money per
+        impression, say), in the same forms; budgets are then money and the
+        views read units, as in ``BudgetOptimizer``.
 
     Examples
     --------
@@ -144,20 +161,26 @@ class RobustAllocator:
     def __init__(
         self,
         views: Sequence[View],
-        num_periods: int,
+        num_periods: int | None = None,
         *,
         n_draws: int | None = None,
         mode: Mode | str | None = None,
+        budget_distribution_over_period: Sequence | Mapping | xr.DataArray | None = None,
+        cost_per_unit: Sequence | Mapping | xr.DataArray | None = None,
     ) -> None:
-        self.num_periods = check_num_periods(num_periods)
         views = list(views)
+        self.num_periods = check_num_periods(window_periods(views, num_periods))
+        per_period = {
+            "budget_distribution_over_period": budget_distribution_over_period,
+            "cost_per_unit": cost_per_unit,
+        }
         # A view whose periods do not interact (no adstock, no dated history)
         # responds to T equal periods as T times one period: solve on one.
         fold = all(
             getattr(v, "separable_over_periods", False) and v.horizon(self.num_periods) is None
             for v in views
             if isinstance(v, View)
-        )
+        ) and all(f is None for f in per_period.values())
         self.merged: MergedViews = merge_views(
             views, 1 if fold else self.num_periods, n_draws=n_draws
         )
@@ -177,6 +200,15 @@ class RobustAllocator:
             mode = python_mode() if size < COMPILED_SIZE else "FAST_RUN"
         self.mode = mode
         horizon = self.merged.horizon
+        #: Flighting and prices per period, as passed to ``BudgetOptimizer`` (or None).
+        self.per_period: dict[str, xr.DataArray | None] = {
+            name: None
+            if factors is None
+            else as_period_factors(
+                factors, horizon.num_periods, coords, name, shares=name != "cost_per_unit"
+            )
+            for name, factors in per_period.items()
+        }
         # The optimizer's own objective is not solved here: compile it cheaply.
         with pytensor.config.change_flags(mode=python_mode(), cxx=""):
             self.optimizer = BudgetOptimizer(
@@ -189,6 +221,7 @@ class RobustAllocator:
                 utility_function=_total_spend,
                 budgets_to_optimize=mask,
                 compile_kwargs={"mode": python_mode()},
+                **{k: v for k, v in self.per_period.items() if v is not None},
             )
         self.engine = Engine(
             self.optimizer,
@@ -198,8 +231,9 @@ class RobustAllocator:
             separable=all(getattr(v, "separable_over_cells", False) for v in views),
         )
         zero = self.responses(mask * 0.0).transpose(SAMPLE, VIEW).values
-        self.regret = RegretObjective(zero)
-        self.success = SuccessObjective(self.regret.baseline)
+        draws = [self.merged.view_draws[v] for v in self.views]
+        self.regret = RegretObjective(zero, draws)
+        self.success = SuccessObjective(self.regret.baseline, draws)
         self.engine.compile(self.regret.value)
 
     @property
@@ -246,7 +280,8 @@ class RobustAllocator:
         Returns
         -------
         xarray.DataArray
-            Dims ``("sample", "view")``.
+            Dims ``("sample", "view")``. A view with fewer draws than the longest
+            is NaN after its own draws, so ``.mean("sample")`` is its expectation.
 
         Examples
         --------
@@ -258,7 +293,10 @@ class RobustAllocator:
         """
         plan = as_plan(plan, self.budget_coords, "plan")
         response = self.optimizer.evaluate_response_distribution(plan, VIEW_RESPONSE)
-        return response.assign_coords({VIEW: list(self.views)}) * self._periods_per_solve
+        response = response.assign_coords({VIEW: list(self.views)}) * self._periods_per_solve
+        draws = xr.DataArray([self.merged.view_draws[v] for v in self.views], dims=VIEW)
+        own = xr.DataArray(np.arange(response.sizes[SAMPLE]), dims=SAMPLE) < draws
+        return response.where(own)
 
     def values(
         self,
@@ -435,9 +473,7 @@ class RobustAllocator:
         reference = self._reference_responses(
             as_plan(reference_plan, self.budget_coords, REFERENCE)
         )
-        check_success_arguments(
-            reference, required_gain, method, TEMPERATURE, self.regret.baseline.get_value()
-        )
+        self._check_success(reference, required_gain, method)
         plan = as_plan(plan, self.budget_coords, "plan")
         with self.success.using(reference=reference, required_gain=float(required_gain)):
             return self._success(self._flat(plan), method)
@@ -446,13 +482,24 @@ class RobustAllocator:
         log_p, _ = self.engine.evaluate(self.success.criterion(method), flat)
         return self._view_array(np.exp(log_p))
 
+    def _check_success(self, reference: np.ndarray, required_gain, method: str) -> None:
+        """Validate success arguments on each view's own draws."""
+        baseline = self.regret.baseline.get_value()
+        for m, n in enumerate(self.regret.draws):
+            check_success_arguments(
+                reference[:n, m : m + 1],
+                required_gain,
+                method,
+                TEMPERATURE,
+                baseline[:n, m : m + 1],
+            )
+
     def _reference_responses(self, reference_plan: xr.DataArray) -> np.ndarray:
         responses = self.responses(reference_plan).transpose(SAMPLE, VIEW)
-        if not np.all(np.isfinite(responses.values)):
+        own = [responses.sel({VIEW: v}).values[: self.merged.view_draws[v]] for v in self.views]
+        if not all(np.all(np.isfinite(r)) for r in own):
             bad = [
-                str(v)
-                for v in self.views
-                if not np.all(np.isfinite(responses.sel({VIEW: v}).values))
+                str(v) for v, r in zip(self.views, own, strict=True) if not np.all(np.isfinite(r))
             ]
             raise ValueError(
                 f"The reference plan has non-finite responses under views {bad}. "
@@ -752,17 +799,17 @@ class RobustAllocator:
         reference = None
         if REFERENCE in user and success:
             reference = self._reference_responses(self._labelled(user[REFERENCE]))
-            check_success_arguments(
-                reference,
-                required_gain,
-                success_method,
-                TEMPERATURE,
-                self.regret.baseline.get_value(),
-            )
+            self._check_success(reference, required_gain, success_method)
         settings: dict[str, Any] = {
             "total_budget": total,
             "num_periods": self.num_periods,
             "n_draws": self.merged.n_draws,
+            "view_draws": dict(self.merged.view_draws),
+            **{
+                name: None if factors is None else factors.values.tolist()
+                for name, factors in self.per_period.items()
+            },
+            "available_draws": dict(self.merged.available_draws),
             "bounds": {
                 str(c): box_da.sel(channel=c).values.tolist() for c in self.budget_coords["channel"]
             },
@@ -1109,11 +1156,12 @@ class _Run:
         q = float(regret.quantile.get_value())
         base = regret.baseline.get_value()
         scale = regret.scale.get_value()
-        n = base.shape[0]
+        length = base.shape[0]
         phis, jacobians = [], []
         for m in views:
-            y, _ = self.engine.draws(m, plan, np.zeros(n))
-            increment = (y - base[:, m]) * scale[m]
+            n = regret.draws[m] or length
+            y, _ = self.engine.draws(m, plan, np.zeros(length))
+            increment = (y[:n] - base[:n, m]) * scale[m]
             ordered = np.sort(increment)
             position = q * (n - 1)
             k = int(np.floor(position))
@@ -1125,7 +1173,7 @@ class _Run:
             ]
             for i in groups[0]:
                 for j in groups[1]:
-                    unit = np.zeros(n)
+                    unit = np.zeros(length)
                     unit[i] += (1 - omega) * scale[m]
                     unit[j] += omega * scale[m]
                     gradient = self.engine.draws(m, plan, unit)[1]
@@ -1372,7 +1420,7 @@ class _options:
 def allocate(
     views: Sequence[View],
     total_budget: float,
-    num_periods: int,
+    num_periods: int | None = None,
     bounds: Mapping | xr.DataArray | None = None,
     *,
     candidates: Mapping[str, xr.DataArray | Mapping] | None = None,
@@ -1385,6 +1433,8 @@ def allocate(
     success: bool = True,
     n_draws: int | None = None,
     units: Mapping | None = None,
+    budget_distribution_over_period: Sequence | Mapping | xr.DataArray | None = None,
+    cost_per_unit: Sequence | Mapping | xr.DataArray | None = None,
 ) -> AllocationResult:
     """Robust allocation in one call: see :class:`RobustAllocator`.
 
@@ -1394,15 +1444,15 @@ def allocate(
         At least two views over the same channels.
     total_budget : float
         Budget per period.
-    num_periods : int
-        Number of decision periods.
+    num_periods : int, optional
+        Number of decision periods; optional when an MMMView fixes the window.
     bounds : dict or DataArray, optional
         Per-period bounds by channel label.
     candidates, weights, quantile, reference_plan, required_gain, regret
     extrapolation_threshold, success, units
         As in :meth:`RobustAllocator.allocate`.
-    n_draws : int, optional
-        Posterior draws kept per view.
+    n_draws, budget_distribution_over_period, cost_per_unit
+        As in :class:`RobustAllocator`.
 
     Returns
     -------
@@ -1420,7 +1470,13 @@ def allocate(
     >>> result.plan("minimax").sum().round(6).item()
     10.0
     """
-    allocator = RobustAllocator(views, num_periods, n_draws=n_draws)
+    allocator = RobustAllocator(
+        views,
+        num_periods,
+        n_draws=n_draws,
+        budget_distribution_over_period=budget_distribution_over_period,
+        cost_per_unit=cost_per_unit,
+    )
     return allocator.allocate(
         total_budget,
         bounds,

@@ -16,6 +16,7 @@ import xarray as xr
 
 __all__ = [
     "as_bounds",
+    "as_period_factors",
     "as_plan",
     "check_budgets",
     "check_count",
@@ -677,3 +678,72 @@ def check_budgets(budgets: Sequence[float]) -> np.ndarray:
             f"without repeats, e.g. {sorted(set(values))}."
         )
     return array
+
+
+def as_period_factors(
+    factors: Sequence[float] | Mapping | xr.DataArray,
+    num_periods: int,
+    budget_coords: Mapping[str, tuple],
+    name: str,
+    *,
+    shares: bool,
+) -> xr.DataArray:
+    """Return per-period factors over ``("date", *budget_dims)`` for ``BudgetOptimizer``.
+
+    ``budget_distribution_over_period`` (``shares=True``: each cell's shares
+    of its budget over the periods, summing to 1) and ``cost_per_unit``
+    (``shares=False``: positive prices) take the same forms: a sequence of one
+    value per period (for every cell), ``{channel: per-period sequence}``, or a
+    DataArray with dims ``("date", *budget_dims)``.
+
+    Examples
+    --------
+    >>> f = as_period_factors([0.5, 0.3, 0.2], 3, {"channel": ("tv", "radio")},
+    ...                       "budget_distribution_over_period", shares=True)
+    >>> f.dims, f.sel(channel="tv").values.tolist()
+    (('date', 'channel'), [0.5, 0.3, 0.2])
+    >>> as_period_factors([0.5, 0.4], 2, {"channel": ("tv",)}, "flighting", shares=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: flighting must sum to 1 over the periods of every cell ...
+    """
+    dims = ("date", *budget_coords)
+    coords = {"date": np.arange(num_periods), **{d: list(v) for d, v in budget_coords.items()}}
+    shape = [num_periods, *(len(v) for v in budget_coords.values())]
+    if isinstance(factors, xr.DataArray):
+        if set(factors.dims) != set(dims):
+            raise ValueError(f"{name} must have dims {dims}, got {factors.dims}.")
+        for dim, labels in budget_coords.items():
+            _check_labels(factors[dim].values.tolist(), labels, dim, name)
+        values = factors.reindex({d: list(v) for d, v in budget_coords.items()})
+        values = values.transpose(*dims).values
+    elif isinstance(factors, Mapping):
+        if set(budget_coords) != {"channel"}:
+            raise ValueError(f"With budget dims {list(budget_coords)}, give {name} as a DataArray.")
+        _check_labels(list(factors), budget_coords["channel"], "channel", name)
+        columns = [np.asarray(factors[c], dtype=float) for c in budget_coords["channel"]]
+        values = np.stack(columns, axis=-1) if columns[0].ndim else np.broadcast_to(columns, shape)
+    else:
+        column = np.asarray(factors, dtype=float)
+        values = np.broadcast_to(column.reshape(-1, *[1] * (len(shape) - 1)), shape)
+    values = np.asarray(values, dtype=float)
+    if values.shape != tuple(shape):
+        raise ValueError(
+            f"{name} must give one value per period ({num_periods}) for every cell; got "
+            f"shape {values.shape}, expected {tuple(shape)}."
+        )
+    if (
+        not np.all(np.isfinite(values))
+        or np.any(values < 0)
+        or (not shares and np.any(values == 0))
+    ):
+        raise ValueError(
+            f"{name} must be finite and {'non-negative' if shares else 'positive'}, got "
+            f"{values.ravel().tolist()[:6]}..."
+        )
+    if shares and not np.allclose(values.sum(axis=0), 1.0, rtol=0, atol=1e-9):
+        raise ValueError(
+            f"{name} must sum to 1 over the periods of every cell (the share of its "
+            f"budget in each period); sums are {np.round(values.sum(axis=0), 6).ravel().tolist()}."
+        )
+    return xr.DataArray(values, dims=dims, coords=coords)

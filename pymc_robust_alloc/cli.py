@@ -1,31 +1,57 @@
-"""Command line: ``robust-alloc demo``, ``robust-alloc run CONFIG`` and ``run-many``."""
+"""Command line: ``robust-alloc demo``, ``run CONFIG``, ``frontier CONFIG`` and ``run-many``.
+
+Only the standard library is imported at start-up, so ``--help`` answers at
+once; each command imports what it needs. A user error (bad input, a missing
+file, existing output) prints one message and exits with status 2; ``--debug``
+shows the traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import warnings
+import time
 from collections.abc import Sequence
-
-import pandas as pd
-
-from pymc_robust_alloc.allocator import RobustAllocator
-from pymc_robust_alloc.demo import CHANNELS, SWEEP_ALPHA, SWEEP_FACTORS, demo_views
-from pymc_robust_alloc.formatting import percent
-from pymc_robust_alloc.sensitivity import scale_sweep
+from pathlib import Path
 
 __all__ = ["main"]
 
+#: Exit status of a user error (as argparse's own usage errors).
+USAGE_ERROR = 2
+#: Exceptions that carry a message for the user; anything else is a bug and keeps its traceback.
+USER_ERRORS = (ValueError, TypeError, OSError, NotImplementedError)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Show each option's default, unless it is off or unset."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default not in (None, False, argparse.SUPPRESS) and action.option_strings:
+            text += " (default: %(default)s)"
+        return text
+
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error",
+    )
     parser = argparse.ArgumentParser(
         prog="robust-alloc",
         description="Robust budget allocation across disagreeing measurement systems.",
+        parents=[common],
+        formatter_class=_Formatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
+        parents=[common],
+        formatter_class=_Formatter,
         help="Run the three-view example (regression, experiment, attribution).",
         description=(
             "Three measurement systems disagree about three channels. Prints each "
@@ -38,12 +64,24 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--draws", type=int, default=500, help="draws per view")
     demo.add_argument("--seed", type=int, default=42, help="random seed of the draws")
     demo.add_argument(
-        "--max-share", type=float, default=60.0, help="upper bound per channel and period"
+        "--max-share",
+        type=float,
+        default=0.6,
+        help="upper bound of each channel, as a share of the budget per period",
+    )
+    demo.add_argument(
+        "--flighting",
+        default=None,
+        metavar="SHARES",
+        help="share of the budget in each period, summing to 1, e.g. '0.4,0.3,0.2,0.1' "
+        "with --periods 4 (default: even)",
     )
     demo.add_argument(
         "--sweep",
         action="store_true",
-        help="also rescale attribution's response by k = 1..10 and show the plans",
+        help="also rescale attribution's response by k = 1..10 and show the plans "
+        "(on a different base curve for attribution, so its k = 1 row differs from "
+        "the main table)",
     )
     demo.add_argument(
         "--reference",
@@ -66,13 +104,28 @@ def _parser() -> argparse.ArgumentParser:
         help="ratio: 1 - V/V*; relative: (V* - V) / (V* - V(reference)), against "
         "--reference (required)",
     )
-    demo.add_argument("--format", choices=["text", "json"], default="text")
-    run = commands.add_parser("run", help="Run a decision described in a config file.")
+    demo.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        formatter_class=_Formatter,
+        help="Run a decision described in a config file.",
+        description="Fit the views of a YAML or TOML config, allocate, and write the "
+        "plans, the regret matrix, plots and an HTML report to a folder.",
+    )
     run.add_argument("config", help="YAML or TOML file")
-    run.add_argument("--output", default=None, help="output folder")
+    run.add_argument(
+        "--output",
+        default=None,
+        help="output folder (default: the config's `output` key, else <config>_output "
+        "next to the config)",
+    )
     run.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    run.add_argument("--quiet", action="store_true", help="print only where the files went")
     frontier = commands.add_parser(
         "frontier",
+        parents=[common],
+        formatter_class=_Formatter,
         help="Solve every plan family across total budgets (a budget frontier).",
         description=(
             "Fit the views of a config file and solve every plan family at each total "
@@ -97,11 +150,14 @@ def _budgets(text: str | None) -> list[float] | None:
     try:
         return [float(b) for b in text.split(",")]
     except ValueError:
-        raise SystemExit(f"--budgets: expected numbers like '40,60,80', got {text!r}.") from None
+        raise ValueError(f"--budgets: expected numbers like '40,60,80', got {text!r}.") from None
 
 
 def _frontier(args: argparse.Namespace) -> None:
+    import pandas as pd
+
     from pymc_robust_alloc.config import run_frontier
+    from pymc_robust_alloc.formatting import percent
 
     frontier = run_frontier(
         args.config, _budgets(args.budgets), output_dir=args.output, overwrite=args.overwrite
@@ -135,7 +191,7 @@ def _add_run_many(commands) -> None:
 
 
 def _run_many(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    import pandas as pd
 
     from pymc_robust_alloc.config import ConfigError, load_config, output_folder
     from pymc_robust_alloc.portfolio import allocate_many, load_portfolio
@@ -166,37 +222,66 @@ def _run_many(args: argparse.Namespace) -> int:
     return 1 if result.failures else 0
 
 
-def _reference(text: str | None, budget: float) -> dict[str, float] | None:
+def _reference(text: str | None, budget: float, channels: Sequence[str]) -> dict | None:
     if text is None:
         return None
     if text == "equal":
-        return dict.fromkeys(CHANNELS, budget / len(CHANNELS))
+        return dict.fromkeys(channels, budget / len(channels))
     try:
         pairs = (item.split("=") for item in text.split(","))
         return {channel.strip(): float(spend) for channel, spend in pairs}
     except ValueError:
-        raise SystemExit(
+        raise ValueError(
             f"--reference: expected 'equal' or 'channel=spend,...', got {text!r}."
         ) from None
 
 
+def _shares(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(
+            f"--flighting: expected shares like '0.4,0.3,0.3', got {text!r}."
+        ) from None
+
+
+def _demo_bounds(args: argparse.Namespace, channels: Sequence[str]) -> dict:
+    share = args.max_share
+    if not 0 < share <= 1 or share * len(channels) < 1:
+        raise ValueError(
+            f"--max-share must be a share of the budget between {1 / len(channels):.3g} "
+            f"(the {len(channels)} channels must be able to spend it all) and 1, got {share:g}."
+        )
+    return {c: (0.0, share * args.budget) for c in channels}
+
+
 def _demo(args: argparse.Namespace) -> dict:
-    bounds = {c: (0.0, args.max_share) for c in CHANNELS}
+    from pymc_robust_alloc.allocator import RobustAllocator
+    from pymc_robust_alloc.demo import CHANNELS, SWEEP_ALPHA, SWEEP_FACTORS, demo_views
+    from pymc_robust_alloc.sensitivity import scale_sweep
+
+    bounds = _demo_bounds(args, CHANNELS)
     if args.regret == "relative" and args.reference is None:
-        raise SystemExit(
+        raise ValueError(
             "--regret relative measures each view against a reference plan: add "
             "--reference equal, or --reference 'search=50,social=30,display=20'."
         )
-    allocator = RobustAllocator(demo_views(args.draws, args.seed), args.periods)
+    allocator = RobustAllocator(
+        demo_views(args.draws, args.seed),
+        args.periods,
+        budget_distribution_over_period=_shares(args.flighting),
+    )
     result = allocator.allocate(
         args.budget,
         bounds,
-        reference_plan=_reference(args.reference, args.budget),
+        reference_plan=_reference(args.reference, args.budget, CHANNELS),
         required_gain=args.required_gain,
         regret=args.regret,
     )
     out = result.to_dict()
-    out["settings"].update({"draws": args.draws, "seed": args.seed})
+    out["settings"].update({"draws": args.draws, "seed": args.seed, "max_share": args.max_share})
     out["channels"] = list(CHANNELS)
     out["text"] = {
         "plans": result.to_dataframe(),
@@ -240,10 +325,20 @@ def _demo(args: argparse.Namespace) -> dict:
 
 
 def _print_text(out: dict) -> None:
+    import pandas as pd
+
+    from pymc_robust_alloc.formatting import percent
+
     settings = out["settings"]
+    counts = settings.get("view_draws") or {}
+    draws = (
+        f"{settings['n_draws']} draws per view"
+        if len(set(counts.values())) <= 1
+        else "draws per view: " + ", ".join(f"{v} {n}" for v, n in counts.items())
+    )
     print(
         f"Budget {settings['total_budget']:g} per period over "
-        f"{settings['num_periods']} periods, {settings['n_draws']} draws per view."
+        f"{settings['num_periods']} periods, {draws}."
     )
     print("\nV* (best expected response under each view):")
     for view, value in out["v_star"].items():
@@ -264,10 +359,41 @@ def _print_text(out: dict) -> None:
             print(out["text"]["success"].to_string())
         print(out["text"]["long_shot"])
     print("\nSolves converged:", bool(out["text"]["convergence"]["success"].all()))
+    if "sweep" in out:
+        alpha = ", ".join(f"{a:g}" for a in out["sweep"]["alpha"])
+        print(
+            f"\nScale sweep: attribution's response on its base curve (alpha = {alpha}, "
+            "not the curve of the tables above, so k = 1 differs from them), times k:"
+        )
     for plan, table in out["text"].get("sweep", {}).items():
         with pd.option_context("display.float_format", "{:.2f}".format):
             print(f"\nSweep, {plan} plan as attribution's response is scaled by k:")
             print(table.to_string())
+
+
+def _run(args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+
+    def echo(message: str) -> None:
+        print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
+
+    from pymc_robust_alloc.config import load_config, run_config
+
+    load_config(args.config)  # a bad config fails before PyMC is loaded
+    if not args.quiet:
+        echo("Loading PyMC and PyMC-Marketing ...")
+
+    run = run_config(
+        args.config,
+        output_dir=args.output,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        echo=None if args.quiet else echo,
+    )
+    folder = Path(run.files[0]).parent if run.files else Path(args.output or ".")
+    print(f"Wrote {len(run.files)} files to {folder}:")
+    for path in run.files:
+        print(f"  {Path(path).name}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status.
+        Exit status: 0, or 2 after a user error (its message on stderr).
 
     Examples
     --------
@@ -292,21 +418,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ...
     Solves converged: True
     0
+
+    A user error prints one line on stderr (``robust-alloc: error: --max-share must
+    be a share of the budget between 0.333 ...``) and returns 2:
+
+    >>> main(["demo", "--max-share", "0.2"])
+    2
     """
     args = _parser().parse_args(argv)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    if args.command == "run-many":
-        return _run_many(args)
-    if args.command == "run":
-        from pymc_robust_alloc.config import run_config
-
-        run_config(args.config, output_dir=args.output, overwrite=args.overwrite)
-        return 0
-    if args.command == "frontier":
-        _frontier(args)
-        return 0
-    out = _demo(args)
+    try:
+        if args.command == "run-many":
+            return _run_many(args)
+        if args.command == "run":
+            _run(args)
+            return 0
+        if args.command == "frontier":
+            _frontier(args)
+            return 0
+        out = _demo(args)
+    except USER_ERRORS as err:
+        if getattr(args, "debug", False):
+            raise
+        print(f"robust-alloc: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
     if args.format == "json":
         out.pop("text")
         json.dump(out, sys.stdout, indent=2)

@@ -8,8 +8,11 @@ the regret matrix, the plots and an HTML report to an output folder. See
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
+import sys
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ from typing import Any, Literal
 import pandas as pd
 import xarray as xr
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "OBJECTIVES",
@@ -61,12 +64,19 @@ class _Strict(BaseModel):
 class ViewConfig(_Strict):
     """One view: where its data are and how to turn them into a view."""
 
-    source: Literal["table", "lift_tests", "draws", "posterior"] = Field(
+    source: Literal["table", "lift_tests", "draws", "posterior", "mmm"] = Field(
         description="table: spend/response table to fit; lift_tests: PyMC-Marketing "
         "lift-test table; draws: a table of parameter draws; posterior: NetCDF/Zarr "
-        "with a posterior group of parameter draws."
+        "with a posterior group of parameter draws; mmm: a PyMC-Marketing MMM saved "
+        "with `mmm.save(path)`, viewed from start_date to end_date."
     )
     path: str = Field(description="File, relative to the config file.")
+    start_date: datetime.date | str | None = Field(
+        None, description="mmm: first decision period (inclusive)."
+    )
+    end_date: datetime.date | str | None = Field(
+        None, description="mmm: last decision period (inclusive)."
+    )
     method: Literal["least_squares", "bayesian"] = Field(
         "least_squares", description="Fit of a table source."
     )
@@ -83,6 +93,9 @@ class ViewConfig(_Strict):
         default_factory=dict,
         description="Column names: date, channel, spend, response.",
     )
+    date_format: str | None = Field(
+        None, description="Format of text dates, e.g. '%d/%m/%Y' (table sources)."
+    )
     priors: dict[str, dict[str, Any]] | None = Field(
         None, description="{parameter: {distribution: Gamma, mu: 2, sigma: 1}}."
     )
@@ -97,13 +110,35 @@ class ViewConfig(_Strict):
         "sources know theirs: the observed spend, the tested spend.",
     )
 
+    @model_validator(mode="after")
+    def _window(self) -> ViewConfig:
+        dated = self.start_date is not None or self.end_date is not None
+        if self.source == "mmm" and (self.start_date is None or self.end_date is None):
+            raise ValueError(
+                "an mmm view needs `start_date` and `end_date`, the first and last "
+                "decision period, e.g. start_date: 2024-09-02"
+            )
+        if self.source != "mmm" and dated:
+            raise ValueError("start_date and end_date apply to `source: mmm` only")
+        return self
+
 
 class BudgetConfig(_Strict):
     """The decision: budget per period, periods and per-channel bounds."""
 
     total: float = Field(gt=0, description="Budget per period.")
-    num_periods: int = Field(ge=1)
+    num_periods: int | None = Field(
+        None, ge=1, description="Decision periods; an mmm view's window fixes them."
+    )
     bounds: dict[str, tuple[float, float]] | None = None
+    budget_distribution_over_period: list[float] | dict[str, list[float]] | None = Field(
+        None,
+        description="Flighting: each period's share of the budget (summing to 1), for "
+        "every channel or per channel.",
+    )
+    cost_per_unit: list[float] | dict[str, float | list[float]] | None = Field(
+        None, description="Price of a unit of the views' spend input, per period or channel."
+    )
 
 
 class FrontierConfig(_Strict):
@@ -406,6 +441,7 @@ def run_config(
     overwrite: bool = False,
     *,
     progress: bool = True,
+    echo: Callable[[str], None] | None = None,
 ) -> ConfigRun:
     """Fit the views of a config file, allocate, and write everything to a folder.
 
@@ -429,7 +465,10 @@ def run_config(
         Replace existing output files. Without it, an existing file stops the
         run before anything is fitted or written.
     progress : bool, default True
-        Show a progress bar over the fits.
+        Report each step (fits, compilation, solves, writing) as it starts and
+        how long it took.
+    echo : callable, optional
+        Receives the progress messages; defaults to printing them on stderr.
 
     Returns
     -------
@@ -454,7 +493,20 @@ def run_config(
     >>> run.result.regret_matrix["max regret"].idxmin()  # doctest: +SKIP
     'minimax'
     """
-    from pymc_robust_alloc import allocate
+    from pymc_robust_alloc.allocator import RobustAllocator
+    from pymc_robust_alloc.views.mmm import MMMView
+
+    started = time.perf_counter()
+    if not progress:
+        echo = None
+    elif echo is None:
+
+        def echo(message: str) -> None:
+            print(message, file=sys.stderr, flush=True)
+
+    def step(message: str) -> None:
+        if echo is not None:
+            echo(message)
 
     config, base = load_config(path)
     if config.portfolio:
@@ -473,7 +525,7 @@ def run_config(
         "regret.png",
         "report.html",
     ]
-    names += [f"fit_{v}.png" for v in config.views]
+    names += [f"fit_{v}.png" for v, spec in config.views.items() if spec.source != "mmm"]
     if config.objectives.get("success", False) is not False:
         names += ["success_matrix.csv", "success.png"]
     if config.frontier is not None:
@@ -485,25 +537,45 @@ def run_config(
             f"Output files already exist: {existing}. Choose another output folder "
             "or pass overwrite=True (CLI: --overwrite) to replace them."
         )
-    fits = fit_views(config.views, base, config.seed, progress=progress)
-    views = [f.view for f in fits.values()]
     kwargs = allocation_kwargs(config)
-    result = allocate(
+    chosen = [k for k, v in config.objectives.items() if v is not False]
+    step(f"Read {Path(path).name}: {len(config.views)} views, objectives {chosen}.")
+    built = fit_views(config.views, base, config.seed, step=step)
+    fits = {n: f for n, f in built.items() if not isinstance(f, MMMView)}
+    views = [getattr(f, "view", f) for f in built.values()]
+    step(f"Merging {len(views)} views into one graph and compiling ...")
+    tic = time.perf_counter()
+    allocator = RobustAllocator(
         views,
-        total_budget=config.budget.total,
-        num_periods=config.budget.num_periods,
+        config.budget.num_periods,
         n_draws=config.n_draws,
-        units=config.units,
-        **kwargs,
+        budget_distribution_over_period=config.budget.budget_distribution_over_period,
+        cost_per_unit=config.budget.cost_per_unit,
     )
+    draws = ", ".join(f"{v} {n}" for v, n in allocator.merged.view_draws.items())
+    step(
+        f"Compiled in {time.perf_counter() - tic:.1f} s. Solving the plans "
+        f"({allocator.num_periods} periods; draws per view: {draws}) ..."
+    )
+    tic = time.perf_counter()
+    result = allocator.allocate(config.budget.total, units=config.units, **kwargs)
+    step(f"Solved in {time.perf_counter() - tic:.1f} s. Writing outputs to {out} ...")
     frontier = None
     if config.frontier is not None:
-        frontier = _frontier(config, views, config.frontier.budgets, kwargs, progress)
+        step(f"Solving the budget frontier at {config.frontier.budgets} ...")
+        frontier = _frontier(allocator, config, config.frontier.budgets, kwargs, progress)
     files = _write_outputs(
-        out, config, fits, result, inputs=_inputs(config, base), frontier=frontier
+        out,
+        config,
+        fits,
+        dict(zip(config.views, views, strict=True)),
+        result,
+        inputs=_inputs(config, base),
+        frontier=frontier,
     )
     if frontier is not None:
         files += _write_frontier(out, frontier, config.frontier.plan, config.interval)
+    step(f"Done in {time.perf_counter() - started:.1f} s.")
     return ConfigRun(config=config, fits=fits, result=result, files=files)
 
 
@@ -548,9 +620,16 @@ def allocation_kwargs(config: RunConfig) -> dict[str, Any]:
 
 
 def fit_views(
-    views: Mapping[str, ViewConfig], base: Path, seed: int, *, progress: bool = False
+    views: Mapping[str, ViewConfig],
+    base: Path,
+    seed: int,
+    *,
+    step: Callable[[str], None] | None = None,
 ) -> dict:
     """Fit every view of a config (view ``i`` seeded ``seed + i``); check their channels.
+
+    Returns each view's fit (a ``FitResult``), or the ``MMMView`` of an ``mmm``
+    source; ``step`` receives a message as each view starts and ends.
 
     Examples
     --------
@@ -561,33 +640,33 @@ def fit_views(
     >>> fits["vendor"].view.channels
     ('search', 'social', 'display')
     """
-    from tqdm.auto import tqdm
-
-    fits = {}
-    bar = tqdm(views.items(), desc="fitting views", disable=not progress)
-    for i, (name, view) in enumerate(bar):
-        bar.set_postfix_str(name)
-        fits[name] = fit_view(name, view, base, seed=seed + i)
-    _check_channels(fits)
-    return fits
+    built = {}
+    for i, (name, view) in enumerate(views.items()):
+        what = "loading" if view.source in ("draws", "posterior", "mmm") else "fitting"
+        if step is not None:
+            step(f"View {name!r}: {what} {view.path} ({view.source}) ...")
+        tic = time.perf_counter()
+        built[name] = fit_view(name, view, base, seed=seed + i)
+        if step is not None:
+            step(f"View {name!r}: done in {time.perf_counter() - tic:.1f} s.")
+    _check_channels({n: getattr(f, "view", f) for n, f in built.items()})
+    return built
 
 
 #: Files a frontier writes.
 FRONTIER_FILES = ("frontier.csv", "frontier.nc", "frontier.png")
 
 
-def _frontier(config: RunConfig, views, budgets, kwargs: Mapping, progress: bool):
-    from pymc_robust_alloc import RobustAllocator
-
+def _frontier(allocator, config: RunConfig, budgets, kwargs: Mapping, progress: bool):
     # A frontier solves the regret plan families (success needs a reference per budget);
     # risk-averse plans only when asked for, as they cost several times more.
     names = (
         ("weights", "quantile") if config.frontier and config.frontier.risk_averse else ("weights",)
     )
     keep = {k: v for k, v in kwargs.items() if k in names}
-    bounds = {k: tuple(v) for k, v in (config.budget.bounds or {}).items()} or None
-    allocator = RobustAllocator(views, config.budget.num_periods, n_draws=config.n_draws)
-    return allocator.frontier(budgets, bounds, units=config.units, progress=progress, **keep)
+    return allocator.frontier(
+        budgets, kwargs.get("bounds"), units=config.units, progress=progress, **keep
+    )
 
 
 def _write_frontier(out: Path, frontier, plan: str | None, interval: float) -> list[Path]:
@@ -660,9 +739,18 @@ def run_frontier(
             f"Output files already exist: {existing}. Choose another output folder "
             "or pass overwrite=True (CLI: --overwrite) to replace them."
         )
+    from pymc_robust_alloc.allocator import RobustAllocator
+
     kwargs = allocation_kwargs(config)
-    views = [f.view for f in fit_views(config.views, base, config.seed, progress=progress).values()]
-    frontier = _frontier(config, views, budgets, kwargs, progress)
+    built = fit_views(config.views, base, config.seed)
+    allocator = RobustAllocator(
+        [getattr(f, "view", f) for f in built.values()],
+        config.budget.num_periods,
+        n_draws=config.n_draws,
+        budget_distribution_over_period=config.budget.budget_distribution_over_period,
+        cost_per_unit=config.budget.cost_per_unit,
+    )
+    frontier = _frontier(allocator, config, budgets, kwargs, progress)
     _write_frontier(
         out, frontier, config.frontier.plan if config.frontier else None, config.interval
     )
@@ -692,7 +780,7 @@ def _regret_arguments(config: RunConfig, success_reference: dict | None) -> dict
 
 
 def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None):
-    """Build one view of a config: read its file and fit it.
+    """Build one view of a config: read its file and fit it (an MMM is loaded as it is).
 
     Examples
     --------
@@ -708,11 +796,15 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
     path = base / spec.path
     priors = _priors(spec.priors)
     evidence = spec.evidence
-    if evidence is not None and spec.source in ("table", "lift_tests"):
+    if evidence is not None and spec.source in ("table", "lift_tests", "mmm"):
         raise ConfigError(
             f"views.{name}.evidence: a {spec.source} source knows the spend its data cover; "
             "declare evidence only for draws and posterior sources."
         )
+    if spec.source == "mmm":
+        from pymc_robust_alloc.views.mmm import MMMView
+
+        return MMMView.from_file(name, path, str(spec.start_date), str(spec.end_date))
     if spec.source == "table":
         table = fit.read_table(path)
         if spec.method == "least_squares":
@@ -724,6 +816,7 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
                 n_draws=spec.n_draws,
                 bootstrap=spec.bootstrap,
                 random_seed=seed,
+                date_format=spec.date_format,
                 **spec.columns,
             )
         return fit.fit_bayesian(
@@ -736,6 +829,7 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             tune=spec.tune,
             chains=spec.chains,
             random_seed=seed,
+            date_format=spec.date_format,
             **spec.columns,
         )
     if spec.source == "lift_tests":
@@ -751,7 +845,16 @@ def fit_view(name: str, spec: ViewConfig, base: Path, *, seed: int | None = None
             chains=spec.chains,
             random_seed=seed,
         )
-    draws = fit.read_table(path) if spec.source == "draws" else _open_posterior(path)
+    if spec.source == "draws":
+        draws = fit.read_table(path)
+    else:
+        draws = _open_posterior(path)
+        if "model_type" in draws.attrs and "fit_data" in draws.children:
+            raise ConfigError(
+                f"View {name!r}: '{spec.path}' is a saved {draws.attrs['model_type']} model, "
+                "not a table of curve parameters. Use `source: mmm` with `start_date` and "
+                "`end_date` to plan with the model itself."
+            )
     return fit.view_from_draws(draws, name, spec.saturation, spec.adstock, evidence=evidence)
 
 
@@ -785,8 +888,8 @@ def _priors(specs: Mapping[str, Mapping] | None):
     return out
 
 
-def _check_channels(fits: Mapping) -> None:
-    labels = {name: set(f.view.channels) for name, f in fits.items()}
+def _check_channels(views: Mapping) -> None:
+    labels = {name: set(v.channels) for name, v in views.items()}
     first, reference = next(iter(labels.items()))
     for name, have in labels.items():
         if have != reference:
@@ -807,12 +910,14 @@ def _write_outputs(
     out: Path,
     config: RunConfig,
     fits,
+    views,
     result,
     inputs: Mapping[str, Path] | None = None,
     frontier=None,
 ) -> list[Path]:
     from matplotlib.figure import Figure
 
+    from pymc_robust_alloc.fit.diagnostics import sampler_diagnostics
     from pymc_robust_alloc.report import report_html
 
     out.mkdir(parents=True, exist_ok=True)
@@ -831,6 +936,9 @@ def _write_outputs(
     save("result.json", lambda p: p.write_text(json.dumps(result.to_dict(), indent=2)))
     save("result.nc", lambda p: result.to_netcdf(p, overwrite=True))
     summaries = {name: f.summary() for name, f in fits.items()}
+    for name, view in views.items():
+        if name not in summaries:  # an MMM: its sampler's health
+            summaries[name] = sampler_diagnostics(view.posterior, name)
     table = pd.concat(summaries, names=["view"])
     save("fit_summary.csv", table.to_csv)
     embedded: dict[str, Figure] = {}
@@ -860,7 +968,7 @@ def _write_outputs(
         diagnostics[f"Fit of view {name}"] = fig
     settings = {
         "budget per period": config.budget.total,
-        "periods": config.budget.num_periods,
+        "periods": result.settings["num_periods"],
         "objectives": ", ".join(k for k, v in config.objectives.items() if v is not False),
         "views": ", ".join(config.views),
     }

@@ -60,7 +60,10 @@ class MergedViews:
     model : pymc.Model
         The merged model, ready for :class:`~pymc_marketing.mmm.BudgetOptimizer`.
     idata : xarray.DataTree
-        The merged posterior (one chain, ``n_draws`` draws per view).
+        The merged posterior, one chain of ``n_draws`` draws. View ``m``'s own
+        draws are the first ``view_draws[m]``; a view with fewer draws than the
+        longest repeats them to fill the chain, and those repeats must be left
+        out of its expectations (the allocator does).
     views : tuple of str
         View names, in the order of the ``view`` dim.
     horizon : Horizon
@@ -71,6 +74,10 @@ class MergedViews:
         The reference plan of the success deterministics (spend per period).
     required_gain : float
         Their required relative gain :math:`r`.
+    view_draws : dict of str to int
+        Draws each view contributes (all of its own unless ``n_draws`` thinned them).
+    available_draws : dict of str to int
+        Draws each view has.
 
     Examples
     --------
@@ -91,10 +98,12 @@ class MergedViews:
     budget_coords: dict[str, tuple]
     reference_plan: xr.DataArray | None = None
     required_gain: float = 0.0
+    view_draws: dict[str, int] | None = None
+    available_draws: dict[str, int] | None = None
 
     @property
     def n_draws(self) -> int:
-        """Number of posterior draws each view contributes.
+        """Length of the merged chain: the most draws any view contributes.
 
         Examples
         --------
@@ -120,8 +129,10 @@ def merge_views(
     aligned by label: every view is rebuilt on one channel order, that of the
     view fixing the horizon (an MMM, whose graph cannot be reordered) if any,
     else the first view's. That view also supplies the shared spend input.
-    Posteriors are thinned evenly to a common number of draws, so no merged draw
-    is missing. The views' own models and posteriors are not modified.
+    Every view keeps all its draws unless ``n_draws`` asks for fewer; the merged
+    posterior is one chain as long as the longest, a shorter view's draws
+    repeated to fill it (``view_draws`` says how many are its own). The views'
+    own models and posteriors are not modified.
 
     Parameters
     ----------
@@ -130,7 +141,8 @@ def merge_views(
     num_periods : int
         Number of decision periods.
     n_draws : int, optional
-        Draws kept per view; defaults to the smallest number any view has.
+        Keep at most this many draws per view, evenly spaced over its chains
+        (deterministic thinning); by default every view keeps all its draws.
     reference_plan : DataArray or mapping, optional
         Spend per period of a plan to beat (``{channel: spend}`` or labelled by
         the budget dims): adds the ``success_margin`` and ``success_probability``
@@ -152,13 +164,15 @@ def merge_views(
     ...     for name, a in [("mmm", [1.0, 2.0]), ("lift", [2.0, 1.0])]
     ... ]
     >>> merged = merge_views(views, num_periods=4)
-    >>> merged.views, merged.n_draws
-    (('mmm', 'lift'), 50)
+    >>> merged.views, merged.n_draws, merged.view_draws
+    (('mmm', 'lift'), 50, {'mmm': 50, 'lift': 50})
     """
     views = check_views(views)
     check_success_arguments(None, required_gain, "gaussian", 1.0)
     horizon = common_horizon(views, num_periods)
-    n_draws = common_draws(views, n_draws)
+    available = {v.name: v.posterior.sizes["chain"] * v.posterior.sizes["draw"] for v in views}
+    kept = draws_kept(available, n_draws)
+    length = max(kept.values())
 
     order = sorted(range(len(views)), key=lambda i: views[i].horizon(num_periods) is None)
     budget_coords = views[order[0]].budget_coords
@@ -166,7 +180,7 @@ def merge_views(
     constant = None
     for i in order:
         model = views[i].build(horizon, budget_coords)
-        posterior = thin(views[i].posterior, n_draws)
+        posterior = fill(thin(views[i].posterior, kept[views[i].name]), length)
         if constant is None:
             # The first model's spend (with any carry-in history) is the shared
             # input; every tree records that same spend, or the merge conflicts.
@@ -213,6 +227,8 @@ def merge_views(
         budget_coords=budget_coords,
         reference_plan=reference_plan,
         required_gain=float(required_gain),
+        view_draws={v: kept[v] for v in view_names},
+        available_draws={v: available[v] for v in view_names},
     )
 
 
@@ -326,28 +342,50 @@ def common_horizon(views: Sequence[View], num_periods: int) -> Horizon:
     return Horizon(num_periods=num_periods, adstock_periods=longest)
 
 
-def common_draws(views: Sequence[View], n_draws: int | None) -> int:
-    """Return the number of draws every view is thinned to.
+def window_periods(views: Sequence[View], num_periods: int | None) -> int:
+    """Return the number of decision periods: as given, else the window a view fixes.
 
     Examples
     --------
     >>> from pymc_robust_alloc import CurveView
-    >>> est = {"alpha": {"tv": 1.0}, "lam": {"tv": 1.0}}
-    >>> a = CurveView.from_estimates("a", est, 0.1, draws=30)
-    >>> b = CurveView.from_estimates("b", est, 0.1, draws=20)
-    >>> common_draws([a, b], None)
-    20
+    >>> v = CurveView.from_estimates("a", {"alpha": {"tv": 1.0}, "lam": {"tv": 1.0}}, 0.1)
+    >>> window_periods([v, v], 6)
+    6
+    >>> window_periods([v, v], None)
+    Traceback (most recent call last):
+    ...
+    ValueError: num_periods is needed: no view fixes a window ...
     """
-    available = {v.name: v.posterior.sizes["chain"] * v.posterior.sizes["draw"] for v in views}
-    fewest = min(available.values())
+    if num_periods is not None:
+        return num_periods
+    for view in views:
+        horizon = view.horizon(None) if isinstance(view, View) else None
+        if horizon is not None:
+            return horizon.num_periods
+    raise ValueError(
+        "num_periods is needed: no view fixes a window (only an MMMView, through its "
+        "start and end dates, does). Pass the number of decision periods."
+    )
+
+
+def draws_kept(available: Mapping[str, int], n_draws: int | None) -> dict[str, int]:
+    """Return the draws each view keeps: all, or at most ``n_draws``.
+
+    Examples
+    --------
+    >>> draws_kept({"a": 30, "b": 20}, None)
+    {'a': 30, 'b': 20}
+    >>> draws_kept({"a": 30, "b": 20}, 25)
+    {'a': 25, 'b': 20}
+    """
     if n_draws is None:
-        return fewest
-    if not 2 <= int(n_draws) <= fewest:
+        return dict(available)
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 2:
         raise ValueError(
-            f"n_draws must be between 2 and the smallest number of draws of any view "
-            f"({fewest}; per view: {available}), got {n_draws}."
+            f"n_draws must be an integer of at least 2 (draws kept per view; per view "
+            f"available: {dict(available)}), got {n_draws!r}. Leave it out to keep every draw."
         )
-    return int(n_draws)
+    return {name: min(int(n_draws), n) for name, n in available.items()}
 
 
 def thin(posterior: xr.Dataset, n_draws: int) -> xr.Dataset:
@@ -364,3 +402,19 @@ def thin(posterior: xr.Dataset, n_draws: int) -> xr.Dataset:
     picked = stacked.isel(sample=keep).drop_vars(["sample", "chain", "draw"])
     picked = picked.rename(sample="draw").assign_coords(draw=np.arange(n_draws))
     return picked.expand_dims(chain=[0]).transpose("chain", "draw", ...)
+
+
+def fill(posterior: xr.Dataset, length: int) -> xr.Dataset:
+    """Repeat a one-chain posterior's draws cyclically to ``length`` draws.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"a": (("chain", "draw"), [[0.0, 1.0, 2.0]])})
+    >>> fill(ds, 5)["a"].values.tolist()
+    [[0.0, 1.0, 2.0, 0.0, 1.0]]
+    """
+    n = posterior.sizes["draw"]
+    if n == length:
+        return posterior
+    repeated = posterior.isel(draw=np.arange(length) % n)
+    return repeated.assign_coords(draw=np.arange(length))

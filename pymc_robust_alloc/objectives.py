@@ -16,7 +16,7 @@ object writes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -25,7 +25,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 
 from pymc_robust_alloc.engine import Criterion
 from pymc_robust_alloc.success import log_success_probability
-from pymc_robust_alloc.utility import view_values
+from pymc_robust_alloc.utility import SAMPLE, view_values
 
 __all__ = ["RegretObjective", "SuccessObjective"]
 
@@ -59,6 +59,11 @@ class _Parameters:
                 getattr(self, name).set_value(value)
 
 
+def _own_draws(samples, n: int | None):
+    """Return a view's own draws: the first ``n`` of the merged chain (the rest repeat them)."""
+    return samples if n is None else samples.isel({SAMPLE: slice(0, n)})
+
+
 class RegretObjective(_Parameters):
     """Each view's value of a plan: the mean, or a lower quantile, of its increment.
 
@@ -66,6 +71,9 @@ class RegretObjective(_Parameters):
     ----------
     baseline : numpy.ndarray
         Response at the zero plan per draw and view, shape ``(sample, view)``.
+    draws : sequence of int, optional
+        Each view's own draws, the first of the ``sample`` dim (see
+        :class:`~pymc_robust_alloc.MergedViews`); by default all of them.
 
     Attributes
     ----------
@@ -74,8 +82,9 @@ class RegretObjective(_Parameters):
         and the quantile's smoothing bandwidth (in draws; 0 is the exact quantile).
     """
 
-    def __init__(self, baseline: np.ndarray) -> None:
+    def __init__(self, baseline: np.ndarray, draws: Sequence[int] | None = None) -> None:
         n_views = np.shape(baseline)[1]
+        self.draws = [None] * n_views if draws is None else [int(n) for n in draws]
         self.baseline = self._shared("baseline", baseline)
         self.scale = self._shared("response_scale", np.ones(n_views))
         self.quantile = self._shared("quantile", 0.1)
@@ -84,14 +93,18 @@ class RegretObjective(_Parameters):
         self.quantile_value = Criterion("quantile value", self._build_quantile)
 
     def _build(self, samples, m: int):
+        n = self.draws[m]
         return view_values(
-            samples, baseline=self.baseline[:, m : m + 1], scale=self.scale[m : m + 1]
+            _own_draws(samples, n),
+            baseline=self.baseline[:n, m : m + 1],
+            scale=self.scale[m : m + 1],
         )
 
     def _build_quantile(self, samples, m: int):
+        n = self.draws[m]
         return view_values(
-            samples,
-            baseline=self.baseline[:, m : m + 1],
+            _own_draws(samples, n),
+            baseline=self.baseline[:n, m : m + 1],
             scale=self.scale[m : m + 1],
             quantile=self.quantile,
             bandwidth=self.bandwidth,
@@ -105,6 +118,8 @@ class SuccessObjective(_Parameters):
     ----------
     baseline : pytensor shared variable
         Zero-plan responses per draw and view (the regret objective's, shared).
+    draws : sequence of int, optional
+        Each view's own draws, as for :class:`RegretObjective`.
 
     Attributes
     ----------
@@ -112,8 +127,10 @@ class SuccessObjective(_Parameters):
         Reference plan's responses per draw and view, and :math:`r`.
     """
 
-    def __init__(self, baseline: SharedVariable) -> None:
+    def __init__(self, baseline: SharedVariable, draws: Sequence[int] | None = None) -> None:
         self.baseline = baseline
+        n_views = np.shape(baseline.get_value())[1]
+        self.draws = [None] * n_views if draws is None else [int(n) for n in draws]
         self.reference = self._shared("reference", baseline.get_value() + 1.0)
         self.required_gain = self._shared("required_gain", 0.0)
         self._criteria: dict[str, Criterion] = {}
@@ -123,11 +140,12 @@ class SuccessObjective(_Parameters):
         if method not in self._criteria:
 
             def build(samples, m: int):
+                n = self.draws[m]
                 return log_success_probability(
-                    samples,
-                    self.reference[:, m : m + 1],
+                    _own_draws(samples, n),
+                    self.reference[:n, m : m + 1],
                     required_gain=self.required_gain,
-                    baseline=self.baseline[:, m : m + 1],
+                    baseline=self.baseline[:n, m : m + 1],
                     method=method,
                 )
 

@@ -40,6 +40,7 @@ __all__ = [
     "plot_success",
     "plot_sweep",
     "plot_values",
+    "plot_view_responses",
     "view_colors",
 ]
 
@@ -95,6 +96,7 @@ def plot_beliefs(
     *,
     colors: Colors = None,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot each view's beliefs about each saturation parameter, per channel.
 
@@ -112,6 +114,9 @@ def plot_beliefs(
         ``{view: colour}`` overrides of :func:`view_colors`.
     figsize : tuple of float, optional
         Defaults to 3.6 x 2.6 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -129,11 +134,11 @@ def plot_beliefs(
     curve_views, skipped = _curve_views(views, "plot_beliefs")
     params = list(dict.fromkeys(p for v in curve_views for p in v.posterior.data_vars))
     channels = _channels(curve_views)
-    fig = Figure(
-        figsize=figsize or (3.6 * len(channels), 2.6 * len(params) + 0.6),
-        layout="constrained",
+    fig, axes, owned = _panels(
+        axes,
+        (len(params), len(channels)),
+        figsize or (3.6 * len(channels), 2.6 * len(params) + 0.6),
     )
-    axes = fig.subplots(len(params), len(channels), squeeze=False)
     pooled = set()
     for row, param in enumerate(params):
         for col, channel in enumerate(channels):
@@ -152,13 +157,11 @@ def plot_beliefs(
             if col == 0:
                 ax.set_ylabel("belief density")
     handles = [Rectangle((0, 0), 1, 1, color=palette[v.name], alpha=0.6) for v in curve_views]
-    fig.legend(
-        handles,
-        [v.name for v in curve_views],
-        loc="outside upper right",
-        ncols=len(curve_views),
-        frameon=False,
-    )
+    names = [v.name for v in curve_views]
+    if not owned:
+        axes.flat[0].legend(handles, names, frameon=False, fontsize="small")
+        return fig
+    fig.legend(handles, names, loc="outside upper right", ncols=len(curve_views), frameon=False)
     title = "What each view believes about the saturation parameters"
     fig.suptitle(title, x=0.02, ha="left", fontweight="bold")
     _footnote(fig, skipped, pooled)
@@ -173,6 +176,7 @@ def plot_response_curves(
     n_points: int = 120,
     colors: Colors = None,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot each view's response curve per channel: median and credible band.
 
@@ -196,6 +200,9 @@ def plot_response_curves(
         ``{view: colour}`` overrides of :func:`view_colors`.
     figsize : tuple of float, optional
         Defaults to 4.2 x 3.4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -220,8 +227,10 @@ def plot_response_curves(
         raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
     grid = np.linspace(0.0, float(max_spend), int(n_points))
     low, high = (1 - interval) / 2, (1 + interval) / 2
-    fig = Figure(figsize=figsize or (4.2 * len(channels), 3.4 + 0.4), layout="constrained")
-    axes = fig.subplots(1, len(channels), squeeze=False)[0]
+    fig, axes, owned = _panels(
+        axes, (1, len(channels)), figsize or (4.2 * len(channels), 3.4 + 0.4)
+    )
+    axes = axes[0]
     pooled = set()
     for view in curve_views:
         curves = view.curves(grid)
@@ -243,6 +252,9 @@ def plot_response_curves(
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(Rectangle((0, 0), 1, 1, color="#999999", alpha=0.3))
     labels.append(f"{interval:.0%} band")
+    if not owned:
+        axes[0].legend(handles, labels, frameon=False, fontsize="small")
+        return fig
     fig.legend(
         handles,
         labels,
@@ -260,11 +272,114 @@ def plot_response_curves(
     return fig
 
 
+def plot_view_responses(
+    allocator,
+    result: AllocationResult | None = None,
+    *,
+    max_spend: float | None = None,
+    interval: float = 0.9,
+    n_points: int = 25,
+    figsize: tuple[float, float] | None = None,
+    axes=None,
+) -> Figure:
+    """Plot every view's response to each channel's spend, one panel per view.
+
+    Each curve is the view's increment over the zero plan when one channel
+    spends ``x`` per period over the decision window and the others nothing,
+    through the allocator's own graph: any view (an ``MMMView`` too), with
+    its carry-in history and carry-over, each panel in its view's own units.
+
+    Parameters
+    ----------
+    allocator : RobustAllocator
+        The compiled allocator.
+    result : AllocationResult, optional
+        Sets the spend axis to the decision's range (the largest upper bound).
+    max_spend : float, optional
+        Right end of the spend axis (per period); default the result's range,
+        else 1.
+    interval : float, default 0.9
+        Mass of the band over the draws, centred on the median.
+    n_points : int, default 25
+        Spend levels per channel (each is one evaluation of every view).
+    figsize : tuple of float, optional
+        Defaults to 4.2 x 3.4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per view (the figure title is then the
+        caller's); default a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
+    ``result`` comes from its :meth:`allocate` with bounds ``(0, 60)``.
+
+    >>> fig = plot_view_responses(allocator, result, n_points=5)
+    >>> [ax.get_title() for ax in fig.axes], [float(x) for x in fig.axes[0].get_xlim()]
+    (['regression', 'experiment', 'attribution'], [0.0, 60.0])
+    """
+    if not 0 < interval < 1:
+        raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
+    if max_spend is None:
+        bounds = (result.settings or {}).get("bounds") if result is not None else None
+        max_spend = float(np.max(list(bounds.values()))) if bounds else 1.0
+    elif not np.isfinite(max_spend) or max_spend <= 0:
+        raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
+    coords = allocator.budget_coords
+    if set(coords) != {"channel"}:
+        raise ValueError(
+            f"plot_view_responses draws one curve per channel; these budgets have dims "
+            f"{list(coords)}. Plot a channel-only allocator."
+        )
+    channels = list(coords["channel"])
+    grid = np.linspace(0.0, float(max_spend), int(n_points))
+    zero = allocator.responses(dict.fromkeys(channels, 0.0))
+    low, high = (1 - interval) / 2, (1 + interval) / 2
+    views = list(allocator.views)
+    fig, axes, owned = _panels(axes, (1, len(views)), figsize or (4.2 * len(views), 3.6))
+    axes = axes[0]
+    periods = allocator.num_periods
+    for j, channel in enumerate(channels):
+        increments = xr.concat(
+            [
+                allocator.responses({c: (x if c == channel else 0.0) for c in channels}) - zero
+                for x in grid
+            ],
+            dim="spend",
+        )
+        q = increments.quantile([low, 0.5, high], dim="sample", skipna=True)
+        color = CHANNEL_PALETTE[j % len(CHANNEL_PALETTE)]
+        for ax, view in zip(axes, views, strict=True):
+            band = q.sel(view=view).values
+            ax.fill_between(grid, band[0], band[2], color=color, alpha=0.18, lw=0)
+            ax.plot(grid, band[1], color=color, lw=2, label=str(channel))
+    palette = view_colors(views)
+    for ax, view in zip(axes, views, strict=True):
+        ax.set(xlabel="spend per period", xlim=(0.0, float(grid[-1])))
+        ax.set_title(view, color=palette[view], fontweight="bold")
+        ax.set_ylabel(f"increment over {periods} periods ({view}'s units)")
+        ax.grid(alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].legend(frameon=False, title=f"channel ({interval:.0%} band)")
+    if owned:
+        fig.suptitle(
+            "Each view's response to one channel's spend (others at zero)",
+            x=0.02,
+            ha="left",
+            fontweight="bold",
+        )
+    return fig
+
+
 def plot_plans(
     result: AllocationResult,
     plans: Sequence[str] | None = None,
     *,
     figsize: tuple[float, float] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Plot the candidate plans side by side: spend per period by channel.
 
@@ -281,6 +396,8 @@ def plot_plans(
         Plans to show, in order; default all of ``result.plans``.
     figsize : tuple of float, optional
         Defaults to a width growing with the number of bars.
+    ax : matplotlib.axes.Axes, optional
+        Draw on these axes; default a new figure.
 
     Returns
     -------
@@ -299,11 +416,7 @@ def plot_plans(
     cells = [str(c) for c in table.columns]
     n_plans, n_cells = table.shape
     width = 0.8 / n_cells
-    fig = Figure(
-        figsize=figsize or (max(6.0, 0.45 * n_plans * n_cells + 2.0), 4.2),
-        layout="constrained",
-    )
-    ax = fig.subplots()
+    fig, ax, _ = _own_or_given(ax, figsize or (max(6.0, 0.45 * n_plans * n_cells + 2.0), 4.2))
     x = np.arange(n_plans)
     top = float(np.nanmax(table.to_numpy())) if table.size else 1.0
     for j, cell in enumerate(cells):
@@ -340,6 +453,7 @@ def plot_regret(
     colors: Colors = None,
     cmap: str = "Reds",
     figsize: tuple[float, float] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     r"""Plot the regret matrix as an annotated heatmap, max regret highlighted.
 
@@ -357,6 +471,8 @@ def plot_regret(
         Colour map of the cells.
     figsize : tuple of float, optional
         Defaults to a size growing with the matrix.
+    ax : matplotlib.axes.Axes, optional
+        Draw on these axes; default a new figure.
 
     Returns
     -------
@@ -386,6 +502,7 @@ def plot_regret(
         title="Regret of each plan under each view",
         colors=colors,
         figsize=figsize,
+        ax=ax,
     )
 
 
@@ -395,6 +512,7 @@ def plot_success(
     colors: Colors = None,
     cmap: str = "Greens",
     figsize: tuple[float, float] | None = None,
+    ax: Axes | None = None,
 ) -> Figure:
     r"""Plot each plan's success probability under each view as a heatmap.
 
@@ -413,6 +531,8 @@ def plot_success(
         Colour map of the cells.
     figsize : tuple of float, optional
         Defaults to a size growing with the matrix.
+    ax : matplotlib.axes.Axes, optional
+        Draw on these axes; default a new figure.
 
     Returns
     -------
@@ -446,6 +566,7 @@ def plot_success(
         title=f"Probability of beating the reference plan by {gain:.1%} under each view",
         colors=colors,
         figsize=figsize,
+        ax=ax,
     )
 
 
@@ -460,16 +581,13 @@ def _plan_view_heatmap(
     title: str,
     colors: Colors,
     figsize: tuple[float, float] | None,
+    ax: Axes | None = None,
 ) -> Figure:
     """Annotated plans x views heatmap whose last column summarises each row."""
     palette = view_colors(result.views, colors)
     values = table.to_numpy(dtype=float)
     n_rows, n_cols = values.shape
-    fig = Figure(
-        figsize=figsize or (1.5 * n_cols + 2.8, 0.5 * n_rows + 1.9),
-        layout="constrained",
-    )
-    ax = fig.subplots()
+    fig, ax, _ = _own_or_given(ax, figsize or (1.5 * n_cols + 2.8, 0.5 * n_rows + 1.9))
     image = ax.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1], aspect="auto")
     decimals = _decimals(limits[1])
     summary = table.columns[-1]
@@ -533,6 +651,7 @@ def plot_sweep(
     sweep: xr.Dataset,
     *,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot the scale sweep: the averaged plan drifts, the minimax plan stays put.
 
@@ -546,6 +665,9 @@ def plot_sweep(
         From :func:`~pymc_robust_alloc.sensitivity.scale_sweep`.
     figsize : tuple of float, optional
         Defaults to 3.6 x 3.4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -575,8 +697,8 @@ def plot_sweep(
     cells = plans[cell_dim].values
     factors = np.asarray(sweep["factor"].values, dtype=float)
     n_panels = len(cells) + 1
-    fig = Figure(figsize=figsize or (3.6 * n_panels, 3.4 + 0.5), layout="constrained")
-    axes = fig.subplots(1, n_panels, squeeze=False)[0]
+    fig, axes, owned = _panels(axes, (1, n_panels), figsize or (3.6 * n_panels, 3.4 + 0.5))
+    axes = axes[0]
     share = axes[0]
     names = [str(p) for p in plans["plan"].values]
     for ax, cell in zip(axes[:-1], cells, strict=True):
@@ -603,6 +725,8 @@ def plot_sweep(
         a.grid(alpha=0.3)
         a.spines[["top", "right"]].set_visible(False)
     axes[0].legend(frameon=False)
+    if not owned:
+        return fig
     view = sweep.attrs.get("view", "one view")
     fig.suptitle(
         f"Multiplying {view}'s response by k: the averaged plan drifts, the minimax plan stays put",
@@ -619,6 +743,7 @@ def plot_values(
     *,
     colors: Colors = None,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     r"""Plot each plan's expected value under each view against that view's best.
 
@@ -637,6 +762,9 @@ def plot_values(
         ``{view: colour}`` overrides of :func:`view_colors`.
     figsize : tuple of float, optional
         Defaults to 3.8 inches wide per view.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per panel (figure title and legend are then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -653,11 +781,13 @@ def plot_values(
     names = _plan_names(result, plans)
     views = result.views
     palette = view_colors(views, colors)
-    fig = Figure(
-        figsize=figsize or (3.8 * len(views) + 1.0, 0.45 * len(names) + 1.9),
-        layout="constrained",
+    fig, axes, owned = _panels(
+        axes,
+        (1, len(views)),
+        figsize or (3.8 * len(views) + 1.0, 0.45 * len(names) + 1.9),
+        sharey=True,
     )
-    axes = fig.subplots(1, len(views), squeeze=False, sharey=True)[0]
+    axes = axes[0]
     y = np.arange(len(names))
     styles = [_plan_style(n, result, colors) for n in names]
     periods = result.settings.get("num_periods") if result.settings else None
@@ -680,6 +810,8 @@ def plot_values(
     axes[0].set_yticks(y, names)
     axes[0].invert_yaxis()
     _color_plan_labels(axes[0].get_yticklabels(), result, colors)
+    if not owned:
+        return fig
     fig.suptitle(
         "Expected value of each plan under each view (increment over zero spend)",
         x=0.02,
@@ -690,6 +822,31 @@ def plot_values(
 
 
 # -- helpers ----------------------------------------------------------------------
+
+
+def _own_or_given(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
+    """Return the figure and axes to draw on: the caller's ``ax``, or a new figure's."""
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.subplots(), True
+    return ax.get_figure(root=True), ax, False
+
+
+def _panels(
+    axes, shape: tuple[int, int], figsize: tuple[float, float], **subplots
+) -> tuple[Figure, np.ndarray, bool]:
+    """Return a ``shape`` grid of axes: the caller's ``axes`` (checked), or a new figure's."""
+    if axes is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.subplots(*shape, squeeze=False, **subplots), True
+    grid = np.asarray(axes, dtype=object)
+    if grid.size != shape[0] * shape[1]:
+        raise ValueError(
+            f"axes must hold {shape[0] * shape[1]} axes ({shape[0]} x {shape[1]} panels), "
+            f"got {grid.size}."
+        )
+    grid = grid.reshape(shape)
+    return grid.flat[0].get_figure(root=True), grid, False
 
 
 def _curve_views(views: Sequence[View], caller: str) -> tuple[list[CurveView], list]:
@@ -862,7 +1019,10 @@ def _footnote(fig: Figure, skipped: Sequence[View], pooled: set) -> None:
     notes = []
     if skipped:
         names = ", ".join(f"{v.name} ({type(v).__name__})" for v in skipped)
-        notes.append(f"Not shown (no per-channel curve parameters): {names}.")
+        notes.append(
+            f"Not shown (no per-channel curve parameters): {names}; "
+            "plot_view_responses(allocator) shows every view."
+        )
     if pooled:
         notes.append(f"Draws pooled over {', '.join(sorted(map(str, pooled)))}.")
     if notes:

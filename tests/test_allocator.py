@@ -2,6 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.stats
 import xarray as xr
 
 from pymc_robust_alloc import ConvergenceWarning, CurveView, RobustAllocator
@@ -216,3 +217,101 @@ def test_risk_averse_minimax_can_start_from_a_quantile_optimum():
     result = RobustAllocator(views, 4).allocate(100.0, BOUNDS, quantile=0.1)
     table = result.quantile_regret.max("view").to_series()
     assert table.idxmin() == "risk-averse minimax"
+
+
+def test_views_with_different_draw_counts_are_valued_over_their_own_draws():
+    """No silent thinning: each V(a, m) is the mean over view m's own draws."""
+    from tests.reference import curve, draw_arrays
+
+    channels = ["search", "social"]
+    views = [
+        CurveView.from_estimates(
+            name, {"alpha": a, "lam": [2.0, 3.0]}, 0.3, channels=channels, draws=d, random_seed=s
+        )
+        for name, a, d, s in [("long", [2.0, 1.0], 61, 1), ("short", [1.0, 2.0], 17, 2)]
+    ]
+    allocator = RobustAllocator(views, num_periods=3)
+    plan = np.array([4.0, 6.0])
+    expected = [3 * curve(draw_arrays(v.posterior, channels), plan).sum(-1).mean() for v in views]
+    values = allocator.values(dict(zip(channels, plan, strict=True)))
+    np.testing.assert_allclose(values.values, expected, rtol=1e-10)
+    responses = allocator.responses(dict(zip(channels, plan, strict=True)))
+    assert int(responses.sel(view="short").notnull().sum()) == 17
+    current = {"search": 5.0, "social": 5.0}
+    result = allocator.allocate(10.0, reference_plan=current)
+    assert result.converged
+    assert result.settings["view_draws"] == {"long": 61, "short": 17}
+    assert result.settings["available_draws"] == {"long": 61, "short": 17}
+    for name in ("long", "short"):
+        assert float(result.regret.sel(plan=name, view=name)) == pytest.approx(0.0, abs=1e-9)
+    # Success per view over its own draws: P(increment >= the reference's).
+    other = {"search": 6.0, "social": 4.0}
+    success = allocator.success_probability(other, current, required_gain=0.01)
+    zero = allocator.responses({"search": 0.0, "social": 0.0})
+    diff = (allocator.responses(other) - zero) - 1.01 * (allocator.responses(current) - zero)
+    sd = np.sqrt(((diff - diff.mean("sample")) ** 2).mean("sample"))  # NaN repeats skipped
+    expected = scipy.stats.norm.cdf(diff.mean("sample") / sd)
+    np.testing.assert_allclose(success.values, expected, rtol=1e-6)
+
+
+def _optimum(value, total, n):
+    """Maximise a concave value over {sum a = total, a >= 0} with SciPy (reference)."""
+    from scipy.optimize import minimize
+
+    solution = minimize(
+        lambda a: -value(a),
+        np.full(n, total / n),
+        method="SLSQP",
+        bounds=[(0, total)] * n,
+        constraints=[{"type": "eq", "fun": lambda a: a.sum() - total}],
+        options={"ftol": 1e-14, "maxiter": 500},
+    )
+    return solution.x
+
+
+def test_flighting_and_cost_per_unit_change_the_plans_as_the_optimizer_graph_says():
+    """Per-period shares and prices reach every view's response, as in BudgetOptimizer."""
+    from tests.reference import curve, draw_arrays
+
+    channels = ["search", "social"]
+    views = [
+        CurveView.from_estimates(
+            name, {"alpha": a, "lam": lam}, 0.2, channels=channels, draws=40, random_seed=s
+        )
+        for name, a, lam, s in [
+            ("mmm", [2.0, 1.5], [1.0, 6.0], 1),
+            ("lift", [1.5, 2.0], [5.0, 1.0], 2),
+        ]
+    ]
+    shares, price = np.array([0.7, 0.2, 0.1]), np.array([2.0, 0.5])
+    total = 6.0
+    flighted = RobustAllocator(views, 3, budget_distribution_over_period=shares).allocate(total)
+    priced = RobustAllocator(views, 3, cost_per_unit={"search": 2.0, "social": 0.5}).allocate(total)
+    assert flighted.settings["budget_distribution_over_period"] == [
+        [0.7, 0.7],
+        [0.2, 0.2],
+        [0.1, 0.1],
+    ]
+    for view in views:
+        params = draw_arrays(view.posterior, channels)
+
+        def flighted_value(a, params=params):
+            money = 3 * shares[:, None] * a  # spend per period of each channel
+            return curve(params, money).sum(axis=(-1, 0)).mean()
+
+        def priced_value(a, params=params):
+            return 3 * curve(params, a / price).sum(-1).mean()
+
+        def plain_value(a, params=params):
+            return 3 * curve(params, a).sum(-1).mean()
+
+        plain = _optimum(plain_value, total, 2)
+
+        for result, value in [(flighted, flighted_value), (priced, priced_value)]:
+            expected = _optimum(value, total, 2)
+            ours = result.plan(view.name).sel(channel=channels).values
+            np.testing.assert_allclose(ours, expected, atol=1e-5 * total)
+            moved = np.abs(ours - plain).max()
+            assert moved > 0.02 * total  # far beyond the solver tolerance
+    with pytest.raises(ValueError, match="must sum to 1 over the periods"):
+        RobustAllocator(views, 3, budget_distribution_over_period=[0.5, 0.2, 0.1])

@@ -1,8 +1,10 @@
 import hashlib
+import json
 import shutil
 from importlib.resources import files
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pymc_robust_alloc import allocate
@@ -206,6 +208,190 @@ def test_frontier_runs_from_the_config_and_the_cli(tmp_path):
         run_frontier(path, output_dir=tmp_path / "out", progress=False)
     with pytest.raises(ValueError, match=r"Budgets \[200.0\] cannot be spent"):
         run_frontier(path, [60, 200], output_dir=tmp_path / "other", progress=False)
+
+
+MMM_CONFIG = """\
+seed: 4
+views:
+  mmm:
+    source: mmm
+    path: mmm.nc
+    start_date: {start}
+    end_date: {end}
+  vendor:
+    source: draws
+    path: vendor_draws.csv
+budget:
+  total: 60.0
+  bounds:
+    search: [5, 40]
+    social: [5, 40]
+    display: [0, 30]
+"""
+MMM_DRAWS = 30
+
+
+def saved_mmm(path):
+    """A PyMC-Marketing MMM on Monday-dated weeks, seeded draws in place of a fit, saved."""
+    import xarray as xr
+    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+
+    channels = ["search", "social", "display"]
+    rng = np.random.default_rng(0)
+    n_weeks = 40
+    X = pd.DataFrame(
+        {"date": pd.date_range("2024-01-01", periods=n_weeks, freq="W-MON")}
+        | {c: rng.uniform(5, 40, n_weeks) for c in channels}
+    )
+    y = pd.Series(1000 + rng.normal(0, 10, n_weeks), name="y")
+    mmm = MMM(
+        date_column="date",
+        channel_columns=channels,
+        adstock=GeometricAdstock(l_max=2),
+        saturation=LogisticSaturation(),
+    )
+    mmm.build_model(X, y)
+    shape = (1, MMM_DRAWS, len(channels))
+    per_channel = ("chain", "draw", "channel")
+    posterior = xr.Dataset(
+        {
+            "adstock_alpha": (per_channel, rng.uniform(0.3, 0.6, shape)),
+            "saturation_lam": (per_channel, rng.uniform(1, 4, shape)),
+            "saturation_beta": (per_channel, rng.uniform(0.1, 0.4, shape)),
+            "intercept_contribution": (("chain", "draw"), rng.uniform(0.5, 0.7, shape[:2])),
+            "y_sigma": (("chain", "draw"), rng.uniform(0.01, 0.02, shape[:2])),
+        },
+        coords={"chain": [0], "draw": np.arange(MMM_DRAWS), "channel": channels},
+    )
+    mmm.idata = xr.DataTree.from_dict(
+        {"posterior": posterior, "fit_data": mmm.create_fit_data(X, y)}
+    )
+    mmm.set_idata_attrs(mmm.idata)
+    mmm.save(str(path))
+    return mmm
+
+
+@pytest.fixture(scope="module")
+def mmm_folder(tmp_path_factory):
+    path = tmp_path_factory.mktemp("mmm_run")
+    shutil.copy(EXAMPLES / "vendor_draws.csv", path / "vendor_draws.csv")
+    saved_mmm(path / "mmm.nc")
+    (path / "config.yaml").write_text(MMM_CONFIG.format(start="2024-09-02", end="2024-09-30"))
+    return path
+
+
+@pytest.fixture(scope="module")
+def mmm_run(mmm_folder):
+    messages = []
+    run = run_config(
+        mmm_folder / "config.yaml", output_dir=mmm_folder / "out", echo=messages.append
+    )
+    return run, messages
+
+
+def test_saved_mmm_runs_from_a_config_with_periods_from_its_window(mmm_run):
+    run, messages = mmm_run
+    settings = run.result.settings
+    assert settings["num_periods"] == 5  # the Mondays from 2024-09-02 to 2024-09-30
+    assert settings["view_draws"] == {"mmm": MMM_DRAWS, "vendor": 200}
+    assert list(run.result.v_star["view"].values) == ["mmm", "vendor"]
+    assert "fit_mmm.png" not in {p.name for p in run.files}
+    assert any("Merging 2 views" in m for m in messages)
+    assert messages[-1].startswith("Done in")
+    summary = pd.read_csv(next(p for p in run.files if p.name == "fit_summary.csv"))
+    mmm_rows = summary[summary["view"] == "mmm"]
+    assert len(mmm_rows) == 3 * 3 + 2  # adstock, lam, beta per channel; intercept, sigma
+    assert "r_hat" in mmm_rows  # NaN here: ArviZ needs two chains for R-hat
+    assert mmm_rows["ess_bulk"].notna().all()
+
+
+def test_mmm_plan_of_a_config_run_is_pymc_marketings_optimum(mmm_run, mmm_folder):
+    """The MMM keeps all its draws, so its optimum is BudgetOptimizer's own."""
+    import pytensor
+    from pymc_marketing.mmm import MMM
+
+    from pymc_robust_alloc import python_mode
+
+    run, _ = mmm_run
+    mmm = MMM.load(str(mmm_folder / "mmm.nc"))
+    bounds = {"search": (5.0, 40.0), "social": (5.0, 40.0), "display": (0.0, 30.0)}
+    with pytensor.config.change_flags(mode=python_mode(), cxx=""):
+        optimizer = mmm.budget_optimizer(
+            "2024-09-02", "2024-09-30", compile_kwargs={"mode": python_mode()}
+        )
+        plan, _ = optimizer.allocate_budget(total_budget=60.0, budget_bounds=bounds)
+    ours = run.result.plan("mmm").sel(channel=plan["channel"])
+    np.testing.assert_allclose(ours.values, plan.values, atol=1e-3 * 60)
+
+
+def test_off_grid_mmm_window_snaps_with_a_warning(mmm_folder):
+    from pymc_robust_alloc.views.mmm import MMMView
+
+    with pytest.warns(UserWarning, match="off the MMM's date grid .* 2024-09-02 to 2024-09-23"):
+        view = MMMView.from_file("mmm", mmm_folder / "mmm.nc", "2024-09-01", "2024-09-29")
+    assert view.horizon().num_periods == 4
+    with pytest.raises(ValueError, match="no date of the MMM's grid"):
+        MMMView.from_file("mmm", mmm_folder / "mmm.nc", "2024-09-03", "2024-09-08")
+
+
+def test_saved_mmm_given_as_a_posterior_points_to_source_mmm(mmm_folder, tmp_path):
+    config = MMM_CONFIG.format(start="2024-09-02", end="2024-09-30").replace(
+        "    source: mmm\n    path: mmm.nc\n    start_date: 2024-09-02\n    end_date: 2024-09-30\n",
+        "    source: posterior\n    path: mmm.nc\n",
+    )
+    for name in ("vendor_draws.csv", "mmm.nc"):
+        shutil.copy(mmm_folder / name, tmp_path / name)
+    (tmp_path / "c.yaml").write_text(config + "  num_periods: 5\n")
+    with pytest.raises(ConfigError, match="Use `source: mmm`"):
+        run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)
+
+
+def test_mmm_view_needs_its_window_dates(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        MMM_CONFIG.format(start="2024-09-02", end="2024-09-30").replace(
+            "    end_date: 2024-09-30\n", ""
+        )
+    )
+    (tmp_path / "mmm.nc").write_text("")
+    shutil.copy(EXAMPLES / "vendor_draws.csv", tmp_path / "vendor_draws.csv")
+    with pytest.raises(ConfigError, match="needs `start_date` and `end_date`"):
+        load_config(path)
+
+
+def test_budget_without_periods_and_without_an_mmm_is_refused(tmp_path, folder):
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(folder / name, tmp_path / name)
+    (tmp_path / "c.yaml").write_text(CONFIG.replace("  num_periods: 4\n", ""))
+    with pytest.raises(ValueError, match="num_periods is needed"):
+        run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)
+
+
+@pytest.mark.slow
+def test_cli_runs_a_saved_mmm_with_lift_tests_and_attribution(tmp_path, capsys):
+    """The issue's workflow: a saved MMM, a lift-test fit and an attribution fit, by the CLI."""
+    from pymc_robust_alloc.cli import main
+
+    for name in ("attribution.csv", "lift_tests.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    saved_mmm(tmp_path / "mmm.nc")
+    config = MMM_CONFIG.format(start="2024-09-02", end="2024-09-30").replace(
+        "  vendor:\n    source: draws\n    path: vendor_draws.csv\n",
+        "  experiment:\n    source: lift_tests\n    path: lift_tests.csv\n    draws: 100\n"
+        "    tune: 200\n    chains: 1\n"
+        "  attribution:\n    source: table\n    path: attribution.csv\n    n_draws: 60\n",
+    )
+    (tmp_path / "config.yaml").write_text(config + "objectives:\n  minimax: true\n")
+    assert main(["run", str(tmp_path / "config.yaml"), "--output", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    assert f"Wrote 9 files to {tmp_path / 'out'}" in captured.out
+    assert "Solving the plans (5 periods; draws per view: mmm 30" in captured.err
+    result = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert result["settings"]["view_draws"] == {
+        "mmm": MMM_DRAWS,
+        "experiment": 100,
+        "attribution": 60,
+    }
 
 
 RELATIVE = CONFIG.replace(

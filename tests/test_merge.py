@@ -22,11 +22,23 @@ def test_merged_model_exposes_each_view_and_the_regret_vector():
     assert merged.idata["posterior"].sizes["draw"] == 30
 
 
-def test_posteriors_are_thinned_to_a_common_number_of_draws():
-    merged = merge_views([curve("a", ["x", "y"], 30), curve("b", ["x", "y"], 20)], 2)
+def test_every_view_keeps_all_its_draws_first_in_the_merged_chain():
+    a, b = curve("a", ["x", "y"], 30), curve("b", ["x", "y"], 20)
+    merged = merge_views([a, b], 2)
     posterior = merged.idata["posterior"]
-    assert posterior.sizes["draw"] == 20
+    assert posterior.sizes["draw"] == 30
+    assert merged.view_draws == {"a": 30, "b": 20}
     assert not any(bool(posterior[v].isnull().any()) for v in posterior.data_vars)
+    own = b.posterior["alpha"].stack(sample=("chain", "draw")).transpose("sample", ...)
+    np.testing.assert_array_equal(posterior["b_alpha"].values[0, :20], own.values)
+
+
+def test_thinning_is_explicit_and_caps_each_view():
+    merged = merge_views([curve("a", ["x"], 30), curve("b", ["x"], 20)], 2, n_draws=25)
+    assert merged.view_draws == {"a": 25, "b": 20}
+    assert merged.available_draws == {"a": 30, "b": 20}
+    with pytest.raises(ValueError, match="n_draws must be an integer of at least 2"):
+        merge_views([curve("a", ["x"], 30), curve("b", ["x"], 20)], 2, n_draws=1)
 
 
 def test_different_channel_sets_are_refused():

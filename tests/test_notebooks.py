@@ -48,3 +48,18 @@ def test_notebook_runs_top_to_bottom(path):
         if output.get("output_type") == "error"
     ]
     assert not errors
+
+
+def test_readme_example_in_a_new_notebook_prints_no_warning():
+    """A user's own notebook has no cell of warning filters: the example must be quiet."""
+    readme = (NOTEBOOKS.parent / "README.md").read_text()
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(example)]
+    NotebookClient(notebook, kernel_name="python3", timeout=600).execute()
+    streams = [
+        output.get("text", "")
+        for output in notebook.cells[0].outputs
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+    assert streams == []

@@ -253,3 +253,26 @@ def test_success_heatmap_marks_the_robust_success_plan(success_result):
 def test_success_heatmap_needs_a_reference(result):
     with pytest.raises(ValueError, match="reference_plan"):
         plot_success(result)
+
+
+def test_every_plot_draws_on_the_axes_it_is_given_and_returns_their_figure(example, render):
+    views, result, sweep = example
+    fig = Figure()
+    single = fig.subplots()
+    for plot in (plot_plans, plot_regret):
+        single.clear()
+        assert render(plot(result, ax=single)) is fig
+        assert fig.axes[0] is single
+    grid = Figure().subplots(2, 3)
+    assert plot_beliefs(views, axes=grid) is grid[0, 0].get_figure(root=True)
+    assert grid[1, 2].get_title() == "display: lam"
+    row = Figure().subplots(1, 3)
+    assert plot_response_curves(views, axes=row) is row[0].get_figure(root=True)
+    assert [ax.get_title() for ax in row] == CHANNELS
+    assert row[0].get_figure(root=True)._suptitle is None  # the title is the caller's
+    panels = Figure().subplots(1, 4)
+    assert plot_sweep(sweep, axes=panels) is panels[0].get_figure(root=True)
+    views_row = Figure().subplots(1, 2)
+    assert plot_values(result, axes=views_row) is views_row[0].get_figure(root=True)
+    with pytest.raises(ValueError, match=r"axes must hold 3 axes \(1 x 3 panels\), got 2"):
+        plot_response_curves(views, axes=Figure().subplots(1, 2))

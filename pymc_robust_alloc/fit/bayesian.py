@@ -75,7 +75,7 @@ def fit_bayesian(
     chains: int = 2,
     random_seed: int | None = None,
     sample_kwargs: Mapping | None = None,
-    **columns: str,
+    **columns: str | None,
 ) -> FitResult:
     r"""Fit a response shape to a spend/response table with PyMC; use its posterior.
 
@@ -113,7 +113,8 @@ def fit_bayesian(
     sample_kwargs : mapping, optional
         Further arguments of :func:`pymc.sample`.
     **columns : str
-        Column names passed to :func:`~pymc_robust_alloc.fit.as_spend_response`.
+        Column names (and ``date_format``) passed to
+        :func:`~pymc_robust_alloc.fit.as_spend_response`.
 
     Returns
     -------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -9,7 +11,17 @@ from matplotlib.figure import Figure
 
 from pymc_robust_alloc.fit.result import FitResult
 
-__all__ = ["fit_summary", "plot_fit", "r_squared"]
+__all__ = ["fit_summary", "plot_fit", "r_squared", "sampler_diagnostics"]
+
+#: Largest R-hat of a healthy MCMC fit (Vehtari et al., 2021).
+RHAT_MAX = 1.01
+#: Least bulk and tail ESS per chain of a healthy MCMC fit.
+ESS_PER_CHAIN = 100
+#: Upper over lower interval bound of a positive parameter beyond which its draws
+#: span orders of magnitude: the fit barely identifies it.
+HEAVY_TAIL_RATIO = 100.0
+#: Fits sampled with MCMC; the others are bootstraps or given draws.
+MCMC_METHODS = ("bayesian", "lift_tests")
 
 
 def _bounds(interval: float) -> tuple[float, float]:
@@ -84,9 +96,18 @@ def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> 
     -------
     pandas.DataFrame
         One row per (channel, parameter): ``mean``, ``median``, ``lower``,
-        ``upper``, ``estimate`` (least squares), ``r2`` (table fits),
-        ``divergences`` and, with ``loo``, ``elpd_loo``. ``attrs`` holds the
-        view name, method, shape and divergences.
+        ``upper``, ``width`` (upper - lower), ``estimate`` (least squares),
+        ``r2`` (table fits); for MCMC fits ``r_hat``, ``ess_bulk``, ``ess_tail``
+        (ArviZ) and ``divergences``; with ``loo``, ``elpd_loo``. ``attrs`` holds
+        the view name, method, shape and divergences.
+
+    Warns
+    -----
+    UserWarning
+        An MCMC fit with R-hat above :data:`RHAT_MAX`, an ESS below
+        :data:`ESS_PER_CHAIN` per chain or divergences; a bootstrap or draws
+        whose interval of a positive parameter spans more than
+        :data:`HEAVY_TAIL_RATIO` (upper / lower).
 
     Examples
     --------
@@ -119,9 +140,13 @@ def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> 
                 row["estimate"] = float(estimate[p].sel(channel=channel))
             if r2 is not None:
                 row["r2"] = float(r2[channel])
-            row["divergences"] = int(result.divergences)
             rows.append(row)
     table = pd.DataFrame(rows).set_index(["channel", "parameter"])
+    table.insert(4, "width", table["upper"] - table["lower"])
+    if result.method in MCMC_METHODS:
+        _mcmc_diagnostics(table, result)
+    else:
+        _check_tails(table, result, interval)
     if loo:
         table["elpd_loo"] = _elpd_loo(result)
     table.attrs.update(
@@ -132,6 +157,103 @@ def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> 
         divergences=int(result.divergences),
     )
     return table
+
+
+def sampler_diagnostics(posterior: xr.Dataset, name: str = "view") -> pd.DataFrame:
+    """R-hat and bulk/tail ESS (ArviZ) of MCMC draws, with a warning above the thresholds.
+
+    Parameters
+    ----------
+    posterior : xarray.Dataset
+        Draws with ``chain`` and ``draw`` dims (e.g. a fitted MMM's posterior).
+    name : str, default "view"
+        Named in the warning.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (channel, parameter), ``channel`` empty for parameters
+        without one and other dims in the parameter's label: ``r_hat`` (NaN
+        for a single chain), ``ess_bulk``, ``ess_tail``.
+
+    Warns
+    -----
+    UserWarning
+        R-hat above :data:`RHAT_MAX`, or an ESS below :data:`ESS_PER_CHAIN`
+        per chain.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> draws = np.random.default_rng(0).normal(size=(4, 500))
+    >>> table = sampler_diagnostics(xr.Dataset({"sigma": (("chain", "draw"), draws)}))
+    >>> bool(table.loc[("", "sigma"), "r_hat"] < 1.01)
+    True
+    """
+    import arviz as az
+
+    stats = {
+        "r_hat": az.rhat(posterior),
+        "ess_bulk": az.ess(posterior, method="bulk"),
+        "ess_tail": az.ess(posterior, method="tail"),
+    }
+    rows = []
+    for var in posterior.data_vars:
+        cells = stats["r_hat"][var]
+        for index in np.ndindex(cells.shape):
+            labels = {
+                d: (cells[d].values[i] if d in cells.coords else i)
+                for d, i in zip(cells.dims, index, strict=True)
+            }
+            channel = str(labels.pop("channel", ""))
+            extra = ",".join(f"{d}={v}" for d, v in labels.items())
+            row = {"channel": channel, "parameter": f"{var}[{extra}]" if extra else str(var)}
+            row.update({k: float(np.asarray(v[var].values)[index]) for k, v in stats.items()})
+            rows.append(row)
+    table = pd.DataFrame(rows).set_index(["channel", "parameter"])
+    problems = []
+    high = table.index[table["r_hat"] > RHAT_MAX].to_list()
+    if high:
+        problems.append(f"R-hat above {RHAT_MAX} for {high} (max {table['r_hat'].max():.3f})")
+    least = ESS_PER_CHAIN * posterior.sizes["chain"]
+    low = table.index[table[["ess_bulk", "ess_tail"]].min(axis=1) < least].to_list()
+    if low:
+        smallest = table[["ess_bulk", "ess_tail"]].min(axis=None)
+        problems.append(f"ESS below {least} for {low} (min {smallest:.0f})")
+    if problems:
+        warnings.warn(
+            f"View {name!r}: the MCMC fit may not have converged: {'; '.join(problems)}. "
+            "Draw more (draws=, tune=, chains=) before trusting its plans.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return table
+
+
+def _mcmc_diagnostics(table: pd.DataFrame, result: FitResult) -> None:
+    """Add :func:`sampler_diagnostics` and the divergences to a fit's summary."""
+    diagnostics = sampler_diagnostics(result.view.posterior[list(result.shape.params)], result.name)
+    for column in diagnostics.columns:
+        table[column] = diagnostics[column].reindex(table.index)
+    table["divergences"] = int(result.divergences)
+
+
+def _check_tails(table: pd.DataFrame, result: FitResult, interval: float) -> None:
+    """Warn when a positive parameter's interval spans orders of magnitude."""
+    positive = (table["lower"] > 0) & (table["upper"] > 0)
+    ratio = (table["upper"] / table["lower"]).where(positive)
+    wide = ratio[ratio > HEAVY_TAIL_RATIO]
+    if len(wide):
+        worst = wide.idxmax()
+        warnings.warn(
+            f"View {result.name!r}: the {interval:.0%} interval of {wide.index.to_list()} "
+            f"spans more than a factor {HEAVY_TAIL_RATIO:g} (worst {worst}: "
+            f"{table.loc[worst, 'lower']:.3g} to {table.loc[worst, 'upper']:.3g}): the data "
+            "barely identify them, and their draws will dominate the view. Add data or "
+            "priors, or use a simpler shape.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _elpd_loo(result: FitResult) -> float:
@@ -163,6 +285,7 @@ def plot_fit(
     *,
     n_points: int = 60,
     figsize: tuple[float, float] | None = None,
+    axes=None,
 ) -> Figure:
     """Plot the fitted curves with their uncertainty bands over the observed points.
 
@@ -181,6 +304,9 @@ def plot_fit(
         Spend levels on the curve.
     figsize : tuple of float, optional
         Figure size; defaults to 4 inches per panel.
+    axes : array of matplotlib.axes.Axes, optional
+        Draw on these axes, one per channel (the figure title is then the
+        caller's); default a new figure.
 
     Returns
     -------
@@ -197,8 +323,16 @@ def plot_fit(
     """
     low, high = _bounds(interval)
     channels = result.view.channels
-    fig = Figure(figsize=figsize or (4 * len(channels), 3.2), layout="constrained")
-    axes = fig.subplots(1, len(channels), squeeze=False)[0]
+    if axes is None:
+        fig = Figure(figsize=figsize or (4 * len(channels), 3.2), layout="constrained")
+        axes = fig.subplots(1, len(channels), squeeze=False)[0]
+    else:
+        axes = np.ravel(np.asarray(axes, dtype=object))
+        if axes.size != len(channels):
+            raise ValueError(
+                f"axes must hold one axes per channel ({len(channels)}), got {axes.size}."
+            )
+        fig = None
     for ax, channel in zip(axes, channels, strict=True):
         top = _spend_range(result, channel)
         grid = np.linspace(0, top, n_points)
@@ -209,6 +343,8 @@ def plot_fit(
         _plot_data(ax, result, channel, grid, q[1].values)
         ax.set(title=channel, xlabel="spend per period", ylabel="response per period")
     axes[0].legend(loc="lower right", fontsize="small")
+    if fig is None:
+        return axes[0].get_figure(root=True)
     fig.suptitle(f"{result.name}: {result.shape.name} ({result.method})")
     return fig
 

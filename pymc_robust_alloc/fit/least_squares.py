@@ -34,7 +34,7 @@ def fit_least_squares(
     n_draws: int = 200,
     bootstrap: Literal["residual", "case"] = "residual",
     random_seed: int | np.random.Generator | None = None,
-    **columns: str,
+    **columns: str | None,
 ) -> FitResult:
     r"""Fit a response shape to a spend/response table by least squares, per channel.
 
@@ -67,7 +67,8 @@ def fit_least_squares(
     random_seed : int or numpy.random.Generator, optional
         Seed of the bootstrap.
     **columns : str
-        Column names passed to :func:`~pymc_robust_alloc.fit.as_spend_response`.
+        Column names (and ``date_format``) passed to
+        :func:`~pymc_robust_alloc.fit.as_spend_response`.
 
     Returns
     -------

@@ -8,7 +8,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-__all__ = ["as_spend_response", "read_table"]
+__all__ = ["as_spend_response", "parse_dates", "read_table"]
+
+#: Day-month orders tried on text dates that are not ISO 8601: (month first, day first).
+_ORDERS = tuple((f"%m{sep}%d{sep}%Y", f"%d{sep}%m{sep}%Y") for sep in "/.-")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -56,6 +59,7 @@ def as_spend_response(
     spend: str = "spend",
     response: str = "response",
     min_points: int = 1,
+    date_format: str | None = None,
 ) -> xr.Dataset:
     """Validate a spend/response table and return it as ``(date, channel)`` arrays.
 
@@ -74,6 +78,9 @@ def as_spend_response(
         Column names (long) or suffixes after ``_`` (wide).
     min_points : int, default 1
         Least number of distinct positive spend levels each channel needs.
+    date_format : str, optional
+        :func:`~datetime.datetime.strptime` format of text dates, e.g.
+        ``"%d/%m/%Y"``; by default inferred (see :func:`parse_dates`).
 
     Returns
     -------
@@ -116,7 +123,8 @@ def as_spend_response(
             "A long table needs date, channel, spend and response columns; set "
             "their names with `spend=` and `response=`."
         )
-    long = long[[date, channel, spend, response]]
+    long = long[[date, channel, spend, response]].copy()
+    long[date] = parse_dates(long[date], date_format, column=date)
     duplicated = long.duplicated([date, channel])
     if duplicated.any():
         rows = long.loc[duplicated, [date, channel]].head(3).to_dict("records")
@@ -151,6 +159,76 @@ def as_spend_response(
         )
     check_spend(ds["spend"], min_points=min_points)
     return ds
+
+
+def parse_dates(
+    values: pd.Series, date_format: str | None = None, *, column: str = "date"
+) -> pd.Series:
+    """Return text dates as datetimes, so that they sort in time, not as text.
+
+    Numbers (period indices) and datetimes are returned as they are. Text is
+    read with ``date_format`` if given, else as ISO 8601 (``2024-01-07``), else
+    as month-first or day-first dates with ``/``, ``.`` or ``-``; when both
+    orders read every value (no day above 12), the order is ambiguous and an
+    error asks for ``date_format``.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The date column (not modified).
+    date_format : str, optional
+        :func:`~datetime.datetime.strptime` format, e.g. ``"%m/%d/%Y"``.
+    column : str, default "date"
+        The column's name, for messages.
+
+    Returns
+    -------
+    pandas.Series
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> parse_dates(pd.Series(["12/18/2023", "01/08/2024"])).dt.date.tolist()
+    [datetime.date(2023, 12, 18), datetime.date(2024, 1, 8)]
+    >>> parse_dates(pd.Series(["01/08/2024", "02/08/2024"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: The dates of column 'date' can be read month first or day first ...
+    """
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return values
+    text = values.astype(str)
+    if date_format is not None:
+        try:
+            return pd.to_datetime(text, format=date_format)
+        except ValueError as err:
+            raise ValueError(
+                f"The dates of column {column!r} do not match date_format={date_format!r} "
+                f"({err}). Pass the format of values like {text.iloc[0]!r}."
+            ) from None
+    try:
+        return pd.to_datetime(text, format="ISO8601")
+    except ValueError:
+        pass
+    for month_first, day_first in _ORDERS:
+        readings = {}
+        for fmt in (month_first, day_first):
+            try:
+                readings[fmt] = pd.to_datetime(text, format=fmt)
+            except ValueError:
+                continue
+        if len(readings) == 2:
+            raise ValueError(
+                f"The dates of column {column!r} can be read month first or day first "
+                f"(e.g. {text.iloc[0]!r}). Pass date_format={month_first!r} or "
+                f"date_format={day_first!r}."
+            )
+        if readings:
+            return next(iter(readings.values()))
+    raise ValueError(
+        f"Cannot read the dates of column {column!r} (e.g. {text.iloc[0]!r}). Pass their "
+        "format as date_format, e.g. '%Y-%m-%d', or use period numbers."
+    )
 
 
 def check_spend(spend: xr.DataArray, *, min_points: int = 1) -> None:

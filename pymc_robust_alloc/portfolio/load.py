@@ -51,7 +51,8 @@ class ConfigViews:
 
     def build(self) -> list[View]:
         """Fit the views."""
-        return [fit.view for fit in fit_views(self.specs, self.base, self.seed).values()]
+        fits = fit_views(self.specs, self.base, self.seed).values()
+        return [getattr(fit, "view", fit) for fit in fits]  # an mmm source is a view
 
 
 def load_portfolio(paths: str | Path | Sequence[str | Path]) -> list[Problem]:

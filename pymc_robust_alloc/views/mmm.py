@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +46,9 @@ class MMMView(View):
     mmm : pymc_marketing.mmm.MMM
         A fitted MMM (``mmm.idata`` holds a ``posterior`` group).
     start_date, end_date : str or pandas.Timestamp
-        First and last decision period (inclusive), at the MMM's frequency.
+        First and last decision period (inclusive). A window off the MMM's date
+        grid (e.g. Sunday to Sunday on Monday-dated weeks) is narrowed to the
+        grid dates inside it, with a warning naming the dates used.
     response_variable : str, default "total_media_contribution_original_scale"
         Scalar deterministic of the optimisation model to use as the response;
         ``"total_response_original_scale"`` for a model whose media response
@@ -115,11 +119,11 @@ class MMMView(View):
                 "time_varying_intercept / time_varying_media."
             )
         self.mmm = mmm
-        self.start_date = pd.Timestamp(start_date)
-        self.end_date = pd.Timestamp(end_date)
         self.control_data = control_data
         self.response_variable = response_variable
-        self._check_window(owner)
+        self.start_date, self.end_date = self._check_window(
+            pd.Timestamp(start_date), pd.Timestamp(end_date), owner
+        )
 
         template = self._optimization_model()
         spend_dims = tuple(template.named_vars_to_dims[CHANNEL_DATA])
@@ -163,23 +167,111 @@ class MMMView(View):
         trained = evidence_from_spend(mmm.xarray_dataset["_channel"], dim=DATE)
         self._evidence = as_evidence(trained, self._budget_coords, owner)
 
-    def _check_window(self, owner: str) -> None:
-        if self.end_date < self.start_date:
+    @classmethod
+    def from_file(
+        cls,
+        name: str,
+        path: str | Path,
+        start_date: str | pd.Timestamp,
+        end_date: str | pd.Timestamp,
+        **kwargs: Any,
+    ) -> MMMView:
+        """Load an MMM saved with ``mmm.save(path)`` and view it on a window.
+
+        Parameters
+        ----------
+        name : str
+            The view's name.
+        path : str or pathlib.Path
+            A file written by ``MMM.save`` (NetCDF, or Zarr with the ``zarr``
+            package), read with PyMC-Marketing's ``MMM.load``; never modified.
+        start_date, end_date : str or pandas.Timestamp
+            First and last decision period (inclusive).
+        **kwargs
+            ``response_variable`` and ``control_data``, as for :class:`MMMView`.
+
+        Returns
+        -------
+        MMMView
+
+        Examples
+        --------
+        ``mmm`` is a fitted PyMC-Marketing ``MMM`` of weekly search and social spend;
+        ``tmp_dir`` is a folder to write to.
+
+        >>> mmm.save(str(tmp_dir / "mmm.nc"))
+        >>> view = MMMView.from_file("regression", tmp_dir / "mmm.nc", "2024-09-01", "2024-10-06")
+        >>> view.horizon().num_periods
+        6
+        """
+        from pymc_marketing.mmm import MMM
+
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"view {name!r}: no such file '{path}'. Save a fitted MMM with "
+                "`mmm.save('mmm.nc')` and pass that path."
+            )
+        try:
+            mmm = MMM.load(str(path))
+        except (KeyError, ValueError, TypeError, AttributeError) as err:
             raise ValueError(
-                f"{owner}: end_date {self.end_date.date()} is before start_date "
-                f"{self.start_date.date()}. Pass the first and last decision period."
+                f"view {name!r}: '{path}' is not a PyMC-Marketing MMM saved with "
+                f"`mmm.save(...)` ({type(err).__name__}: {err}). For a file of "
+                "parameter draws use a posterior or draws source instead."
+            ) from err
+        return cls(name, mmm, start_date, end_date, **kwargs)
+
+    def _check_window(
+        self, start: pd.Timestamp, end: pd.Timestamp, owner: str
+    ) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Return the window on the MMM's date grid, refusing one it cannot plan."""
+        from pymc_marketing.mmm.utils import infer_frequency
+
+        if end < start:
+            raise ValueError(
+                f"{owner}: end_date {end.date()} is before start_date "
+                f"{start.date()}. Pass the first and last decision period."
             )
         trained = pd.DatetimeIndex(self.mmm.xarray_dataset.coords[DATE].values)
         first, last = trained.min(), trained.max()
         # A window after a gap in the data is accepted: the MMM warns that the
         # spend in between is unknown and starts the window without history.
-        if self.start_date < first:
+        if start < first:
             raise ValueError(
-                f"{owner}: the window starts on {self.start_date.date()}, but the "
+                f"{owner}: the window starts on {start.date()}, but the "
                 f"MMM's data runs from {first.date()} to {last.date()}. The window "
                 "needs the spend before it (carry-in history): start it within the "
                 "data, or right after its last date for a forecast."
             )
+        freq = infer_frequency(trained) if len(trained) >= 3 else None
+        if freq is None:
+            raise ValueError(
+                f"{owner}: the MMM's dates ({first.date()} to {last.date()}) have no "
+                "regular frequency, so the window cannot be placed on its date grid. "
+                "Refit the MMM on regularly spaced dates (fill missing periods with 0)."
+            )
+        grid = pd.date_range(first, max(end, last), freq=freq)
+        inside = grid[(grid >= start) & (grid <= end)]
+        if inside.empty:
+            before, after = grid[grid < start], grid[grid > end]
+            nearest = [str(d.date()) for d in (*before[-1:], *after[:1])]
+            raise ValueError(
+                f"{owner}: no date of the MMM's grid ({freq}, e.g. {first.date()}) "
+                f"lies between {start.date()} and {end.date()}; the nearest are "
+                f"{nearest}. Pass start and end dates on the grid."
+            )
+        snapped = inside[0], inside[-1]
+        if snapped != (start, end):
+            warnings.warn(
+                f"{owner}: the window {start.date()} to {end.date()} is off the MMM's "
+                f"date grid ({freq}); planning {len(inside)} periods from "
+                f"{snapped[0].date()} to {snapped[1].date()}, the grid dates inside it. "
+                "Pass those dates to silence this warning.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return snapped
 
     def _optimization_model(self) -> pm.Model:
         return self.mmm.create_optimization_model(
@@ -275,7 +367,8 @@ class MMMView(View):
         ----------
         num_periods : int, optional
             Number of decision periods the caller expects; must equal the number
-            of periods from ``start_date`` to ``end_date``.
+            of periods from ``start_date`` to ``end_date`` (leave it out to take
+            the window's).
 
         Returns
         -------
@@ -297,8 +390,8 @@ class MMMView(View):
             raise ValueError(
                 f"View {self.name!r}: the MMM window {self.start_date.date()} to "
                 f"{self.end_date.date()} has {window.num_periods} decision periods, "
-                f"but num_periods={num_periods} was requested. Pass "
-                f"num_periods={window.num_periods}, or build the view on a window of "
+                f"but num_periods={num_periods} was requested. Leave num_periods out "
+                "(the window fixes it), or move end_date so that the window holds "
                 f"{num_periods} periods."
             )
         return window

@@ -113,3 +113,38 @@ def test_input_file_is_not_modified(tmp_path):
     before = path.read_bytes()
     fit_least_squares(read_table(path), n_draws=3, random_seed=0)
     assert path.read_bytes() == before
+
+
+def test_text_dates_are_sorted_in_time_not_as_text():
+    from pymc_robust_alloc.fit import as_spend_response
+
+    table = pd.DataFrame(
+        {
+            "date": ["01/08/2024", "12/18/2023", "12/25/2023"],
+            "channel": "tv",
+            "spend": [3.0, 1.0, 2.0],
+            "response": [30.0, 10.0, 20.0],
+        }
+    )
+    data = as_spend_response(table)
+    assert data["spend"].sel(channel="tv").values.tolist() == [1.0, 2.0, 3.0]
+    assert str(data["date"].values[0])[:10] == "2023-12-18"
+
+
+def test_ambiguous_text_dates_ask_for_date_format():
+    from pymc_robust_alloc.fit import as_spend_response
+
+    table = pd.DataFrame(
+        {
+            "date": ["01/08/2024", "02/08/2024", "03/08/2024"],
+            "channel": "tv",
+            "spend": [1.0, 2.0, 3.0],
+            "response": [10.0, 20.0, 30.0],
+        }
+    )
+    with pytest.raises(ValueError, match=r"date_format='%m/%d/%Y' or date_format='%d/%m/%Y'"):
+        as_spend_response(table)
+    data = as_spend_response(table, date_format="%d/%m/%Y")
+    assert [str(d)[:10] for d in data["date"].values] == ["2024-08-01", "2024-08-02", "2024-08-03"]
+    with pytest.raises(ValueError, match="do not match date_format='%Y-%m-%d'"):
+        as_spend_response(table, date_format="%Y-%m-%d")

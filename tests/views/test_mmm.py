@@ -376,11 +376,15 @@ def test_historical_plan_is_the_data_mix_at_the_budget(view, data):
 
 
 @pytest.fixture(scope="module")
-def mmm_result(view, curve_view):
+def mmm_allocator(view, curve_view):
     from pymc_robust_alloc import RobustAllocator
 
-    allocator = RobustAllocator([view, curve_view], NUM_PERIODS)
-    return allocator.allocate(
+    return RobustAllocator([view, curve_view], NUM_PERIODS)
+
+
+@pytest.fixture(scope="module")
+def mmm_result(mmm_allocator):
+    return mmm_allocator.allocate(
         40.0,
         {"search": (5.0, 35.0), "social": (5.0, 35.0)},
         reference_plan="historical",
@@ -413,6 +417,23 @@ def test_historical_reference_needs_an_mmm_view(curve_view):
     allocator = RobustAllocator([curve_view, other], NUM_PERIODS)
     with pytest.raises(ValueError, match="needs an MMMView"):
         allocator.allocate(40.0, reference_plan="historical")
+
+
+def test_view_response_plot_shows_the_mmm_in_its_own_units(mmm_allocator, mmm_result, data):
+    from matplotlib.figure import Figure
+
+    from pymc_robust_alloc.plots import plot_view_responses
+
+    fig = plot_view_responses(mmm_allocator, mmm_result, n_points=3)
+    assert isinstance(fig, Figure)
+    mmm_axes, curve_axes = fig.axes
+    assert (mmm_axes.get_title(), curve_axes.get_title()) == ("mmm", "experiment")
+    assert mmm_axes.get_xlim() == (0.0, 35.0)  # the decision's upper bound
+    search = mmm_axes.get_lines()[0]  # the first channel's median curve
+    posterior = posterior_draws()
+    top = numpy_response(data, posterior, {"search": 35.0, "social": 0.0})
+    zero = numpy_response(data, posterior, {"search": 0.0, "social": 0.0})
+    np.testing.assert_allclose(search.get_ydata()[-1], np.median(top - zero), rtol=1e-6)
 
 
 def test_mmm_view_evidence_is_the_spend_it_was_trained_on(view, data):
