@@ -40,6 +40,8 @@ _EXPORTS = {
     "RobustAllocator": "allocator",
     "allocate": "allocator",
     "python_mode": "allocator",
+    "extrapolated_share": "evidence",
+    "plot_evidence": "evidence_plots",
     "Frontier": "frontier",
     "MergedViews": "merge",
     "merge_views": "merge",
@@ -54,6 +56,7 @@ _EXPORTS = {
     "success_probability": "success",
     "minimax_regret": "utility",
     "normalized_regret": "utility",
+    "regret_map": "utility",
     "risk_averse_regret": "utility",
     "view_values": "utility",
     "weighted_minimax_regret": "utility",
@@ -80,11 +83,14 @@ __all__ = [
     "View",
     "allocate",
     "allocate_many",
+    "extrapolated_share",
     "log_success_probability",
     "merge_views",
     "minimax_regret",
     "normalized_regret",
+    "plot_evidence",
     "python_mode",
+    "regret_map",
     "risk_averse_regret",
     "robust_success_probability",
     "scale_sweep",
@@ -113,6 +119,8 @@ if TYPE_CHECKING:  # pragma: no cover
         allocate,
         python_mode,
     )
+    from pymc_robust_alloc.evidence import extrapolated_share
+    from pymc_robust_alloc.evidence_plots import plot_evidence
     from pymc_robust_alloc.frontier import Frontier
     from pymc_robust_alloc.merge import MergedViews, merge_views
     from pymc_robust_alloc.portfolio import PortfolioResult, Problem, allocate_many
@@ -126,6 +134,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pymc_robust_alloc.utility import (
         minimax_regret,
         normalized_regret,
+        regret_map,
         risk_averse_regret,
         view_values,
         weighted_minimax_regret,
