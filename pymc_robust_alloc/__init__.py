@@ -41,7 +41,7 @@ _EXPORTS = {
     "allocate": "allocator",
     "python_mode": "allocator",
     "extrapolated_share": "evidence",
-    "plot_evidence": "evidence_plots",
+    "plot_evidence": "plots.evidence",
     "Frontier": "frontier",
     "MergedViews": "merge",
     "merge_views": "merge",
@@ -120,9 +120,9 @@ if TYPE_CHECKING:  # pragma: no cover
         python_mode,
     )
     from pymc_robust_alloc.evidence import extrapolated_share
-    from pymc_robust_alloc.evidence_plots import plot_evidence
     from pymc_robust_alloc.frontier import Frontier
     from pymc_robust_alloc.merge import MergedViews, merge_views
+    from pymc_robust_alloc.plots.evidence import plot_evidence
     from pymc_robust_alloc.portfolio import PortfolioResult, Problem, allocate_many
     from pymc_robust_alloc.result import AllocationResult, SolveReport
     from pymc_robust_alloc.sensitivity import scale_sweep

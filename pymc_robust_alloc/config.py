@@ -670,7 +670,7 @@ def _frontier(allocator, config: RunConfig, budgets, kwargs: Mapping, progress: 
 
 
 def _write_frontier(out: Path, frontier, plan: str | None, interval: float) -> list[Path]:
-    from pymc_robust_alloc.plots_frontier import plot_frontier
+    from pymc_robust_alloc.plots import plot_frontier
 
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / name for name in FRONTIER_FILES]
@@ -957,7 +957,7 @@ def _write_outputs(
             save(f"{name}.png", lambda p, fig=fig: fig.savefig(p, dpi=100))
             embedded[_CAPTIONS.get(name, name.capitalize())] = fig
     if frontier is not None:
-        from pymc_robust_alloc.plots_frontier import plot_frontier
+        from pymc_robust_alloc.plots import plot_frontier
 
         plan = config.frontier.plan if config.frontier else None
         caption = f"Budget frontier: total budgets {', '.join(f'{b:g}' for b in frontier.budgets)}"

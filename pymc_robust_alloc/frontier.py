@@ -133,8 +133,8 @@ class Frontier:
     def plot(self, plan: str | None = None, interval: float = 0.9):
         """Plot spend by channel, max regret and outcomes against the budget.
 
-        See :func:`pymc_robust_alloc.plots_frontier.plot_frontier`.
+        See :func:`pymc_robust_alloc.plots.plot_frontier`.
         """
-        from pymc_robust_alloc.plots_frontier import plot_frontier
+        from pymc_robust_alloc.plots.sweeps import plot_frontier
 
         return plot_frontier(self, plan=plan, interval=interval)

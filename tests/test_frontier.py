@@ -5,7 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from pymc_robust_alloc import Frontier
-from pymc_robust_alloc.plots_frontier import (
+from pymc_robust_alloc.plots import (
     plot_frontier,
     plot_frontier_outcomes,
     plot_frontier_regret,

@@ -9,6 +9,7 @@ import pandas as pd
 import xarray as xr
 
 from pymc_robust_alloc.fit.shapes import CurveShape
+from pymc_robust_alloc.plots.fits import plot_fit
 from pymc_robust_alloc.views.curves import CurveView
 
 __all__ = ["FitResult"]
@@ -100,6 +101,4 @@ class FitResult:
         >>> [ax.get_title() for ax in fig.axes]
         ['tv']
         """
-        from pymc_robust_alloc.fit.diagnostics import plot_fit
-
         return plot_fit(self, interval=interval, **kwargs)

@@ -1,5 +1,6 @@
 """Success-probability maximisation for policy allocation (Betlei et al., AAAI-24)."""
 
+from pymc_robust_alloc.plots.policy import plot_plan, plot_success_curves
 from pymc_robust_alloc.policy.baselines import (
     baseline_plans,
     bruteforce_plan,
@@ -21,7 +22,6 @@ from pymc_robust_alloc.policy.outcomes import (
     log_success_probability,
     success_probability,
 )
-from pymc_robust_alloc.policy.plots import plot_plan, plot_success_curves
 from pymc_robust_alloc.policy.problem import PolicyProblem
 from pymc_robust_alloc.policy.solvers import (
     SuccessProbaMax,

@@ -54,18 +54,3 @@ def test_bootstrap_summary_has_widths_and_warns_on_heavy_tails():
     heavy = view_from_draws(draws_table(rng.lognormal(0, 0.1, 200), rng.lognormal(0, 3.0, 200)))
     with pytest.warns(UserWarning, match=r"interval of \[\('tv', 'lam'\)\] spans more than"):
         fit_summary(heavy)
-
-
-def test_plot_fit_draws_on_the_axes_it_is_given():
-    from matplotlib.figure import Figure
-
-    from pymc_robust_alloc.fit import plot_fit
-
-    rng = np.random.default_rng(2)
-    result = view_from_draws(draws_table(rng.lognormal(0, 0.1, 50), rng.lognormal(0, 0.1, 50)))
-    fig = Figure()
-    ax = fig.subplots()
-    assert plot_fit(result, axes=[ax]) is fig
-    assert ax.get_title() == "tv"
-    with pytest.raises(ValueError, match="one axes per channel"):
-        plot_fit(result, axes=Figure().subplots(1, 2))

@@ -1,4 +1,4 @@
-"""Figure of each view's value curve with the spend range its evidence covers."""
+"""Figure of each view's value along each channel, with the spend range its evidence covers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from pymc_robust_alloc.budget import as_plan
-from pymc_robust_alloc.plots import view_colors
+from pymc_robust_alloc.plots.style import MINIMAX_COLOR, Colors, panels, tidy, view_colors
 
 __all__ = ["plot_evidence"]
 
@@ -22,7 +22,8 @@ def plot_evidence(
     channels: Sequence[str] | None = None,
     max_spend: float | None = None,
     n_points: int = 40,
-    colors: Mapping[str, str] | None = None,
+    colors: Colors = None,
+    axes=None,
 ) -> Figure:
     """Plot each view's value along each channel's spend, its evidence range shaded.
 
@@ -30,8 +31,7 @@ def plot_evidence(
     channel's spend per period varies from 0 to ``max_spend`` with the other
     channels held at ``plan``, solid where view :math:`m`'s evidence covers the
     spend and dashed where its curve is extrapolated; the evidence range is
-    shaded and the plan's spend marked. Any view works (the values come from
-    :meth:`~pymc_robust_alloc.RobustAllocator.values`), MMMs included.
+    shaded and the plan's spend marked. Any view works, MMMs included.
 
     Parameters
     ----------
@@ -48,6 +48,8 @@ def plot_evidence(
         Spend levels per curve.
     colors : mapping, optional
         ``{view: colour}``, as in :func:`~pymc_robust_alloc.plots.view_colors`.
+    axes : array of matplotlib.axes.Axes, optional
+        A (views x channels) grid (the title is then the caller's); default a new figure.
 
     Returns
     -------
@@ -99,8 +101,12 @@ def plot_evidence(
             a.loc[{"channel": channel}] = x
             values.append(allocator.values(a).values)
         curves[channel] = (grid, np.array(values))  # spend, (spend, view)
-    fig = Figure(figsize=(3.4 * len(channels), 2.5 * len(views)), layout="constrained")
-    axes = fig.subplots(len(views), len(channels), squeeze=False, sharex="col")
+    fig, axes, owned = panels(
+        axes,
+        (len(views), len(channels)),
+        (3.4 * len(channels), 2.5 * len(views)),
+        sharex="col",
+    )
     for i, view in enumerate(views):
         m = list(allocator.views).index(view)
         color = palette[view]
@@ -115,16 +121,17 @@ def plot_evidence(
             ax.plot(grid, np.where(inside, y, np.nan), color=color, lw=2.2)
             if np.isfinite(low):
                 ax.axvspan(low, max(high, low + 1e-3 * max_spend), color=color, alpha=0.18, lw=0)
-            ax.axvline(float(base.sel(channel=channel)), color="#1A1A1A", ls=":", lw=1.0)
+            ax.axvline(float(base.sel(channel=channel)), color=MINIMAX_COLOR, ls=":", lw=1.0)
             ax.set_title(f"{view}: {channel}", fontsize=10)
-            ax.spines[["top", "right"]].set_visible(False)
+            tidy(ax, grid=None)
             if j == 0:
                 ax.set_ylabel("V(a, m)")
             if i == len(views) - 1:
                 ax.set_xlabel("spend per period")
-    fig.suptitle(
-        "Value along each channel (others at the plan, dotted): solid and shaded where "
-        "the evidence covers the spend, dashed where extrapolated",
-        fontsize=10,
-    )
+    if owned:
+        fig.suptitle(
+            "Value along each channel (others at the plan, dotted): solid and shaded where "
+            "the evidence covers the spend, dashed where extrapolated",
+            fontsize=10,
+        )
     return fig

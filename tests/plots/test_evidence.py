@@ -3,7 +3,7 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from pymc_robust_alloc import CurveView, RobustAllocator
-from pymc_robust_alloc.evidence_plots import plot_evidence
+from pymc_robust_alloc.plots import plot_evidence
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,105 @@
+"""Figures for a decision deck: views, results, sweeps, evidence, fits, policies.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without
+:mod:`matplotlib.pyplot` (show it as a notebook cell's last expression, or
+``fig.savefig(...)``) and draws on the caller's axes when given ``ax=`` or
+``axes=``. Colours mean the same in every figure (:mod:`.style`). The names are
+imported on first use, so the policy and fit packages can re-export their
+figures without loading the allocation stack.
+"""
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+#: Public name -> submodule that defines it.
+_EXPORTS = {
+    "plot_evidence": "evidence",
+    "plot_fit": "fits",
+    "plot_plan": "policy",
+    "plot_success_curves": "policy",
+    "plot_plans": "results",
+    "plot_regret": "results",
+    "plot_success": "results",
+    "plot_values": "results",
+    "AVERAGED_COLOR": "style",
+    "CHANNEL_PALETTE": "style",
+    "MINIMAX_COLOR": "style",
+    "OTHER_PLAN_COLOR": "style",
+    "OTHER_PLAN_HATCHES": "style",
+    "VIEW_PALETTE": "style",
+    "view_colors": "style",
+    "plot_frontier": "sweeps",
+    "plot_frontier_outcomes": "sweeps",
+    "plot_frontier_regret": "sweeps",
+    "plot_frontier_spend": "sweeps",
+    "plot_sweep": "sweeps",
+    "plot_beliefs": "views",
+    "plot_response_curves": "views",
+    "plot_view_responses": "views",
+}
+
+__all__ = [
+    "AVERAGED_COLOR",
+    "CHANNEL_PALETTE",
+    "MINIMAX_COLOR",
+    "OTHER_PLAN_COLOR",
+    "OTHER_PLAN_HATCHES",
+    "VIEW_PALETTE",
+    "plot_beliefs",
+    "plot_evidence",
+    "plot_fit",
+    "plot_frontier",
+    "plot_frontier_outcomes",
+    "plot_frontier_regret",
+    "plot_frontier_spend",
+    "plot_plan",
+    "plot_plans",
+    "plot_regret",
+    "plot_response_curves",
+    "plot_success",
+    "plot_success_curves",
+    "plot_sweep",
+    "plot_values",
+    "plot_view_responses",
+    "view_colors",
+]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pymc_robust_alloc.plots.evidence import plot_evidence
+    from pymc_robust_alloc.plots.fits import plot_fit
+    from pymc_robust_alloc.plots.policy import plot_plan, plot_success_curves
+    from pymc_robust_alloc.plots.results import plot_plans, plot_regret, plot_success, plot_values
+    from pymc_robust_alloc.plots.style import (
+        AVERAGED_COLOR,
+        CHANNEL_PALETTE,
+        MINIMAX_COLOR,
+        OTHER_PLAN_COLOR,
+        OTHER_PLAN_HATCHES,
+        VIEW_PALETTE,
+        view_colors,
+    )
+    from pymc_robust_alloc.plots.sweeps import (
+        plot_frontier,
+        plot_frontier_outcomes,
+        plot_frontier_regret,
+        plot_frontier_spend,
+        plot_sweep,
+    )
+    from pymc_robust_alloc.plots.views import (
+        plot_beliefs,
+        plot_response_curves,
+        plot_view_responses,
+    )
