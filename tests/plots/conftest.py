@@ -10,7 +10,8 @@ from tests.plots.cases import BOUNDS, curve_views
 
 
 @pytest.fixture(scope="session")
-def example():
+def solved():
+    """Two curve views, their allocator, its result and a scale sweep."""
     views = curve_views()
     allocator = RobustAllocator(views, num_periods=4)
     result = allocator.allocate(
@@ -19,6 +20,12 @@ def example():
         candidates={"current": {"search": 40, "social": 30, "display": 30}},
     )
     sweep = scale_sweep(allocator, "attribution", [1.0, 5.0], 100.0, BOUNDS)
+    return views, allocator, result, sweep
+
+
+@pytest.fixture(scope="session")
+def example(solved):
+    views, _, result, sweep = solved
     return views, result, sweep
 
 

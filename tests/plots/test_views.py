@@ -1,9 +1,16 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.colors import to_hex
 
-from pymc_robust_alloc.plots import plot_beliefs, plot_response_curves, view_colors
+from pymc_robust_alloc.plots import (
+    plot_beliefs,
+    plot_response_curves,
+    plot_view_responses,
+    view_colors,
+)
 from tests.plots.cases import CHANNELS, TableView, plot_panels
 
 
@@ -61,3 +68,34 @@ def test_plot_response_curves_picks_a_spend_range(example, render):
     assert 5.0 < right < 1000.0
     with pytest.raises(ValueError, match="max_spend"):
         plot_response_curves(views, max_spend=-1.0)
+
+
+def test_view_responses_show_every_view_in_its_units_over_the_decisions_range(solved, render):
+    views, allocator, result, _ = solved
+    fig = render(plot_view_responses(allocator, result, n_points=3))
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == [v.name for v in views]
+    for ax, view in zip(axes, views, strict=True):
+        assert ax.get_xlim() == (0.0, 60.0)  # the largest upper bound of the decision
+        assert f"({view.name}'s units)" in ax.get_ylabel()
+        # Independent Michaelis-Menten increment over the 4 periods at the axis end.
+        search = ax.get_lines()[0]
+        alpha = view.posterior["alpha"].sel(channel="search").values.ravel()
+        lam = view.posterior["lam"].sel(channel="search").values.ravel()
+        expected = np.median(4 * alpha * 60.0 / (lam + 60.0))
+        np.testing.assert_allclose(search.get_ydata()[-1], expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("total", [5e-7, 0.5, 3e8])
+def test_view_responses_span_an_unbounded_decision_up_to_its_budget(solved, total):
+    _, allocator, result, _ = solved
+    unbounded = dataclasses.replace(
+        result,
+        settings={
+            **result.settings,
+            "total_budget": total,
+            "bounds": dict.fromkeys(CHANNELS, (0.0, np.inf)),
+        },
+    )
+    fig = plot_view_responses(allocator, unbounded, n_points=2)
+    assert [ax.get_xlim() for ax in fig.axes] == [(0.0, total)] * len(fig.axes)
