@@ -11,7 +11,7 @@ figures without loading the allocation stack.
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-#: Public name -> submodule that defines it.
+#: Name -> submodule that defines it (the palettes too, outside ``__all__``).
 _EXPORTS = {
     "plot_evidence": "evidence",
     "plot_fit": "fits",
@@ -39,12 +39,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "AVERAGED_COLOR",
-    "CHANNEL_PALETTE",
-    "MINIMAX_COLOR",
-    "OTHER_PLAN_COLOR",
-    "OTHER_PLAN_HATCHES",
-    "VIEW_PALETTE",
     "plot_beliefs",
     "plot_evidence",
     "plot_fit",
