@@ -1,11 +1,13 @@
 """Figures for a decision deck: views, results, sweeps, evidence, fits, policies.
 
-Every function returns a :class:`matplotlib.figure.Figure` built without
-:mod:`matplotlib.pyplot` (show it as a notebook cell's last expression, or
-``fig.savefig(...)``) and draws on the caller's axes when given ``ax=`` or
-``axes=``. Colours mean the same in every figure (:mod:`.style`). The names are
-imported on first use, so the policy and fit packages can re-export their
-figures without loading the allocation stack.
+Every plot returns a :class:`matplotlib.figure.Figure` built without pyplot (show it
+as a notebook cell's last expression, or ``fig.savefig(...)``) and shares these
+optional arguments: ``ax=`` (one axes) or ``axes=`` (an array, one axes per panel)
+to draw on the caller's figure, which is returned and whose title and figure
+legend stay the caller's; ``figsize`` (inches, growing with the panels by default);
+``colors``, ``{view: colour}`` overrides of :func:`view_colors`. Each view keeps
+one colour in every figure, the averaged plan is grey and the minimax plan black.
+Names load on first use, so ``fit`` and ``policy`` re-export their figures cheaply.
 """
 
 from importlib import import_module
@@ -76,15 +78,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pymc_robust_alloc.plots.fits import plot_fit
     from pymc_robust_alloc.plots.policy import plot_plan, plot_success_curves
     from pymc_robust_alloc.plots.results import plot_plans, plot_regret, plot_success, plot_values
-    from pymc_robust_alloc.plots.style import (
-        AVERAGED_COLOR,
-        CHANNEL_PALETTE,
-        MINIMAX_COLOR,
-        OTHER_PLAN_COLOR,
-        OTHER_PLAN_HATCHES,
-        VIEW_PALETTE,
-        view_colors,
-    )
+    from pymc_robust_alloc.plots.style import view_colors
     from pymc_robust_alloc.plots.sweeps import (
         plot_frontier,
         plot_frontier_outcomes,

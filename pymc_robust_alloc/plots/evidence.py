@@ -28,10 +28,8 @@ def plot_evidence(
     """Plot each view's value along each channel's spend, its evidence range shaded.
 
     One panel per view (rows) and channel (columns): :math:`V(a, m)` as the
-    channel's spend per period varies from 0 to ``max_spend`` with the other
-    channels held at ``plan``, solid where view :math:`m`'s evidence covers the
-    spend and dashed where its curve is extrapolated; the evidence range is
-    shaded and the plan's spend marked. Any view works, MMMs included.
+    channel's spend varies, the others held at ``plan``; solid and shaded where
+    view :math:`m`'s evidence covers the spend, dashed where extrapolated.
 
     Parameters
     ----------
@@ -46,14 +44,8 @@ def plot_evidence(
         or evidence bound shown).
     n_points : int, default 40
         Spend levels per curve.
-    colors : mapping, optional
-        ``{view: colour}``, as in :func:`~pymc_robust_alloc.plots.view_colors`.
-    axes : array of matplotlib.axes.Axes, optional
-        A (views x channels) grid (the title is then the caller's); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    colors, axes : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`); a views x channels grid.
 
     Examples
     --------

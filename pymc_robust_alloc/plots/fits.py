@@ -27,10 +27,9 @@ def plot_fit(
 ) -> Figure:
     """Plot the fitted curves with their uncertainty bands over the observed points.
 
-    One panel per channel: the median per-period response curve (steady spend,
-    so an adstock normalised to sum 1 drops out), the central ``interval`` band
-    over the draws, and the data: the table's (spend, response) points, or each
-    lift test drawn as its measured increment from the median curve at ``x``.
+    One panel per channel: the median per-period curve at steady spend with its
+    ``interval`` band, and the data: a table's points, or each lift test as its
+    measured increment from the median curve at ``x``.
 
     Parameters
     ----------
@@ -40,14 +39,8 @@ def plot_fit(
         Mass of the band.
     n_points : int, default 60
         Spend levels on the curve.
-    figsize : tuple of float, optional
-        Defaults to 4 inches per panel.
-    axes : array of matplotlib.axes.Axes, optional
-        One per channel (the title is then the caller's); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    figsize, axes : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`); one axes per channel.
 
     Examples
     --------

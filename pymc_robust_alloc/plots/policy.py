@@ -40,20 +40,14 @@ def plot_success_curves(
     evaluation : xarray.Dataset
         The result of :func:`evaluate_plans`.
     variables : sequence of str, default ("C_train", "C_test")
-        Data variables to plot, one panel each. The ``log_failure_*`` variables
-        are drawn as :math:`1 - C` on a log scale, for thresholds where C is near one.
+        One panel each; ``log_failure_*`` is drawn as :math:`1 - C` on a log scale.
     outcome : {"value", "cost"}, optional
-        For (value, cost) thresholds, the threshold on the x-axis; the thresholds
-        whose other component equals the first one's are plotted. Default: the
-        component that varies most.
+        For (value, cost) thresholds, the one on the x-axis, the other held at
+        its first value. Default: the component that varies most.
     log_scale : bool, default False
         Plot C on a log scale (useful in the tails).
-    axes : array of matplotlib.axes.Axes, optional
-        One per variable; default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    axes : optional
+        One axes per variable.
 
     Examples
     --------

@@ -40,10 +40,8 @@ def plot_plans(
 ) -> Figure:
     """Plot the candidate plans side by side: spend per period by channel.
 
-    One group of bars per plan, one bar per channel (per budget cell when the
-    budget has dims beyond ``channel``), each labelled with its spend; plan
-    names coloured as everywhere (a view's optimum in its colour, averaged
-    grey, minimax black and bold).
+    One group of bars per plan, one bar per channel (per budget cell beyond
+    ``channel``), each labelled with its spend.
 
     Parameters
     ----------
@@ -51,14 +49,8 @@ def plot_plans(
         From :meth:`RobustAllocator.allocate`.
     plans : sequence of str, optional
         Plans to show, in order; default all of ``result.plans``.
-    figsize : tuple of float, optional
-        Defaults to a width growing with the number of bars.
-    ax : matplotlib.axes.Axes, optional
-        Draw on these axes; default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    figsize, ax : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`).
 
     Examples
     --------
@@ -111,26 +103,19 @@ def plot_regret(
 ) -> Figure:
     r"""Plot the regret matrix as an annotated heatmap, max regret highlighted.
 
-    Rows are candidate plans, columns views plus the max-regret column
-    (outlined); each cell reads :math:`R(a, m) = 1 - V(a, m) / V^*(m)` as a
-    percentage, and the smallest max regret is bold.
+    Rows are plans, columns views plus max regret (outlined); each cell reads
+    :math:`R(a, m) = 1 - V(a, m) / V^*(m)`, the smallest max regret bold.
 
     Parameters
     ----------
     result : AllocationResult
         From :meth:`RobustAllocator.allocate`.
-    colors : mapping, optional
-        ``{view: colour}`` overrides of :func:`view_colors` (for the column labels).
+    colors : optional
+        ``{view: colour}`` overrides of :func:`view_colors`, for the column labels.
     cmap : str, default "Reds"
         Colour map of the cells.
-    figsize : tuple of float, optional
-        Defaults to a size growing with the matrix.
-    ax : matplotlib.axes.Axes, optional
-        Draw on these axes; default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    figsize, ax : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`).
 
     Examples
     --------
@@ -170,11 +155,9 @@ def plot_success(
 ) -> Figure:
     r"""Plot each plan's success probability under each view as a heatmap.
 
-    Rows are candidate plans (the reference plan included), columns views plus
-    the minimum over views (outlined); each cell reads
-    :math:`P_m(V(a) \ge (1 + r) V(a_{ref}))`, and the largest minimum, the
-    robust success probability, is bold. Arguments as in :func:`plot_regret`;
-    ``result`` must come from an allocation with a ``reference_plan``.
+    Cells read :math:`P_m(V(a) \ge (1 + r) V(a_{ref}))`, the last column the minimum
+    over views, the robust success probability bold. Arguments as in
+    :func:`plot_regret`; the allocation needs a ``reference_plan``.
 
     Examples
     --------
@@ -218,10 +201,9 @@ def plot_values(
 ) -> Figure:
     r"""Plot each plan's expected value under each view against that view's best.
 
-    One panel per view (each in its own units), one bar per plan for
-    :math:`V(a, m)`, the expected increment over the zero plan over the
-    horizon, a line at :math:`V^*(m)`, and each bar labelled with its shortfall
-    :math:`V / V^* - 1`.
+    One panel per view in its own units: a bar per plan for :math:`V(a, m)`
+    (increment over zero spend over the horizon) labelled with its shortfall
+    :math:`V / V^* - 1`, and a line at :math:`V^*(m)`.
 
     Parameters
     ----------
@@ -229,16 +211,8 @@ def plot_values(
         From :meth:`RobustAllocator.allocate`.
     plans : sequence of str, optional
         Plans to show, in order; default all.
-    colors : mapping, optional
-        ``{view: colour}`` overrides of :func:`view_colors`.
-    figsize : tuple of float, optional
-        Defaults to 3.8 inches wide per view.
-    axes : array of matplotlib.axes.Axes, optional
-        One per view (the title is then the caller's); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    colors, figsize, axes : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`); one axes per view.
 
     Examples
     --------

@@ -1,9 +1,4 @@
-"""One look for every figure: palettes, plan styles, panels and annotations.
-
-Colours mean the same thing in every figure: each view has one colour (in the
-order the views are given, or as set by ``colors={view: colour}``), the
-averaged plan is grey and the minimax plan black.
-"""
+"""One look for every figure: palettes, plan styles, panels and annotations."""
 
 from __future__ import annotations
 

@@ -43,22 +43,15 @@ def plot_sweep(
 ) -> Figure:
     """Plot the scale sweep: the averaged plan drifts, the minimax plan stays put.
 
-    One panel per channel with the spend of the averaged (grey, dashed) and the
-    minimax (black) plan against the factor :math:`k` that multiplies one
-    view's response, and a last panel with each plan's max regret against :math:`k`.
+    Each plan's spend per channel, then its max regret, against the factor
+    :math:`k` that multiplies one view's response.
 
     Parameters
     ----------
     sweep : xarray.Dataset
         From :func:`~pymc_robust_alloc.sensitivity.scale_sweep`.
-    figsize : tuple of float, optional
-        Defaults to 3.6 x 3.4 inches per panel.
-    axes : array of matplotlib.axes.Axes, optional
-        One per panel (the title is then the caller's); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    figsize, axes : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`); one axes per channel, then one.
 
     Examples
     --------
@@ -245,14 +238,8 @@ def plot_frontier(
         Plan family of the spend and outcome panels; default the recommended plan.
     interval : float, default 0.9
         Level of the outcomes' credible bands.
-    figsize : tuple of float, optional
-        Defaults to three panels a row.
-    axes : array of matplotlib.axes.Axes, optional
-        One per panel (spend, regret, then one per view); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    figsize, axes : optional
+        As for every plot; axes for spend, regret, then one per view.
 
     Examples
     --------

@@ -48,16 +48,8 @@ def plot_beliefs(
     ----------
     views : sequence of View
         The views, e.g. ``demo_views()``.
-    colors : mapping, optional
-        ``{view: colour}`` overrides of :func:`view_colors`.
-    figsize : tuple of float, optional
-        Defaults to 3.6 x 2.6 inches per panel.
-    axes : array of matplotlib.axes.Axes, optional
-        One per panel (title and legend are then the caller's); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    colors, figsize, axes : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`); a parameters x channels grid.
 
     Examples
     --------
@@ -134,16 +126,8 @@ def plot_response_curves(
         Mass of the band, centred on the median.
     n_points : int, default 120
         Spend levels evaluated.
-    colors : mapping, optional
-        ``{view: colour}`` overrides of :func:`view_colors`.
-    figsize : tuple of float, optional
-        Defaults to 4.2 x 3.4 inches per panel.
-    axes : array of matplotlib.axes.Axes, optional
-        One per channel (title and legend are then the caller's); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    colors, figsize, axes : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`); one axes per channel.
 
     Examples
     --------
@@ -209,23 +193,15 @@ def plot_view_responses(
     allocator : RobustAllocator
         The compiled allocator.
     result : AllocationResult, optional
-        Sets the spend axis to the decision's range (the largest upper bound,
-        at most the total budget).
+        Sets the spend axis to the decision's range (largest upper bound, at most the budget).
     max_spend : float, optional
-        Right end of the spend axis (per period); default the result's range,
-        else 1.
+        Right end of the spend axis (per period); default the result's range, else 1.
     interval : float, default 0.9
         Mass of the band over the draws, centred on the median.
     n_points : int, default 25
         Spend levels per channel (each is one evaluation of every view).
-    figsize : tuple of float, optional
-        Defaults to 4.2 x 3.4 inches per panel.
-    axes : array of matplotlib.axes.Axes, optional
-        One per view (the title is then the caller's); default a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
+    figsize, axes : optional
+        As for every plot (:mod:`pymc_robust_alloc.plots`); one axes per view.
 
     Examples
     --------
