@@ -76,5 +76,8 @@ def test_frontier_figures_draw_into_given_axes(frontier):
     assert plot_frontier_outcomes(frontier, "experiment", ax=axes[2]) is fig
     assert axes[0].get_xlabel() == "total budget per period (k$/week)"
     assert len(plot_frontier(frontier).axes) == 2 + len(frontier.results[0].views)
+    row = Figure().subplots(1, 2 + len(frontier.results[0].views))
+    assert plot_frontier(frontier, axes=row) is row[0].get_figure(root=True)
+    assert row[-1].get_title(loc="left").startswith("Outcome under")
     with pytest.raises(KeyError, match="No plan 'best'"):
         plot_frontier_spend(frontier, "best")

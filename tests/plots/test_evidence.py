@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from pymc_robust_alloc import CurveView, RobustAllocator
@@ -46,3 +47,12 @@ def test_evidence_is_shaded_and_the_curves_are_the_views_values(small):
 def test_unknown_channels_are_refused(small):
     with pytest.raises(ValueError, match="unknown views or channels"):
         plot_evidence(small, {"tv": 15.0, "radio": 15.0}, channels=["print"])
+
+
+def test_evidence_draws_on_the_grid_it_is_given(small):
+    fig = Figure()
+    grid = fig.subplots(1, 2)
+    plan = {"tv": 12.0, "radio": 18.0}
+    assert plot_evidence(small, plan, views=["lift"], n_points=3, axes=grid) is fig
+    assert [ax.get_title() for ax in grid] == ["lift: tv", "lift: radio"]
+    assert fig._suptitle is None  # the caller's figure keeps its own title

@@ -73,3 +73,13 @@ def test_failure_curves_are_drawn_as_one_minus_c_on_a_log_scale():
     assert ax.get_yscale() == "log" and ax.get_ylabel() == "failure probability 1 - C"
     np.testing.assert_allclose(ax.lines[0].get_ydata(), ndtr([-12.0, -11.0, -10.0]), rtol=1e-12)
     plt.close(fig)
+
+
+def test_policy_figures_draw_on_the_axes_they_are_given():
+    problem = PolicyProblem(np.zeros((2, 2)), np.ones((2, 2)), policies=["ctrl", "new"])
+    ev = evaluate_plans(problem, problem, {"new": np.array([[0.0, 1.0]] * 2)}, [0.0, 1.0])
+    fig = Figure()
+    left, right = fig.subplots(1, 2)
+    assert plot_success_curves(ev, variables=["C_train"], axes=[left]) is fig
+    assert plot_plan(problem.as_plan([[1.0, 0.0], [0.5, 0.5]]), ax=right) is fig
+    assert right.get_ylabel() == "bucket" and left.get_title() == "train"
