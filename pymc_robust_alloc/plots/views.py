@@ -109,10 +109,11 @@ def plot_response_curves(
 ) -> Figure:
     """Plot each curve view's response per channel: median and credible band.
 
-    One panel per channel, views overlaid, response per period against spend
-    per period (no carry-over). Only :class:`~pymc_robust_alloc.CurveView`
-    views have such curves; the others are left out, and the figure says so:
-    :func:`plot_view_responses` shows every view, MMMs included.
+    One panel per channel, views overlaid on one response axis (so for views
+    in the same units), per period without carry-over. Only
+    :class:`~pymc_robust_alloc.CurveView` views have such curves; the others are
+    left out, and the figure says so. :func:`plot_view_responses` shows every
+    view, MMMs included, each in its own units.
 
     Parameters
     ----------
