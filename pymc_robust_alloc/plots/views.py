@@ -214,15 +214,15 @@ def plot_view_responses(
     (['regression', 'experiment', 'attribution'], [0.0, 60.0])
     """
     low, high = band(interval)
-    if max_spend is None:
-        max_spend = _decision_range(result)
-    _check_max_spend(max_spend)
     coords = allocator.budget_coords
     if set(coords) != {"channel"}:
         raise ValueError(
             f"plot_view_responses draws one curve per channel; these budgets have dims "
             f"{list(coords)}. Plot a channel-only allocator."
         )
+    if max_spend is None:
+        max_spend = _decision_range(result)
+    _check_max_spend(max_spend)
     channels = list(coords["channel"])
     grid = np.linspace(0.0, float(max_spend), int(n_points))
     zero = allocator.responses(dict.fromkeys(channels, 0.0))
