@@ -1,4 +1,5 @@
 import ast
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,9 @@ def test_no_plot_module_imports_pyplot():
 
 def test_the_package_exports_every_plot_of_its_modules():
     exported = set(dir(pymc_robust_alloc.plots))
-    for name in pymc_robust_alloc.plots._EXPORTS:
-        module = pymc_robust_alloc.plots._EXPORTS[name]
+    for name, module in pymc_robust_alloc.plots._EXPORTS.items():
         assert name in exported
-        assert getattr(pymc_robust_alloc.plots, name) is getattr(
-            __import__(f"pymc_robust_alloc.plots.{module}", fromlist=[name]), name
-        )
+        defined = import_module(f"pymc_robust_alloc.plots.{module}")
+        assert getattr(pymc_robust_alloc.plots, name) is getattr(defined, name)
+    public = {name for name, module in pymc_robust_alloc.plots._EXPORTS.items() if name.islower()}
+    assert set(pymc_robust_alloc.plots.__all__) == public
