@@ -266,28 +266,12 @@ class RobustAllocator:
 
     @property
     def views(self) -> tuple[str, ...]:
-        """View names, in the order of the ``view`` dim.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
-
-        >>> allocator.views
-        ('regression', 'experiment', 'attribution')
-        """
+        """View names, in the order of the ``view`` dim."""
         return self.merged.views
 
     @property
     def budget_coords(self) -> dict[str, tuple]:
-        """Budget dims and labels.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
-
-        >>> allocator.budget_coords
-        {'channel': ('search', 'social', 'display')}
-        """
+        """Budget dims and labels."""
         return self.merged.budget_coords
 
     def _flat(self, plan: xr.DataArray) -> np.ndarray:
@@ -378,14 +362,6 @@ class RobustAllocator:
 
         Dims ``("view", *budget_dims, "bound")``, NaN where unknown; see
         :attr:`View.evidence <pymc_robust_alloc.View.evidence>`.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``:
-        views built by hand, without declared evidence.
-
-        >>> allocator.evidence is None
-        True
         """
         if all(e is None for e in self._evidence.values()):
             return None
