@@ -1464,6 +1464,7 @@ def allocate(
     units: Mapping | None = None,
     budget_distribution_over_period: Sequence | Mapping | xr.DataArray | None = None,
     cost_per_unit: Sequence | Mapping | xr.DataArray | None = None,
+    constraints: Sequence[Constraint] | None = None,
 ) -> AllocationResult:
     """Robust allocation in one call: see :class:`RobustAllocator`.
 
@@ -1478,7 +1479,7 @@ def allocate(
     bounds : dict or DataArray, optional
         Per-period bounds by channel label.
     candidates, weights, quantile, reference_plan, required_gain, regret
-    extrapolation_threshold, success, units
+    extrapolation_threshold, success, units, constraints
         As in :meth:`RobustAllocator.allocate`.
     n_draws, budget_distribution_over_period, cost_per_unit
         As in :class:`RobustAllocator`.
@@ -1518,4 +1519,5 @@ def allocate(
         regret=regret,
         extrapolation_threshold=extrapolation_threshold,
         success=success,
+        constraints=constraints,
     )
