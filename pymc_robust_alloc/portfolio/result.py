@@ -13,13 +13,12 @@ import pandas as pd
 import xarray as xr
 
 from pymc_robust_alloc.portfolio.problem import LABELS
+from pymc_robust_alloc.result import AllocationResult
 
 __all__ = ["PortfolioResult"]
 
 #: The plan a problem recommends.
 RECOMMENDED = "minimax"
-#: Per-solve fields kept in the ``convergence`` group.
-SOLVE_FIELDS = ("plan", "objective", "success", "iterations", "value", "first_order", "gap")
 FILES = ("portfolio.nc", "summary.csv", "report.html")
 
 
@@ -117,33 +116,24 @@ class PortfolioResult:
         table["error"] = ds["error"].values
         return table
 
-    def to_datatree(self) -> xr.DataTree:
-        """Return the results as a DataTree: the Dataset at the root, solves in ``convergence``.
+    @property
+    def results(self) -> dict[str, AllocationResult]:
+        """Each solved problem's :class:`~pymc_robust_alloc.AllocationResult`, by name."""
+        return {
+            r["name"]: AllocationResult.from_dict(r["result"]) for r in self.records if r["result"]
+        }
 
-        Examples
-        --------
-        >>> tree = portfolio.to_datatree()
-        >>> sorted(tree.children), tree["convergence"]["success"].dims
-        (['convergence'], ('problem', 'solve'))
+    def to_datatree(self) -> xr.DataTree:
+        """Return the Dataset as group ``portfolio`` and each solved problem's result tree.
+
+        ``problems/<name>`` is the problem's
+        :meth:`AllocationResult.to_datatree <pymc_robust_alloc.AllocationResult.to_datatree>`
+        (plans, regrets, every solve), read back with
+        :meth:`AllocationResult.from_datatree <pymc_robust_alloc.AllocationResult.from_datatree>`.
         """
-        solves = [
-            pd.DataFrame([{k: s[k] for k in SOLVE_FIELDS} for s in r["result"]["solves"]])
-            if r["result"]
-            else pd.DataFrame(columns=list(SOLVE_FIELDS))
-            for r in self.records
-        ]
-        n = max(len(s) for s in solves)
-        convergence = xr.Dataset(
-            {
-                name: (
-                    ("problem", "solve"),
-                    np.array([_padded(s[name].tolist(), n, name) for s in solves]),
-                )
-                for name in SOLVE_FIELDS
-            },
-            coords={"problem": self.dataset["problem"].values, "solve": np.arange(n)},
-        )
-        return xr.DataTree.from_dict({"/": self.dataset, "/convergence": convergence})
+        trees = {f"/problems/{name}": r.to_datatree() for name, r in self.results.items()}
+        # Siblings, not root and children: a child would inherit the root's coordinates.
+        return xr.DataTree.from_dict({"/portfolio": self.dataset, **trees})
 
     def report(self, title: str = "Portfolio of robust allocations") -> str:
         """Render an HTML page listing every problem, its recommendation and any failure.
@@ -200,7 +190,7 @@ class PortfolioResult:
                 "overwrite=True to replace them."
             )
         folder.mkdir(parents=True, exist_ok=True)
-        self.to_datatree().to_netcdf(targets[0])
+        self.to_datatree().to_netcdf(targets[0], engine="h5netcdf", mode="w")
         self.summary.to_csv(targets[1])
         targets[2].write_text(self.report())
         return targets
@@ -247,10 +237,3 @@ def _problem_dataset(record: Mapping[str, Any]) -> xr.Dataset:
         list(worst.values()), dims="plan", coords={"plan": list(worst)}
     )
     return out.assign_coords(view=views, budget=float(result["settings"]["total_budget"]))
-
-
-def _padded(values: list, n: int, name: str) -> list:
-    fill: Any = "" if name in ("plan", "objective") else np.nan
-    if name == "success":
-        values = [float(v) for v in values]
-    return values + [fill] * (n - len(values))

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from pymc_robust_alloc import AllocationResult
 from pymc_robust_alloc.portfolio import Problem, allocate_many
 from tests.portfolio.conftest import market_views, portfolio
 
@@ -145,9 +146,13 @@ def test_combined_results_round_trip_through_netcdf(serial, tmp_path):
 
     serial.save(tmp_path)
     with xr.open_datatree(tmp_path / "portfolio.nc") as tree:
-        np.testing.assert_array_equal(tree["plans"].values, serial.dataset["plans"].values)
-        assert list(tree["market"].values) == ["north"] * 3 + ["south"] * 3
-        assert bool(tree["convergence"]["success"].all())
+        combined = tree["portfolio"]
+        np.testing.assert_array_equal(combined["plans"].values, serial.dataset["plans"].values)
+        assert list(combined["market"].values) == ["north"] * 3 + ["south"] * 3
+        for name, result in serial.results.items():
+            saved = AllocationResult.from_datatree(tree["problems"][name])
+            assert saved.equals(result)
+            assert bool(saved.convergence["success"].all())
     with pytest.raises(FileExistsError, match="overwrite=True"):
         serial.save(tmp_path)
 
