@@ -21,20 +21,19 @@ difference of plans, values and regrets between the serial and every Dask run (m
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import time
 
+import _harness as h
 import numpy as np
 from _blog import BOUNDS, CHANNELS, N_DRAWS, N_PERIODS
-from _harness import ROOT, git_state, machine, print_table, versions
 
 from pymc_robust_alloc.demo import DEMO_VIEWS
 from pymc_robust_alloc.portfolio import Problem, allocate_many
 from pymc_robust_alloc.views.curves import CurveView
 
-OUT = ROOT / "benchmarks" / "results" / "portfolio_benchmark.json"
+COMMAND = ".venv/bin/python benchmarks/portfolio_benchmark.py"
 MARKETS = {f"m{i}": 0.6 + 0.1 * i for i in range(8)}
 BUDGETS = (60.0, 80.0, 100.0, 120.0, 140.0)
 DRAWS, PERIODS = N_DRAWS, N_PERIODS
@@ -95,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     warm_up()
     rows = {}
-    out = {"git": git_state(), "machine": machine(), "versions": versions(("dask", "distributed"))}
+    out = h.facts(("dask", "distributed", "pymc", "pytensor", "numpy"))
     out["load_before"] = os.getloadavg()
     rows["serial"] = timed(workers=1)
     start = time.perf_counter()
@@ -136,7 +135,7 @@ def main() -> None:
         f"40 problems (8 markets x 5 budgets, 3 views x 3 channels x {DRAWS} draws), "
         f"{args.workers} workers, load {out['load_before'][0]:.1f} -> {out['load_after'][0]:.1f}"
     )
-    print_table(["seconds", "speed-up", "compiles", "max |diff|"], table, width=24)
+    h.print_table(["seconds", "speed-up", "compiles", "max |diff|"], table, width=24)
     print(
         f"  cluster start-up {out['cluster_start_s']:.1f} s; speed-up counting it "
         f"{out['speedup_with_cluster_start']:.2f}x; target {TARGET}x on the warm cluster: "
@@ -148,8 +147,7 @@ def main() -> None:
         np.testing.assert_allclose(
             result.dataset["plans"], base.dataset["plans"], rtol=0, atol=1e-12, err_msg=name
         )
-    OUT.write_text(json.dumps(out, indent=1))
-    print("wrote", OUT)
+    h.write_json("portfolio_benchmark", out, COMMAND + (" --quick" if args.quick else ""))
 
 
 if __name__ == "__main__":
