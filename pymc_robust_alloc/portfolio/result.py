@@ -29,18 +29,14 @@ class PortfolioResult:
     Attributes
     ----------
     records : list of dict
-        One per problem, in portfolio order: ``name``, ``labels``, ``status``
-        (``"converged"``, ``"not converged"`` or ``"failed"``), ``error``,
-        ``warnings``, ``compiled``, ``resumed`` (kept from an earlier run), ``seconds``
-        and ``result``
-        (:meth:`AllocationResult.to_dict <pymc_robust_alloc.AllocationResult.to_dict>`,
-        ``None`` for a failure). Each is also the problem's JSON file.
+        One per problem (its JSON file): ``name``, ``labels``, ``status``
+        (``"converged"``, ``"not converged"``, ``"failed"``), ``error``, ``warnings``,
+        ``compiled``, ``resumed``, ``seconds``, ``cpu_seconds`` and ``result``
+        (:meth:`AllocationResult.to_dict <pymc_robust_alloc.AllocationResult.to_dict>`).
     dataset : xarray.Dataset
-        ``plans`` (problem, plan, channel), ``value`` and ``regret`` (problem,
-        plan, view), ``v_star`` (problem, view), ``max_regret`` (problem, plan),
-        ``converged``, ``status`` and ``error`` (problem); coordinates ``budget``
-        and the labels along ``problem``. Missing entries (a failed problem, a
-        plan only some problems ask for) are NaN.
+        ``plans``, ``value``, ``regret``, ``v_star``, ``max_regret``, ``converged``,
+        ``status`` and ``error`` over ``problem``, with ``budget`` and the labels as
+        coordinates; NaN where a problem failed or lacks a plan.
 
     Examples
     --------
@@ -79,25 +75,12 @@ class PortfolioResult:
 
     @property
     def failures(self) -> dict[str, str]:
-        """``{problem: error}`` of the problems that failed.
-
-        Examples
-        --------
-        >>> portfolio.failures
-        {}
-        """
+        """``{problem: error}`` of the problems that failed."""
         return {r["name"]: r["error"] for r in self.records if r["status"] == "failed"}
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per problem: labels, budget, status, the minimax plan and its max regret.
-
-        Examples
-        --------
-        >>> list(portfolio.summary.columns)  # doctest: +NORMALIZE_WHITESPACE
-        ['market', 'budget', 'status', 'max regret', 'search', 'social', 'display',
-         'seconds', 'error']
-        """
+        """One row per problem: labels, budget, status, the minimax plan and its max regret."""
         ds = self.dataset
         table = pd.DataFrame(index=pd.Index(ds["problem"].values, name="problem"))
         for label in LABELS:
@@ -126,23 +109,15 @@ class PortfolioResult:
     def to_datatree(self) -> xr.DataTree:
         """Return the Dataset as group ``portfolio`` and each solved problem's result tree.
 
-        ``problems/<name>`` is the problem's
-        :meth:`AllocationResult.to_datatree <pymc_robust_alloc.AllocationResult.to_datatree>`
-        (plans, regrets, every solve), read back with
-        :meth:`AllocationResult.from_datatree <pymc_robust_alloc.AllocationResult.from_datatree>`.
+        ``problems/<name>`` is :meth:`AllocationResult.to_datatree
+        <pymc_robust_alloc.AllocationResult.to_datatree>`, read back by ``from_datatree``.
         """
         trees = {f"/problems/{name}": r.to_datatree() for name, r in self.results.items()}
         # Siblings, not root and children: a child would inherit the root's coordinates.
         return xr.DataTree.from_dict({"/portfolio": self.dataset, **trees})
 
     def report(self, title: str = "Portfolio of robust allocations") -> str:
-        """Render an HTML page listing every problem, its recommendation and any failure.
-
-        Examples
-        --------
-        >>> portfolio.report().startswith("<!DOCTYPE html>")
-        True
-        """
+        """Render an HTML page listing every problem, its recommendation and any failure."""
         from pymc_robust_alloc.report import _STYLE
 
         table = self.summary.drop(columns=["seconds"])
