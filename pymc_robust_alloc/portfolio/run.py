@@ -38,6 +38,12 @@ CONNECT_TIMEOUT = 10.0
 #: Times a problem is re-run after its worker died.
 RETRIES = 2
 PROBLEMS = "problems"
+#: Dask settings of the local cluster: no work stealing (a stolen problem costs its thief
+#: a compile), no statistical profiler (it samples the solving thread every 10 ms).
+CLUSTER_CONFIG = {
+    "distributed.scheduler.work-stealing": False,
+    "distributed.worker.profile.enabled": False,
+}
 
 _ALLOCATORS: OrderedDict[str, RobustAllocator] = OrderedDict()
 
@@ -339,8 +345,7 @@ def _connect(client: Any, workers: int | None, timeout: float) -> Iterator[Any]:
     if client is None:
         n = workers or os.cpu_count() or 1
         with (
-            # No work stealing: a stolen problem costs its thief a compile.
-            dask.config.set({"distributed.scheduler.work-stealing": False}),
+            dask.config.set(CLUSTER_CONFIG),
             LocalCluster(
                 n_workers=n,
                 threads_per_worker=1,
