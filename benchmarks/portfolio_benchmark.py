@@ -1,6 +1,6 @@
 """Portfolio benchmark: 40 decisions serially vs on a 2-worker Dask ``LocalCluster``.
 
-Run: .venv/bin/python benchmarks/portfolio_benchmark.py [--quick] [--workers N]
+Run: .venv/bin/python benchmarks/portfolio_benchmark.py [--quick] [--workers N] [--repeats N]
 
 The portfolio: 8 markets x 5 budgets (60, 80, 100, 120, 140 per period), each market
 the blog's three views (``demo_views``: 3 channels, 500 draws each, 8 periods, bounds
@@ -9,7 +9,8 @@ problem in this process and on every worker:
 
 - serial: ``allocate_many(problems, workers=1)`` in this process (the baseline);
 - dask: the same on a ``LocalCluster`` of ``--workers`` processes (1 thread each),
-  started before the clock (its start-up is timed apart);
+  started before the clock (its start-up is timed apart); serial and dask runs
+  alternate ``--repeats`` times (median reported: a shared machine's load moves);
 - grouping off: both again with ``group=False`` (one compile per problem; ``--quick``
   skips the serial one).
 
@@ -131,12 +132,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the serial ungrouped run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="serial and cluster runs each")
     args = parser.parse_args()
     warm_up()
     runs = {}
     out = h.facts(("dask", "distributed", "pymc", "pytensor", "numpy"))
     out["load_before"] = os.getloadavg()
-    runs["serial"] = timed(workers=1)
     start = time.perf_counter()
     with (
         dask.config.set(CLUSTER_CONFIG),  # as allocate_many's own cluster
@@ -151,7 +152,14 @@ def main() -> None:
     ):
         client.run(warm_up)
         out["cluster_start_s"] = time.perf_counter() - start
-        runs["dask"] = timed(client)
+        # Serial and cluster runs alternate, so both see the same load; the medians count.
+        repeats = {"serial": [], "dask": []}
+        for _ in range(args.repeats):
+            repeats["serial"].append(timed(workers=1))
+            repeats["dask"].append(timed(client))
+        for name, done in repeats.items():
+            runs[name] = sorted(done, key=lambda run: run.seconds)[len(done) // 2]
+            out[f"{name}_seconds_repeats"] = [run.seconds for run in done]
         runs["dask, grouping off"] = timed(client, group=False)
     if not args.quick:
         runs["serial, grouping off"] = timed(workers=1, group=False)
@@ -188,6 +196,9 @@ def main() -> None:
     for name, *numbers, workers, busy in table:
         cells = "".join(f"{v:11.3g}" for v in numbers)
         print(f"  {name:24s}{cells}  {workers} / {busy}")
+    for name in ("serial", "dask"):
+        times = ", ".join(f"{t:.1f}" for t in out[f"{name}_seconds_repeats"])
+        print(f"  {name} runs: {times} s (median above)")
     print(
         f"  cluster start-up {out['cluster_start_s']:.1f} s; speed-up counting it "
         f"{out['speedup_with_cluster_start']:.2f}x; target {TARGET}x on the warm cluster: "
