@@ -169,28 +169,21 @@ def linprog_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarr
 
     Examples
     --------
-    >>> from pymc_robust_alloc.policy import PolicyProblem, linprog_plan
+    The soft plan spends the cost budget exactly; the 0/1 plan of
+    :func:`mixed_int_plan` stays within it:
+
+    >>> from pymc_robust_alloc.policy import PolicyProblem, linprog_plan, mixed_int_plan
     >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]  # one bucket, two policies, (value, cost)
     >>> cov = [[[[9, 0], [0, 1]], [[1, 0], [0, 1]]]]
     >>> problem = PolicyProblem(mu, cov)
-    >>> linprog_plan(problem, (0.0, 0.75)).round(3)
-    array([[0.5, 0.5]])
+    >>> linprog_plan(problem, (0.0, 0.75)).round(3), mixed_int_plan(problem, (0.0, 0.75))
+    (array([[0.5, 0.5]]), array([[0., 1.]]))
     """
     return _solve_lp(problem, threshold, integral=False)
 
 
 def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray | None:
-    """MixedInt: the 0/1 version of :func:`linprog_plan` (SciPy ``milp``, HiGHS).
-
-    Examples
-    --------
-    >>> from pymc_robust_alloc.policy import PolicyProblem, mixed_int_plan
-    >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]  # one bucket, two policies, (value, cost)
-    >>> cov = [[[[9, 0], [0, 1]], [[1, 0], [0, 1]]]]
-    >>> problem = PolicyProblem(mu, cov)
-    >>> mixed_int_plan(problem, (0.0, 0.75))
-    array([[0., 1.]])
-    """
+    """MixedInt: the 0/1 version of :func:`linprog_plan` (SciPy ``milp``, HiGHS), same example."""
     psi = _solve_lp(problem, threshold, integral=True)
     return None if psi is None else np.round(psi)
 
