@@ -22,7 +22,7 @@ def _labels(labels: Sequence | None, n: int, prefix: str, name: str) -> list:
             f"Pass {n} labels or leave {name}=None for default labels."
         )
     if len(set(labels)) != n:
-        raise ValueError(f"{name} labels must be unique, got {labels}.")
+        raise ValueError(f"{name} labels must be unique, got {labels}; rename the repeats.")
     return labels
 
 
@@ -101,7 +101,7 @@ class PolicyProblem:
                 bad = np.argwhere(cov < 0)[0].tolist()
                 raise ValueError(
                     f"Variances must be non-negative, got {cov[tuple(bad)]:.3g} at "
-                    f"(bucket, policy) = {tuple(bad)}."
+                    f"(bucket, policy) = {tuple(bad)}; check that cell's estimate."
                 )
         else:
             if not np.allclose(cov[..., 0, 1], cov[..., 1, 0], rtol=1e-8, atol=0.0):
