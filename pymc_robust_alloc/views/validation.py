@@ -103,21 +103,9 @@ def check_labels(posterior: xr.Dataset, dims: Sequence[str], *, owner: str) -> N
 
 @dataclass(frozen=True)
 class Range:
-    """Values a curve parameter may take: ``low < x`` (or ``<=``) and ``x <= high``.
+    """Values a curve parameter may take: ``low < x`` (``open_low``) or ``low <= x``, ``x <= high``.
 
-    Parameters
-    ----------
-    low, high : float
-        Limits; infinite by default.
-    open_low : bool, default False
-        Whether ``low`` itself is excluded.
-    why : str
-        What a value outside does to the curve, for the error message.
-
-    Examples
-    --------
-    >>> str(Range(0.0, open_low=True)), str(Range(0.0, 1.0))
-    ('> 0', 'in [0, 1]')
+    ``why`` says what a value outside does to the curve, for the error message.
     """
 
     low: float = -np.inf
@@ -146,29 +134,9 @@ def check_support(
 ) -> None:
     """Refuse draws outside the parameter ranges a curve component is defined on.
 
-    Parameters
-    ----------
-    posterior : xarray.Dataset
-        Draws with dims ``(chain, draw, ...)``.
-    ranges : mapping
-        Parameter name (without ``prefix``) -> its :class:`Range`; parameters
-        not listed, or absent from ``posterior``, are not checked.
-    owner : str
-        Who is checking, e.g. ``"view 'x'"``.
-    component : str
-        The component's name, e.g. ``"MichaelisMentenSaturation"``.
-    prefix : str, default ""
-        Prefix of the parameters' names in ``posterior``.
-
-    Examples
-    --------
-    >>> ds = xr.Dataset({"lam": (("chain", "draw"), [[1.0, -1.0, 0.0]])})
-    >>> check_support(
-    ...     ds, {"lam": Range(0.0, open_low=True, why="a pole")}, owner="view 'x'", component="MM"
-    ... )
-    Traceback (most recent call last):
-    ...
-    ValueError: view 'x': 2 of 3 draws of 'lam' are outside MM's support (lam > 0): a pole. ...
+    ``ranges`` maps a parameter name (without ``prefix``) to its :class:`Range`;
+    parameters not listed, or absent from ``posterior``, are not checked. ``owner``
+    (e.g. ``"view 'x'"``) and ``component`` name who checks what in the message.
     """
     for param, support in ranges.items():
         name = prefix + param
