@@ -102,14 +102,9 @@ def estimate_policy_problem(
     >>> import pandas as pd
     >>> from pymc_robust_alloc.policy import estimate_policy_problem
     >>> rng = np.random.default_rng(0)
-    >>> data = pd.DataFrame({
-    ...     "policy": rng.choice(["control", "treated"], 2000),
-    ...     "age": rng.uniform(18, 80, 2000),
-    ... })
-    >>> data["sales"] = rng.normal(1.0 + 0.2 * (data["policy"] == "treated"), 1.0)
-    >>> problem = estimate_policy_problem(
-    ...     data, "policy", "sales", feature="age", bins=4, reference="control"
-    ... )
+    >>> data = pd.DataFrame({"policy": rng.choice(["control", "treated"], 2000),
+    ...                      "age": rng.uniform(18, 80, 2000), "sales": rng.normal(1, 1, 2000)})
+    >>> problem = estimate_policy_problem(data, "policy", "sales", feature="age", bins=4)
     >>> problem.n_buckets, problem.policies
     (4, ['control', 'treated'])
     """

@@ -88,12 +88,9 @@ class SuccessProbaResult:
         Success probability :math:`C` of the plan and its log.
     threshold : float or tuple
         ``r`` or ``(r_v, r_c)``.
-    method, message : str
-        Solver name; its messages and flags in words.
-    converged : bool
-        Whether the solver's stated convergence criterion held.
-    wall_time : float
-        Seconds spent.
+    method, converged, message, wall_time : str, bool, str, float
+        Solver name, whether its stated convergence criterion held, its messages and
+        flags in words, and the seconds spent.
     reachable : bool
         False when :math:`C` underflows to 0 for every plan tried; the plan then
         maximises :math:`\log C` (the standardised margin) instead.
