@@ -163,10 +163,10 @@ def check_interval(interval: float) -> float:
     )
 
 
-def check_share(share: float, name: str, *, hint: str = "") -> float:
+def check_share(share: float, name: str, *, example: str = "e.g. 0.5") -> float:
     """Return a share in ``(0, 1]`` as a float (a part of a whole; 1 is all of it)."""
     if not is_real(share) or not 0 < float(share) <= 1:
-        raise ValueError(f"{name} must be in (0, 1], got {share!r}. {hint}".rstrip())
+        raise ValueError(f"{name} must be in (0, 1], got {share!r}; {example}.")
     return float(share)
 
 
