@@ -14,17 +14,6 @@ from pymc_marketing.mmm import BudgetOptimizer
 from pytensor.compile.mode import Mode
 from pytensor.xtensor.type import XTensorVariable
 
-from pymc_robust_alloc.names import (
-    AVERAGED,
-    MINIMAX,
-    REFERENCE,
-    RESERVED,
-    RISK_AVERSE,
-    SAMPLE,
-    SUCCESS,
-    VIEW,
-    WEIGHTED,
-)
 from pymc_robust_alloc.budget import as_bounds, as_period_factors, as_plan
 from pymc_robust_alloc.checks import (
     check_budgets,
