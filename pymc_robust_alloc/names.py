@@ -7,7 +7,6 @@ __all__ = [
     "BOUND",
     "BOUND_LABELS",
     "MINIMAX",
-    "PLAN",
     "REFERENCE",
     "RESERVED",
     "RISK_AVERSE",
@@ -20,7 +19,6 @@ __all__ = [
 # dims
 SAMPLE = "sample"
 VIEW = "view"
-PLAN = "plan"
 BOUND = "bound"
 BOUND_LABELS = ("lower", "upper")
 

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.names import MINIMAX
 from pymc_robust_alloc.portfolio.problem import LABELS
 
 __all__ = ["PortfolioResult"]
 
 #: The plan a problem recommends.
-RECOMMENDED = "minimax"
+RECOMMENDED = MINIMAX
 #: Per-solve fields kept in the ``convergence`` group.
 SOLVE_FIELDS = ("plan", "objective", "success", "iterations", "value", "first_order", "gap")
 FILES = ("portfolio.nc", "summary.csv", "report.html")
