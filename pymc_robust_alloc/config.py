@@ -377,7 +377,7 @@ def load_config(path: str | Path) -> tuple[RunConfig, Path]:
             f"{sorted(OBJECTIVES)}."
         )
     if config.units is not None:
-        from pymc_robust_alloc.budget import check_units
+        from pymc_robust_alloc.checks import check_units
 
         try:
             check_units(config.units, list(config.views))

@@ -12,13 +12,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.names import MINIMAX
 from pymc_robust_alloc.portfolio.problem import LABELS
 from pymc_robust_alloc.result import AllocationResult
 
 __all__ = ["PortfolioResult"]
 
 #: The plan a problem recommends.
-RECOMMENDED = "minimax"
+RECOMMENDED = MINIMAX
 FILES = ("portfolio.nc", "summary.csv", "report.html")
 
 
