@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.views.shapes import CurveShape
+
 __all__ = ["as_spend_response", "parse_dates", "read_table"]
 
 #: Day-month orders tried on text dates that are not ISO 8601: (month first, day first).
@@ -52,7 +54,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def as_spend_response(
-    table: pd.DataFrame,
+    table: pd.DataFrame | xr.Dataset,
     *,
     date: str = "date",
     channel: str = "channel",
@@ -72,8 +74,9 @@ def as_spend_response(
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        The table (not modified).
+    table : pandas.DataFrame or xarray.Dataset
+        The table (not modified), or this function's result (checked again
+        against ``min_points`` and returned).
     date, channel, spend, response : str
         Column names (long) or suffixes after ``_`` (wide).
     min_points : int, default 1
@@ -103,6 +106,9 @@ def as_spend_response(
     >>> as_spend_response(wide)["spend"].dims
     ('date', 'channel')
     """
+    if isinstance(table, xr.Dataset):
+        check_spend(table["spend"], min_points=min_points)
+        return table
     if not isinstance(table, pd.DataFrame):
         raise TypeError(
             f"Expected a pandas DataFrame of spend and response, got "
@@ -116,13 +122,13 @@ def as_spend_response(
     long = (
         table if channel in table.columns else _wide_to_long(table, date, channel, spend, response)
     )
-    missing = [c for c in (spend, response) if c not in long.columns]
-    if missing:
-        raise ValueError(
-            f"The table lacks the columns {missing} (columns: {list(long.columns)}). "
-            "A long table needs date, channel, spend and response columns; set "
-            "their names with `spend=` and `response=`."
-        )
+    check_columns(
+        long,
+        (spend, response),
+        "The table",
+        "A long table needs date, channel, spend and response columns; set "
+        "their names with `spend=` and `response=`.",
+    )
     long = long[[date, channel, spend, response]].copy()
     long[date] = parse_dates(long[date], date_format, column=date)
     duplicated = long.duplicated([date, channel])
@@ -297,3 +303,26 @@ def _wide_to_long(table, date, channel, spend, response) -> pd.DataFrame:
         for c in channels
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def check_columns(frame: pd.DataFrame, columns, what: str, expected: str) -> None:
+    """Refuse a table that lacks any of ``columns``; ``expected`` says what it needs."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what} lacks the columns {missing} (columns: {list(frame.columns)}). {expected}"
+        )
+
+
+def unit_maxima(shape: CurveShape, data: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """Per-channel maxima of spend and of absolute response, the scales a fit runs on.
+
+    Both are 1 for a shape whose parameters' units are unknown (not rescalable),
+    and the response's is 1 for a channel whose response is zero throughout.
+    """
+    spend = data["spend"].max("date")
+    response = abs(data["response"]).max("date")
+    response = response.where(response > 0, 1.0)
+    if not shape.rescalable:
+        spend, response = xr.ones_like(spend), xr.ones_like(response)
+    return spend.drop_vars("channel"), response.drop_vars("channel")

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from pymc_marketing.mmm import GeometricAdstock
 
 from pymc_robust_alloc.fit import fit_bayesian, fit_least_squares, fit_lift_tests
-from pymc_robust_alloc.fit.shapes import CurveShape
+from pymc_robust_alloc.views.shapes import CurveShape
 from tests.fit.data import TRUE, covered, lift_tests, table
 
 FAST = {"draws": 200, "tune": 200, "chains": 1, "random_seed": 1}
@@ -70,7 +70,7 @@ def test_least_squares_recovers_the_adstock_decay():
     result = fit_least_squares(
         frame, adstock={"type": "geometric", "l_max": 4}, n_draws=30, random_seed=0
     )
-    estimate = result.info["estimate"]
+    estimate = result.estimate
     assert abs(float(estimate["adstock_alpha"][0]) - decay) < 0.1
     assert result.view.adstock_periods == 4
 
