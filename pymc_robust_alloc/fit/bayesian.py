@@ -85,44 +85,28 @@ def fit_bayesian(
     Parameters
     ----------
     table : pandas.DataFrame or xarray.Dataset
-        Long or wide spend/response table, see
-        :func:`~pymc_robust_alloc.fit.as_spend_response`.
-    name : str, default "attribution"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The curve shape.
-    adstock : AdstockTransformation, str or mapping, optional
-        Optional adstock, e.g. ``GeometricAdstock(l_max=4)``.
+        A spend/response table, see :func:`~pymc_robust_alloc.fit.as_spend_response`.
+    name, saturation, adstock
+        The view's name and shape (see :class:`~pymc_robust_alloc.CurveShape`).
     priors : mapping of str to Prior, optional
         Overrides by parameter name (``"alpha"``, ``"lam"``, ``"adstock_alpha"``,
         ``"sigma"``...), on the scaled data; a prior without dims gets
         ``dims="channel"``.
-    draws, tune, chains : int
+    draws, tune, chains, random_seed, sample_kwargs
         Passed to :func:`pymc.sample`.
-    random_seed : int, optional
-        Seed of the sampler.
-    sample_kwargs : mapping, optional
-        Further arguments of :func:`pymc.sample`.
     **columns : str
-        Column names (and ``date_format``) passed to
-        :func:`~pymc_robust_alloc.fit.as_spend_response`.
+        Column names (and ``date_format``) for ``as_spend_response``.
 
     Returns
     -------
     FitResult
-        With ``idata`` (the trace, scaled units) and ``divergences``; divergent
-        transitions also raise a ``UserWarning``.
+        With ``idata``, ``model`` and ``divergences`` (which also warn).
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> x = np.linspace(0.5, 10, 20)
-    >>> table = pd.DataFrame({"date": range(20), "channel": "tv", "spend": x,
-    ...                       "response": 3 * x / (2 + x) + 0.01 * np.sin(x)})
-    >>> result = fit_bayesian(table, draws=100, tune=100, chains=1,
-    ...                       random_seed=0)  # doctest: +SKIP
-    >>> result.view.channels  # doctest: +SKIP
-    ('tv',)
+    With ``table`` as in :func:`fit_least_squares` (sampling takes seconds):
+
+    >>> result = fit_bayesian(table, draws=100, tune=100, random_seed=0)  # doctest: +SKIP
     """
     shape = CurveShape(saturation, adstock)
     resolved = resolve_priors(shape, priors, noise=True)

@@ -14,26 +14,14 @@ __all__ = ["fit_summary", "plot_fit", "r_squared", "sampler_diagnostics"]
 
 
 def r_squared(result: FitResult) -> pd.Series:
-    """Per-channel :math:`R^2` of the mean fitted response of a table fit.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from pymc_robust_alloc.fit import fit_least_squares
-    >>> x = np.linspace(0.5, 10, 20)
-    >>> table = pd.DataFrame({"date": range(20), "channel": "tv", "spend": x,
-    ...                       "response": 3 * x / (2 + x)})
-    >>> r2 = r_squared(fit_least_squares(table, n_draws=5, random_seed=0))
-    >>> round(float(r2["tv"]), 6)
-    1.0
-    """
+    """Per-channel :math:`R^2` of a table fit, as :meth:`FitResult.r_squared`."""
     return result.r_squared()
 
 
 def fit_summary(result: FitResult, interval: float = 0.9, loo: bool = False) -> pd.DataFrame:
     """Parameters with their intervals, goodness of fit and sampler health.
 
-    The table of :meth:`FitResult.summary <pymc_robust_alloc.fit.FitResult.summary>`.
+    The table of :meth:`FitResult.summary`.
     """
     return result.summary(interval=interval, loo=loo)
 

@@ -74,12 +74,9 @@ def view_from_draws(
         A long table (see :func:`draws_from_frame`) or draws with dims
         ``(chain, draw, channel)`` named after the parameters (``alpha``,
         ``lam``, ``adstock_alpha``...). Read, never modified.
-    name : str, default "vendor"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The shape the draws parametrise.
-    adstock : AdstockTransformation, str or mapping, optional
-        The adstock the draws include, if any.
+    name, saturation, adstock
+        The view's name and the shape the draws parametrise (see
+        :class:`~pymc_robust_alloc.CurveShape`).
     channels : list of str, optional
         Channels the view must have; an error names any missing or extra one.
     evidence : mapping or DataArray, optional

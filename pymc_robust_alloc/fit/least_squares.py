@@ -52,14 +52,9 @@ def fit_least_squares(
     Parameters
     ----------
     table : pandas.DataFrame or xarray.Dataset
-        Long or wide spend/response table (see
-        :func:`~pymc_robust_alloc.fit.as_spend_response`), or its result.
-    name : str, default "attribution"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The curve shape.
-    adstock : AdstockTransformation, str or mapping, optional
-        E.g. ``GeometricAdstock(l_max=4)`` or ``{"type": "geometric", "l_max": 4}``.
+        A spend/response table, see :func:`~pymc_robust_alloc.fit.as_spend_response`.
+    name, saturation, adstock
+        The view's name and shape (see :class:`~pymc_robust_alloc.CurveShape`).
     n_draws : int, default 200
         Bootstrap replicates, i.e. draws of the view.
     bootstrap : {"residual", "case"}, default "residual"
@@ -67,8 +62,7 @@ def fit_least_squares(
     random_seed : int or numpy.random.Generator, optional
         Seed of the bootstrap.
     **columns : str
-        Column names (and ``date_format``) passed to
-        :func:`~pymc_robust_alloc.fit.as_spend_response`.
+        Column names (and ``date_format``) for ``as_spend_response``.
 
     Returns
     -------

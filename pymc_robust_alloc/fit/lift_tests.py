@@ -105,22 +105,17 @@ def fit_lift_tests(
         - f(x_i; \theta_c),\ \sigma_i\big),
 
     added with PyMC-Marketing's
-    :func:`~pymc_marketing.mmm.lift_test.add_lift_measurements_to_likelihood_from_saturation`.
-    Per channel, spend is divided by the largest tested level
-    :math:`\max(x + \Delta x)` and response by :math:`\max |\Delta y| (x + \Delta
-    x) / \Delta x` (a lower bound of the response there) so that the component's
-    default priors are weakly informative; the draws are converted back. Lift
-    tests measure the response per period at steady spend, so the view has no
-    adstock.
+    :func:`~pymc_marketing.mmm.lift_test.add_lift_measurements_to_likelihood_from_saturation`,
+    on spend and response scaled per channel so that the default priors are
+    weakly informative; the draws are converted back. Lift tests measure the
+    response per period at steady spend, so the view has no adstock.
 
     Parameters
     ----------
     lift_tests : pandas.DataFrame
         Columns ``channel, x, delta_x, delta_y, sigma`` (not modified).
-    name : str, default "experiment"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The curve shape.
+    name, saturation
+        The view's name and saturation (see :class:`~pymc_robust_alloc.CurveShape`).
     channels : sequence of str, optional
         The channels the view must cover (default: those tested plus those in
         ``untested_priors``). A channel without tests needs ``untested_priors``.
@@ -132,12 +127,9 @@ def fit_lift_tests(
     likelihood : Prior, optional
         ``Prior("Normal")`` (default), ``Prior("StudentT", nu=...)`` or
         ``Prior("Gamma")``; its ``sigma`` comes from the table.
-    draws, tune, chains : int
-        Passed to :func:`pymc.sample`.
-    random_seed : int, optional
-        Seed of the sampler and of the untested channels' draws.
-    sample_kwargs : mapping, optional
-        Further arguments of :func:`pymc.sample`.
+    draws, tune, chains, random_seed, sample_kwargs
+        Passed to :func:`pymc.sample`; ``random_seed`` also seeds the untested
+        channels' draws.
 
     Returns
     -------

@@ -44,24 +44,15 @@ class FitResult:
     method : str
         ``"least_squares"``, ``"bayesian"``, ``"lift_tests"`` or ``"draws"``.
     data : xarray.Dataset or pandas.DataFrame, optional
-        What was fitted: the spend/response arrays ``(date, channel)`` of a table
-        fit, or the lift-test table.
-    idata : xarray.DataTree, optional
-        The PyMC trace of an MCMC fit (scaled units).
-    divergences : int
-        Divergent transitions of an MCMC fit (0 otherwise).
-    model : pymc.Model, optional
-        The PyMC model of a Bayesian table fit.
-    priors : mapping of str to Prior
-        The priors of an MCMC fit, on the scaled data.
-    estimate : xarray.Dataset, optional
-        Point estimates per channel of a least-squares fit, in raw units.
-    bootstrap : str, optional
-        The bootstrap scheme of a least-squares fit.
-    at_bound : mapping of str to int
-        Per channel, bootstrap refits that ran to the edge of the parameter range.
+        The spend/response arrays ``(date, channel)`` of a table fit, or the lift tests.
+    idata, divergences, model, priors
+        MCMC fits: the trace and priors (scaled units), its divergent
+        transitions, and the PyMC model of a table fit.
+    estimate, bootstrap, at_bound
+        Least squares: point estimates in raw units, the bootstrap scheme, and
+        per channel the refits that ran to the edge of the parameter range.
     untested : tuple of str
-        Channels of a lift-test fit drawn from ``untested_priors``.
+        Lift tests: channels drawn from ``untested_priors``.
     seconds : float
         Time the fit took.
 
@@ -149,10 +140,10 @@ class FitResult:
         Warns
         -----
         UserWarning
-            An MCMC fit with R-hat above ``RHAT_MAX``, an ESS below
-            ``ESS_PER_CHAIN`` per chain or divergences; a bootstrap or draws
-            whose interval of a positive parameter spans more than
-            :data:`HEAVY_TAIL_RATIO` (upper / lower).
+            An MCMC fit that may not have converged (see
+            :func:`~pymc_robust_alloc.fit.sampler_diagnostics`); a bootstrap or
+            draws whose interval of a positive parameter spans more than a
+            factor :data:`HEAVY_TAIL_RATIO`.
         """
         low, high = interval_bounds(interval)
         posterior = self.view.posterior

@@ -54,25 +54,11 @@ def sample(
 def sampler_diagnostics(posterior: xr.Dataset, name: str = "view") -> pd.DataFrame:
     """R-hat and bulk/tail ESS (ArviZ) of MCMC draws, with a warning above the thresholds.
 
-    Parameters
-    ----------
-    posterior : xarray.Dataset
-        Draws with ``chain`` and ``draw`` dims (e.g. a fitted MMM's posterior).
-    name : str, default "view"
-        Named in the warning.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (channel, parameter), ``channel`` empty for parameters
-        without one and other dims in the parameter's label: ``r_hat`` (NaN
-        for a single chain), ``ess_bulk``, ``ess_tail``.
-
-    Warns
-    -----
-    UserWarning
-        R-hat above :data:`RHAT_MAX`, or an ESS below :data:`ESS_PER_CHAIN`
-        per chain.
+    Returns one row per (channel, parameter) of ``posterior`` (``channel``
+    empty for parameters without one, other dims in the parameter's label):
+    ``r_hat`` (NaN for one chain), ``ess_bulk``, ``ess_tail``. Warns, naming
+    ``name``, on R-hat above :data:`RHAT_MAX` or an ESS below
+    :data:`ESS_PER_CHAIN` per chain.
 
     Examples
     --------

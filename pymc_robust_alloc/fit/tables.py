@@ -17,16 +17,7 @@ _ORDERS = tuple((f"%m{sep}%d{sep}%Y", f"%d{sep}%m{sep}%Y") for sep in "/.-")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    r"""Read a CSV or Parquet file into a DataFrame, never modifying it.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A ``.csv`` or ``.parquet`` file.
-
-    Returns
-    -------
-    pandas.DataFrame
+    r"""Read a ``.csv`` or ``.parquet`` file into a DataFrame, never modifying it.
 
     Examples
     --------
@@ -88,15 +79,11 @@ def as_spend_response(
     Returns
     -------
     xarray.Dataset
-        Variables ``spend`` and ``response``, dims ``("date", "channel")``, sorted
-        by date.
+        ``spend`` and ``response``, dims ``("date", "channel")``, sorted by date.
 
-    Raises
-    ------
-    ValueError
-        Missing columns, missing or negative spend, missing response, duplicated
-        rows, a channel whose spend is zero throughout (its curve cannot be
-        identified) or fewer than ``min_points`` distinct spend levels.
+    Missing columns, missing or negative spend, missing response, duplicated
+    rows, a channel whose spend is zero throughout or with fewer than
+    ``min_points`` distinct spend levels are refused.
 
     Examples
     --------
@@ -178,18 +165,8 @@ def parse_dates(
     orders read every value (no day above 12), the order is ambiguous and an
     error asks for ``date_format``.
 
-    Parameters
-    ----------
-    values : pandas.Series
-        The date column (not modified).
-    date_format : str, optional
-        :func:`~datetime.datetime.strptime` format, e.g. ``"%m/%d/%Y"``.
-    column : str, default "date"
-        The column's name, for messages.
-
-    Returns
-    -------
-    pandas.Series
+    ``date_format`` is a :func:`~datetime.datetime.strptime` format, e.g.
+    ``"%m/%d/%Y"``; ``column`` names the column in messages.
 
     Examples
     --------

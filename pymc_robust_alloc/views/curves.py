@@ -32,11 +32,8 @@ class CurveView(View):
 
         Y = \sum_{t} \sum_{c} f_c\big(\mathrm{adstock}(x)_{t,c};\ \theta_c\big),
 
-    with :math:`f` a PyMC-Marketing saturation component (Michaelis-Menten
-    :math:`\alpha x / (\lambda + x)`, Hill, logistic, ...) and, optionally, a
-    PyMC-Marketing adstock component applied along ``date`` first (see
-    :class:`~pymc_robust_alloc.views.shapes.CurveShape`). The uncertainty about
-    :math:`\theta` is carried by draws, used as the posterior.
+    the saturation :math:`f` and optional adstock of a
+    :class:`~pymc_robust_alloc.CurveShape`, and :math:`\theta` drawn from the draws.
 
     Parameters
     ----------
@@ -52,9 +49,8 @@ class CurveView(View):
         With a saturation as ``shape``: e.g. ``GeometricAdstock(l_max=4)``; its
         ``l_max`` periods of carry-over are added after the decision periods.
     evidence : mapping or DataArray, optional
-        The spend per period the draws' evidence covers, ``{channel: (lower,
-        upper)}`` (see :func:`~pymc_robust_alloc.evidence.as_evidence`); unknown
-        by default. The fitters of :mod:`pymc_robust_alloc.fit` set it.
+        The spend per period the draws rest on, ``{channel: (lower, upper)}``
+        (see :func:`~pymc_robust_alloc.evidence.as_evidence`); unknown by default.
 
     Examples
     --------

@@ -43,16 +43,13 @@ class MMMView(View):
     mmm : pymc_marketing.mmm.MMM
         A fitted MMM (``mmm.idata`` holds a ``posterior`` group).
     start_date, end_date : str or pandas.Timestamp
-        First and last decision period (inclusive). A window off the MMM's date
-        grid (e.g. Sunday to Sunday on Monday-dated weeks) is narrowed to the
-        grid dates inside it, with a warning naming the dates used.
+        First and last decision period (inclusive); a window off the MMM's date
+        grid is narrowed to the grid dates inside it, with a warning.
     response_variable : str, default "total_media_contribution_original_scale"
-        Scalar deterministic of the optimisation model to use as the response;
-        ``"total_response_original_scale"`` for a model whose media response
-        partly flows through a ``mu_effect``.
+        Scalar response of the optimisation model (``"total_response_original_scale"``
+        when media flows partly through a ``mu_effect``).
     control_data : pandas.DataFrame or xarray.DataArray, optional
-        Planned control values after the training data ends, passed to
-        ``mmm.create_optimization_model``.
+        Planned control values, passed to ``mmm.create_optimization_model``.
 
     Merged with other views, the MMM's window and channel order set the common
     axis; the other views are rebuilt on it.
@@ -164,21 +161,8 @@ class MMMView(View):
     ) -> MMMView:
         """Load an MMM saved with ``mmm.save(path)`` and view it on a window.
 
-        Parameters
-        ----------
-        name : str
-            The view's name.
-        path : str or pathlib.Path
-            A file written by ``MMM.save`` (NetCDF, or Zarr with the ``zarr``
-            package), read with PyMC-Marketing's ``MMM.load``; never modified.
-        start_date, end_date : str or pandas.Timestamp
-            First and last decision period (inclusive).
-        **kwargs
-            ``response_variable`` and ``control_data``, as for :class:`MMMView`.
-
-        Returns
-        -------
-        MMMView
+        ``path`` is read with PyMC-Marketing's ``MMM.load`` (never modified); the
+        other arguments are those of :class:`MMMView`.
 
         Examples
         --------

@@ -37,15 +37,12 @@ class ModelView(View):
     name : str
         The view's name.
     model : pymc.Model
-        The model.
+        The model, and ``idata`` its posterior (e.g. from ``pm.sample``).
     idata : xarray.DataTree
-        Its posterior (``posterior`` group), e.g. from ``pm.sample``.
     response_variable : str
-        Name of the scalar response deterministic, summed over the date axis.
+        Name of the scalar response deterministic (a total over the horizon).
     evidence : mapping or DataArray, optional
-        The spend per period the model's data cover, ``{channel: (lower,
-        upper)}`` (see :func:`~pymc_robust_alloc.evidence.as_evidence`);
-        unknown by default.
+        As for :class:`~pymc_robust_alloc.CurveView`.
 
     Examples
     --------
