@@ -33,13 +33,6 @@ def lift_fit():
     return fit_lift_tests(lift_tests(0), "lift", **FAST)
 
 
-def test_shape_evaluates_the_pymc_marketing_component():
-    shape = CurveShape("michaelis_menten")
-    x = np.array([[0.0, 1.0], [2.0, 3.0]])
-    got = shape.evaluate(x, {"alpha": [2.0, 3.0], "lam": [1.0, 2.0]})
-    np.testing.assert_allclose(got, [[0.0, 1.0], [4 / 3, 9 / 5]])
-
-
 @pytest.mark.parametrize("bootstrap", ["residual", "case"])
 def test_bootstrap_intervals_cover_the_true_parameters(bootstrap):
     hits = []

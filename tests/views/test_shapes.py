@@ -19,6 +19,13 @@ def geometric_mm(spend, alpha, lam, retention, l_max):
     return alpha * lagged / (lam + lagged)
 
 
+def test_shape_evaluates_the_pymc_marketing_component():
+    shape = CurveShape("michaelis_menten")
+    x = np.array([[0.0, 1.0], [2.0, 3.0]])
+    got = shape.evaluate(x, {"alpha": [2.0, 3.0], "lam": [1.0, 2.0]})
+    np.testing.assert_allclose(got, [[0.0, 1.0], [4 / 3, 9 / 5]])
+
+
 def test_shape_applies_the_adstock_then_the_saturation():
     rng = np.random.default_rng(0)
     spend = rng.uniform(0, 5, size=(9, 3))
