@@ -202,38 +202,28 @@ class CurveView(View):
         return self.shape.adstock
 
     @property
-    def budget_coords(self) -> dict[str, tuple]:
-        """Labels of the budget dims: ``channel`` first, then the draws' other dims."""
+    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
         return dict(self._budget_coords)
 
     @property
-    def posterior(self) -> xr.Dataset:
-        """The shape's parameter draws, dims ``(chain, draw, channel, ...)``."""
+    def posterior(self) -> xr.Dataset:  # noqa: D102
         return self._posterior
 
     @property
-    def adstock_periods(self) -> int:
-        """Carry-over periods after the decisions: the adstock's ``l_max``, else 0."""
+    def adstock_periods(self) -> int:  # noqa: D102
         return self.shape.adstock_periods
 
     @property
     def concave(self) -> bool:
-        """Whether the view's value is provably concave in spend.
-
-        See :meth:`CurveShape.concave
-        <pymc_robust_alloc.views.shapes.CurveShape.concave>` and its table
-        ``CONCAVE_SATURATIONS``: Hill needs ``slope <= 1`` in every draw.
-        """
+        """See :meth:`CurveShape.concave <pymc_robust_alloc.views.shapes.CurveShape.concave>`."""
         return self.shape.concave(self._posterior)
 
     @property
-    def separable_over_cells(self) -> bool:
-        """True: each cell's curve (and adstock) reads that cell's spend alone."""
+    def separable_over_cells(self) -> bool:  # noqa: D102
         return True
 
     @property
-    def separable_over_periods(self) -> bool:
-        """True without adstock (or with ``NoAdstock``)."""
+    def separable_over_periods(self) -> bool:  # noqa: D102
         return self.shape.separable_over_periods
 
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:
