@@ -42,9 +42,9 @@ class CurveView(View):
     draws : xarray.Dataset or xarray.DataTree
         Draws ``(chain, draw, "channel", ...)`` of each parameter in
         ``shape.params``; a ``DataTree`` is read from its ``posterior`` group.
-    shape : CurveShape, str or SaturationTransformation, default "michaelis_menten"
-        The curve shape, or its saturation (``"michaelis_menten"``, ``"hill"``,
-        ``"logistic"`` or a component; ``saturation=`` is accepted too).
+    shape : CurveShape, str or SaturationTransformation, optional
+        The curve shape, or its saturation (``"michaelis_menten"``, the default,
+        ``"hill"``, ``"logistic"`` or a component; also accepted as ``saturation=``).
     adstock : AdstockTransformation, optional
         With a saturation as ``shape``: e.g. ``GeometricAdstock(l_max=4)``; its
         ``l_max`` periods of carry-over are added after the decision periods.
@@ -70,7 +70,7 @@ class CurveView(View):
         self,
         name: str,
         draws: xr.Dataset | xr.DataTree,
-        shape: CurveShape | str | SaturationTransformation = "michaelis_menten",
+        shape: CurveShape | str | SaturationTransformation | None = None,
         adstock: AdstockTransformation | None = None,
         *,
         saturation: str | SaturationTransformation | None = None,
@@ -78,7 +78,14 @@ class CurveView(View):
     ) -> None:
         super().__init__(name)
         owner = f"view {name!r}"
-        self.shape = CurveShape.of(shape if saturation is None else saturation, adstock)
+        if saturation is not None:
+            if shape is not None:
+                raise TypeError(
+                    f"View {name!r}: pass the curve once, as `shape` or as `saturation` "
+                    "(its former name), not both."
+                )
+            shape = saturation
+        self.shape = CurveShape.of("michaelis_menten" if shape is None else shape, adstock)
         posterior = as_posterior(draws, owner=owner)
         expected = list(self.shape.params)
         missing = [p for p in expected if p not in posterior]

@@ -85,3 +85,5 @@ def test_a_view_takes_a_shape_or_its_saturation_and_adstock():
     assert by_shape.shape.params == by_name.shape.params == ("slope", "kappa", "beta")
     with pytest.raises(TypeError, match="adstock inside the CurveShape"):
         CurveView("v", draws, CurveShape("hill"), GeometricAdstock(l_max=2))
+    with pytest.raises(TypeError, match="pass the curve once"):
+        CurveView("v", draws, CurveShape("hill"), saturation="hill")
