@@ -71,23 +71,20 @@ def view_from_draws(
     Parameters
     ----------
     draws : pandas.DataFrame, xarray.Dataset or xarray.DataTree
-        A long table (see :func:`draws_from_frame`) or draws with dims
-        ``(chain, draw, channel)`` named after the parameters (``alpha``,
-        ``lam``, ``adstock_alpha``...). Read, never modified.
+        A long table (see :func:`draws_from_frame`) or draws ``(chain, draw,
+        channel)`` named after the shape's parameters; never modified.
     name, saturation, adstock
         The view's name and the shape the draws parametrise (see
         :class:`~pymc_robust_alloc.CurveShape`).
     channels : list of str, optional
         Channels the view must have; an error names any missing or extra one.
     evidence : mapping or DataArray, optional
-        The spend per period the draws' evidence covers, ``{channel: (lower,
-        upper)}``, as declared by whoever made them; unknown by default.
+        As for :class:`~pymc_robust_alloc.CurveView`, declared by whoever made the draws.
 
     Returns
     -------
     FitResult
-        Method ``"draws"``. Missing parameters, non-finite draws, draws outside a
-        parameter's support or channels other than ``channels`` are refused.
+        Method ``"draws"``; draws outside a parameter's support are refused.
 
     Examples
     --------

@@ -117,13 +117,11 @@ def fit_lift_tests(
     name, saturation
         The view's name and saturation (see :class:`~pymc_robust_alloc.CurveShape`).
     channels : sequence of str, optional
-        The channels the view must cover (default: those tested plus those in
-        ``untested_priors``). A channel without tests needs ``untested_priors``.
+        The view's channels (default: those tested and those in ``untested_priors``).
     priors : mapping of str to Prior, optional
         Overrides of the component's priors on the scaled tests.
     untested_priors : mapping, optional
-        ``{channel: {parameter: Prior}}`` in raw units, for channels without
-        tests: their draws come from these priors.
+        ``{channel: {parameter: Prior}}`` in raw units: the draws of untested channels.
     likelihood : Prior, optional
         ``Prior("Normal")`` (default), ``Prior("StudentT", nu=...)`` or
         ``Prior("Gamma")``; its ``sigma`` comes from the table.

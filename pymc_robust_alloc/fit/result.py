@@ -130,20 +130,15 @@ class FitResult:
         Returns
         -------
         pandas.DataFrame
-            One row per (channel, parameter): ``mean``, ``median``, ``lower``,
-            ``upper``, ``width`` (upper - lower), ``estimate`` (least squares),
-            ``r2`` (table fits); for MCMC fits ``r_hat``, ``ess_bulk``,
-            ``ess_tail`` (ArviZ) and ``divergences``; with ``loo``,
-            ``elpd_loo``. ``attrs`` holds the view name, method, shape and
-            divergences.
+            Per (channel, parameter): ``mean, median, lower, upper, width``, then
+            ``estimate`` (least squares), ``r2`` (table fits), ``r_hat, ess_bulk,
+            ess_tail, divergences`` (MCMC), ``elpd_loo``; ``attrs`` name the fit.
 
         Warns
         -----
         UserWarning
-            An MCMC fit that may not have converged (see
-            :func:`~pymc_robust_alloc.fit.sampler_diagnostics`); a bootstrap or
-            draws whose interval of a positive parameter spans more than a
-            factor :data:`HEAVY_TAIL_RATIO`.
+            MCMC that may not have converged (:func:`~pymc_robust_alloc.fit.sampler_diagnostics`),
+            or other draws of a positive parameter spanning over :data:`HEAVY_TAIL_RATIO`.
         """
         low, high = interval_bounds(interval)
         posterior = self.view.posterior

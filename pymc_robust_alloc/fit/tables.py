@@ -56,12 +56,9 @@ def as_spend_response(
 ) -> xr.Dataset:
     """Validate a spend/response table and return it as ``(date, channel)`` arrays.
 
-    Two layouts are accepted:
-
-    - **long**: one row per date and channel, columns ``date, channel, spend,
-      response`` (names set by the keyword arguments);
-    - **wide**: one row per date, columns ``<channel>_<spend>`` and
-      ``<channel>_<response>`` (e.g. ``search_spend``, ``search_response``).
+    **Long**: one row per date and channel, columns ``date, channel, spend,
+    response``; **wide**: one row per date, columns such as ``search_spend``,
+    ``search_response``.
 
     Parameters
     ----------
@@ -71,7 +68,8 @@ def as_spend_response(
     date, channel, spend, response : str
         Column names (long) or suffixes after ``_`` (wide).
     min_points : int, default 1
-        Least number of distinct positive spend levels each channel needs.
+        Least number of distinct positive spend levels per channel (see
+        :func:`check_spend`).
     date_format : str, optional
         :func:`~datetime.datetime.strptime` format of text dates, e.g.
         ``"%d/%m/%Y"``; by default inferred (see :func:`parse_dates`).
@@ -80,10 +78,6 @@ def as_spend_response(
     -------
     xarray.Dataset
         ``spend`` and ``response``, dims ``("date", "channel")``, sorted by date.
-
-    Missing columns, missing or negative spend, missing response, duplicated
-    rows, a channel whose spend is zero throughout or with fewer than
-    ``min_points`` distinct spend levels are refused.
 
     Examples
     --------
@@ -159,11 +153,9 @@ def parse_dates(
 ) -> pd.Series:
     """Return text dates as datetimes, so that they sort in time, not as text.
 
-    Numbers (period indices) and datetimes are returned as they are. Text is
-    read with ``date_format`` if given, else as ISO 8601 (``2024-01-07``), else
-    as month-first or day-first dates with ``/``, ``.`` or ``-``; when both
-    orders read every value (no day above 12), the order is ambiguous and an
-    error asks for ``date_format``.
+    Numbers and datetimes are returned as they are; text is read with
+    ``date_format``, else as ISO 8601, else month first or day first (an error
+    asks for ``date_format`` when both orders read every value).
 
     ``date_format`` is a :func:`~datetime.datetime.strptime` format, e.g.
     ``"%m/%d/%Y"``; ``column`` names the column in messages.

@@ -35,9 +35,9 @@ class Horizon:
     adstock_periods : int, default 0
         Trailing periods in which earlier spend still has an effect.
     dates : sequence, optional
-        Labels of the whole axis; defaults to ``0, 1, ...``.
+        Labels of the whole axis (default ``0, 1, ...``).
     carry_in : numpy.ndarray, optional
-        Spend in the carry-in periods, shape ``(carry_in_periods, *budget_shape)``.
+        Spend ``(carry_in_periods, *budget_shape)`` of the carry-in periods.
 
     Examples
     --------
