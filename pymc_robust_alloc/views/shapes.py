@@ -255,7 +255,7 @@ class CurveShape:
 
     @property
     def name(self) -> str:
-        """E.g. ``'GeometricAdstock(l_max=4) + MichaelisMentenSaturation'``."""
+        """Short description, e.g. ``'GeometricAdstock(l_max=4) + MichaelisMentenSaturation'``."""
         name = type(self.saturation).__name__
         if self.adstock is not None:
             name = f"{type(self.adstock).__name__}(l_max={self.adstock.l_max}) + {name}"
