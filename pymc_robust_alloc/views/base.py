@@ -88,6 +88,9 @@ class View(abc.ABC):
     response_variable: str = "response"
     #: Spend range per budget cell covered by the view's evidence (see :attr:`evidence`).
     _evidence: xr.DataArray | None = None
+    #: Set by subclasses (or override :attr:`budget_coords` and :attr:`posterior`).
+    _budget_coords: dict[str, tuple]
+    _posterior: xr.Dataset
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
@@ -99,9 +102,9 @@ class View(abc.ABC):
         self.name = name
 
     @property
-    @abc.abstractmethod
     def budget_coords(self) -> dict[str, tuple]:
         """Labels of the budget dims (every dim of ``channel_data`` but ``date``)."""
+        return dict(self._budget_coords)
 
     @property
     def channels(self) -> tuple:
@@ -109,9 +112,9 @@ class View(abc.ABC):
         return self.budget_coords["channel"]
 
     @property
-    @abc.abstractmethod
     def posterior(self) -> xr.Dataset:
         """Posterior draws, dims ``(chain, draw, ...)``."""
+        return self._posterior
 
     @property
     def evidence(self) -> xr.DataArray | None:

@@ -209,14 +209,6 @@ class CurveView(View):
         return self.shape.adstock
 
     @property
-    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
-        return dict(self._budget_coords)
-
-    @property
-    def posterior(self) -> xr.Dataset:  # noqa: D102
-        return self._posterior
-
-    @property
     def adstock_periods(self) -> int:  # noqa: D102
         return self.shape.adstock_periods
 

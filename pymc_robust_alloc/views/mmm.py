@@ -244,15 +244,6 @@ class MMMView(View):
             self.start_date, self.end_date, control_data=self.control_data
         )
 
-    @property
-    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
-        return dict(self._budget_coords)
-
-    @property
-    def posterior(self) -> xr.Dataset:
-        """The MMM's posterior draws of its free variables."""
-        return self._posterior
-
     def historical_plan(self, total_budget: float) -> xr.DataArray:
         """Return the MMM's historical spend mix, scaled to a budget per period.
 

@@ -131,14 +131,6 @@ class ModelView(View):
             )
         return cls(name, wrapper.base_model, wrapper.idata, response_variable)
 
-    @property
-    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
-        return dict(self._budget_coords)
-
-    @property
-    def posterior(self) -> xr.Dataset:  # noqa: D102
-        return self._posterior
-
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:  # noqa: D102
         model = clone_model(self.model)
         shape = (horizon.length, *(len(v) for v in budget_coords.values()))
