@@ -60,6 +60,7 @@ _EXPORTS = {
     "risk_averse_regret": "utility",
     "view_values": "utility",
     "weighted_minimax_regret": "utility",
+    "CurveShape": "views",
     "CurveView": "views",
     "Horizon": "views",
     "MMMView": "views",
@@ -70,6 +71,7 @@ _EXPORTS = {
 __all__ = [
     "AllocationResult",
     "ConvergenceWarning",
+    "CurveShape",
     "CurveView",
     "Frontier",
     "Horizon",
@@ -139,4 +141,4 @@ if TYPE_CHECKING:  # pragma: no cover
         view_values,
         weighted_minimax_regret,
     )
-    from pymc_robust_alloc.views import CurveView, Horizon, MMMView, ModelView, View
+    from pymc_robust_alloc.views import CurveShape, CurveView, Horizon, MMMView, ModelView, View
