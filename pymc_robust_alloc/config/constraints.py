@@ -81,14 +81,17 @@ def resolve_function(spec: FunctionConstraint) -> Callable:
 
 def _from_function(spec: FunctionConstraint) -> list[Constraint]:
     made = resolve_function(spec)(**(spec.model_extra or {}))
-    made = [made] if isinstance(made, Constraint) else list(made)
-    wrong = [type(c).__name__ for c in made if not isinstance(c, Constraint)]
-    if wrong:
+    made = [made] if isinstance(made, Constraint) else made
+    if (
+        not isinstance(made, Sequence)
+        or not made
+        or not all(isinstance(c, Constraint) for c in made)
+    ):
         raise ConfigError(
-            f"Constraint function {spec.function!r} returned {wrong}; it must return "
+            f"Constraint function {spec.function!r} returned {made!r}; it must return "
             "pymc_marketing.mmm.constraints.Constraint objects (one or a list)."
         )
-    return made
+    return list(made)
 
 
 def build_constraints(
