@@ -73,7 +73,7 @@ def recommendation_text(result: AllocationResult, interval: float = 0.9) -> list
         )
     units = result.units
     if result.baseline is not None:
-        spend = spend_frame(result).drop(index="total")
+        spend = spend_frame(result).drop(index="total").groupby(level=0, sort=False).sum()
         moves = ", ".join(
             f"{c} {signed(float(spend.loc[c, 'change']))}"
             for c in spend["change"].abs().sort_values(ascending=False).index
@@ -140,7 +140,10 @@ def long_shot_text(result: AllocationResult) -> str:
 
 
 def spend_frame(result: AllocationResult) -> pd.DataFrame:
-    """Spend per period by channel: the recommended plan, the baseline plan and the change.
+    """Spend per period by budget cell: the recommended plan, the baseline plan and the change.
+
+    Rows are channels, or (channel, geo, ...) cells when the views have more
+    budget dims; the last row is the total.
 
     Examples
     --------
@@ -149,17 +152,20 @@ def spend_frame(result: AllocationResult) -> pd.DataFrame:
     >>> list(spend_frame(result).columns)
     ['weighted minimax', 'reference', 'change']
     """
-    plans = result.plans
-    extra = [d for d in plans.dims if d not in ("plan", "channel")]
-    plans = plans.sum(extra) if extra else plans
     names = [result.recommended] + ([result.baseline] if result.baseline else [])
-    table = plans.sel(plan=names).to_pandas().T
+    plans = result.plans.sel(plan=names)
+    cells = [d for d in plans.dims if d != "plan"]
+    # Rows in the views' order of labels, one column per plan.
+    table = plans.transpose(*cells, "plan").to_series().unstack("plan")
+    order = pd.MultiIndex.from_product([plans.indexes[d] for d in cells], names=cells)
+    table = table.reindex(order if len(cells) > 1 else order.get_level_values(0))[names]
     table.columns = [str(c) for c in table.columns]
     if result.baseline:
         table["change"] = table[result.recommended] - table[result.baseline]
-    table.loc["total"] = table.sum()
+    total = "total" if len(cells) == 1 else ("total", *[""] * (len(cells) - 1))
+    table.loc[total, :] = table.sum()
     # Rounding of plans that spend the same budget is no change.
-    return table.where(table.abs() > 1e-9 * float(table.loc["total"].abs().max()), 0.0)
+    return table.where(table.abs() > 1e-9 * float(table.iloc[-1].abs().max()), 0.0)
 
 
 def outcome_frame(
