@@ -111,15 +111,7 @@ def recommendation_text(result: AllocationResult, interval: float = 0.9) -> list
 
 
 def long_shot_text(result: AllocationResult) -> str:
-    """Say that no plan is likely to reach the required gain, and what each view can reach.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> long_shot_text(result)  # doctest: +ELLIPSIS
-    'The required gain is within reach: ...'
-    """
+    """Say that no plan is likely to reach the required gain, and what each view can reach."""
     gain = float(result.settings.get("required_gain", 0.0))
     best = result.success_probability.sel(plan="success")
     reach = result.reachable_gain
@@ -175,13 +167,6 @@ def outcome_frame(
 
     With ``markup``, view labels are HTML (the unit on a second line) and every
     other cell is escaped: render with ``to_html(escape=False)``.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> outcome_frame(result).columns[0]
-    'expected'
     """
     out = result.outcomes(interval)
     name = f"{level(interval)} interval"
@@ -222,15 +207,7 @@ def percent_html(table: pd.DataFrame, highlight: str | None = None) -> str:
 
 
 def convergence_text(result: AllocationResult) -> str:
-    """Say in one line whether every solve converged and whether minimax is certified.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> convergence_text(result)  # doctest: +ELLIPSIS
-    'All ... solves converged; the minimax plan is certified optimal (max regret within ...'
-    """
+    """Say in one line whether every solve converged and whether minimax is certified."""
     failed = [s.plan for s in result.solves if not s.success]
     text = (
         f"All {len(result.solves)} solves converged"
@@ -248,16 +225,7 @@ def convergence_text(result: AllocationResult) -> str:
 
 
 def result_html(result: AllocationResult, interval: float = 0.9) -> str:
-    """Summarise a result in compact HTML: the recommendation, regret matrix, convergence.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> page = result._repr_html_()
-    >>> "Recommended plan" in page and "e-1" not in page
-    True
-    """
+    """Summarise a result in compact HTML: the recommendation, regret matrix, convergence."""
     parts = [
         '<div class="robust-alloc-result">',
         f"<b>AllocationResult</b>: {result.plans.sizes['plan']} plans under "
@@ -293,13 +261,6 @@ def reference_note(result: AllocationResult) -> str | None:
     tail below zero of the reference's increment, not a chance that the plan
     beats itself; the draws count it exactly. ``None`` when there is nothing to
     explain.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> reference_note(result)  # doctest: +ELLIPSIS
-    "The reference plan's own probability ... is an artefact of the Gaussian approximation..."
     """
     success = result.success_probability
     if success is None or result.increments is None or "reference" not in success["plan"]:

@@ -11,7 +11,9 @@ from pymc_robust_alloc import CurveView, RobustAllocator
 from pymc_robust_alloc.formatting import percent
 from pymc_robust_alloc.report import report_html
 from pymc_robust_alloc.summary import (
+    convergence_text,
     long_shot_text,
+    outcome_frame,
     recommendation_text,
     reference_note,
     spend_frame,
@@ -50,6 +52,14 @@ def test_reference_beating_itself_is_explained_as_a_gaussian_artefact(success_re
     note = reference_note(success_result)
     assert "artefact of the Gaussian approximation" in note
     assert note.endswith("Counted draw by draw it is 0 %.")
+
+
+def test_reachable_gain_certificate_and_outcomes_are_said_plainly(success_result):
+    assert long_shot_text(success_result).startswith("The required gain is within reach: ")
+    text = convergence_text(success_result)
+    assert text.startswith(f"All {len(success_result.solves)} solves converged")
+    assert "the minimax plan is certified optimal" in text
+    assert outcome_frame(success_result).columns[0] == "expected"
 
 
 def test_an_out_of_reach_gain_is_no_recommendation(allocator, views):

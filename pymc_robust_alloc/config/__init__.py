@@ -10,10 +10,10 @@ are imported at once; the running half (which loads PyMC) on first use, so a bad
 config fails in well under a second.
 """
 
-from importlib import import_module
-
+from pymc_robust_alloc._lazy import lazy_exports
 from pymc_robust_alloc.config.load import load_config, output_folder
 from pymc_robust_alloc.config.schema import (
+    OBJECTIVE_MODELS,
     OBJECTIVES,
     BudgetConfig,
     ConfigError,
@@ -40,6 +40,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "OBJECTIVE_MODELS",
     "OBJECTIVES",
     "BudgetConfig",
     "ConfigError",
@@ -56,13 +57,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(f"pymc_robust_alloc.config.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pymc_robust_alloc.config' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
