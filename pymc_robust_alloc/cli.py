@@ -386,11 +386,12 @@ def _run(args: argparse.Namespace) -> None:
     def echo(message: str) -> None:
         print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
 
-    from pymc_robust_alloc.config import load_config, run_config
+    from pymc_robust_alloc.config import load_config
 
     load_config(args.config)  # a bad config fails before PyMC is loaded
     if not args.quiet:
         echo("Loading PyMC and PyMC-Marketing ...")
+    from pymc_robust_alloc.config import run_config
 
     run = run_config(
         args.config,

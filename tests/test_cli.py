@@ -139,6 +139,19 @@ def test_help_imports_no_heavy_module():
     assert "HEAVY []" in done.stdout
 
 
+def test_bad_config_fails_before_pymc_is_imported(tmp_path):
+    (tmp_path / "c.yaml").write_text("views: {}\nbudget: {total: 1, bound: {}}\n")
+    code = (
+        "import sys\n"
+        "from pymc_robust_alloc.cli import main\n"
+        f"status = main(['run', {str(tmp_path / 'c.yaml')!r}])\n"
+        "print('STATUS', status, [m for m in ('pymc', 'pytensor') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "STATUS 2 []" in done.stdout
+    assert "line 2: 'budget.bound' is not a known key" in done.stderr
+
+
 def test_sweep_text_says_it_uses_attribution_base_curve(capsys):
     assert main([*DEMO, "--sweep"]) == 0
     out = capsys.readouterr().out
