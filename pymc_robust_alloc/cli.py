@@ -1,6 +1,6 @@
 """Command line: ``robust-alloc demo``, ``run CONFIG``, ``frontier CONFIG`` and ``run-many``.
 
-Only the standard library is imported at start-up, so ``--help`` answers at
+Only the standard library (and :mod:`.formatting`) is imported at start-up, so ``--help`` answers at
 once; each command imports what it needs. A user error (bad input, a missing
 file, existing output) prints one message and exits with status 2; ``--debug``
 shows the traceback instead.
@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from pymc_robust_alloc.formatting import percent
 
 __all__ = ["main"]
 
@@ -174,7 +176,6 @@ def _frontier(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from pymc_robust_alloc.config import run_frontier
-    from pymc_robust_alloc.formatting import percent
 
     frontier = run_frontier(
         args.config,
@@ -335,8 +336,6 @@ def _demo(args: argparse.Namespace) -> dict:
 
 def _print_text(out: dict) -> None:
     import pandas as pd
-
-    from pymc_robust_alloc.formatting import percent
 
     settings = out["settings"]
     counts = settings.get("view_draws") or {}
