@@ -11,20 +11,9 @@ config fails in well under a second.
 """
 
 from pymc_robust_alloc._lazy import lazy_exports
-from pymc_robust_alloc.config.load import load_config, output_folder
-from pymc_robust_alloc.config.schema import (
-    OBJECTIVE_MODELS,
-    OBJECTIVES,
-    BudgetConfig,
-    ConfigError,
-    FrontierConfig,
-    FunctionConstraint,
-    LinearConstraint,
-    PortfolioEntry,
-    RunConfig,
-    ViewConfig,
-    entry_path,
-)
+from pymc_robust_alloc.config import load, schema
+from pymc_robust_alloc.config.load import *  # noqa: F403
+from pymc_robust_alloc.config.schema import *  # noqa: F403
 
 #: Names of the running half -> module, imported on first use (PEP 562).
 _LAZY = {
@@ -39,22 +28,7 @@ _LAZY = {
     "FRONTIER_FILES": "write",
 }
 
-__all__ = [
-    "OBJECTIVE_MODELS",
-    "OBJECTIVES",
-    "BudgetConfig",
-    "ConfigError",
-    "FrontierConfig",
-    "FunctionConstraint",
-    "LinearConstraint",
-    "PortfolioEntry",
-    "RunConfig",
-    "ViewConfig",
-    "entry_path",
-    "load_config",
-    "output_folder",
-    *_LAZY,
-]
+__all__ = [*schema.__all__, *load.__all__, *_LAZY]
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

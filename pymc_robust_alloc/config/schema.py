@@ -18,6 +18,7 @@ from pydantic import (
 
 __all__ = [
     "OBJECTIVES",
+    "OBJECTIVE_MODELS",
     "BudgetConfig",
     "ConfigError",
     "FrontierConfig",
