@@ -3,11 +3,8 @@
 import re
 import warnings
 
-import numpy as np
 import pytest
-import xarray as xr
 
-from pymc_robust_alloc import CurveView, RobustAllocator
 from pymc_robust_alloc.formatting import percent
 from pymc_robust_alloc.report import report_html
 from pymc_robust_alloc.summary import (
@@ -18,7 +15,7 @@ from pymc_robust_alloc.summary import (
     reference_note,
     spend_frame,
 )
-from tests.conftest import BOUNDS, BUDGET, REFERENCE
+from tests.conftest import BOUNDS, BUDGET, GEO_COORDS, REFERENCE
 
 
 @pytest.mark.parametrize(
@@ -76,22 +73,12 @@ def test_an_out_of_reach_gain_is_no_recommendation(allocator, views):
     assert any("No plan is likely" in line for line in recommendation_text(far))
 
 
-def test_spend_table_and_report_show_every_channel_and_geo_cell():
-    rng = np.random.default_rng(0)
-    coords = {"channel": ["search", "social"], "geo": ["north", "south"]}
-    dims = ("chain", "draw", "channel", "geo")
-
-    def view(name, alpha):
-        draws = alpha * rng.lognormal(0, 0.1, (1, 20, 2, 2))
-        lam = np.full((1, 20, 2, 2), 5.0)
-        return CurveView(name, xr.Dataset({"alpha": (dims, draws), "lam": (dims, lam)}, coords))
-
-    allocator = RobustAllocator([view("a", np.eye(2) + 1), view("b", 2 - np.eye(2))], 2)
-    result = allocator.allocate(10.0)
+def test_spend_table_and_report_show_every_channel_and_geo_cell(geo_allocator):
+    result = geo_allocator.allocate(10.0)
     table = spend_frame(result)
     plan = result.plans.sel(plan=result.recommended)
-    for channel in coords["channel"]:
-        for geo in coords["geo"]:
+    for channel in GEO_COORDS["channel"]:
+        for geo in GEO_COORDS["geo"]:
             assert table.loc[(channel, geo), "minimax"] == float(plan.sel(channel=channel, geo=geo))
     assert table.loc[("total", ""), "minimax"] == pytest.approx(10.0)
     page = report_html(result)

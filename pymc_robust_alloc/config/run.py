@@ -118,7 +118,7 @@ def run_config(
         )
     out = Path(output_dir) if output_dir is not None else output_folder(path, config, base)
     check_new_files([out / n for n in output_names(config)], overwrite)
-    allocation_kwargs(config)  # a bad setting fails before the fits
+    _objective_kwargs(config)  # a bad setting fails before the fits
     _check_constraint_functions(config)
     step(f"Read {Path(path).name}: {len(config.views)} views, objectives {config.chosen}.")
     built = fit_views(config.views, base, config.seed, step=step)
@@ -206,7 +206,7 @@ def run_frontier(
         budgets = config.frontier.budgets
     out = Path(output_dir) if output_dir is not None else output_folder(path, config, base)
     check_new_files([out / n for n in FRONTIER_FILES], overwrite)
-    allocation_kwargs(config)
+    _objective_kwargs(config)
     _check_constraint_functions(config)
     built = fit_views(config.views, base, config.seed)
     allocator = _allocator(config, [getattr(f, "view", f) for f in built.values()])
@@ -240,8 +240,13 @@ def allocation_kwargs(
     bounds = config.budget.bounds or None
     if bounds is not None and budget_coords is not None:
         bounds = bounds_array(bounds, budget_coords, config.budget.total)
+    elif bounds is not None and any(isinstance(v, Mapping) for v in bounds.values()):
+        raise ConfigError(
+            "budget.bounds gives bounds per cell (e.g. per geo); they are laid on the views' "
+            "budget cells, so pass the views' budget_coords (run_config does)."
+        )
     elif bounds is not None:
-        bounds = {k: tuple(v) for k, v in bounds.items() if not isinstance(v, Mapping)} or None
+        bounds = {k: tuple(v) for k, v in bounds.items()}
     candidates = None
     if config.candidates:
         candidates = {
@@ -251,10 +256,15 @@ def allocation_kwargs(
     kwargs: dict[str, Any] = {"bounds": bounds, "candidates": candidates}
     if config.constraints and budget_coords is not None:
         kwargs["constraints"] = build_constraints(config.constraints, budget_coords)
+    return kwargs | _objective_kwargs(config)
+
+
+def _objective_kwargs(config: RunConfig) -> dict[str, Any]:
+    """Keywords of ``allocate`` for the objectives, the regret and its reference."""
+    kwargs: dict[str, Any] = {}
     for name in config.chosen:
         kwargs.update(OBJECTIVES[name](config.objectives[name]))
-    kwargs.update(_regret_arguments(config, kwargs.get("reference_plan")))
-    return kwargs
+    return kwargs | _regret_arguments(config, kwargs.get("reference_plan"))
 
 
 def bounds_array(

@@ -1,9 +1,10 @@
 """Loading a config: every objective, constraint and bound checked, errors on their line."""
 
+import numpy as np
 import pytest
 
-from pymc_robust_alloc.config import ConfigError, load_config
-from pymc_robust_alloc.config.run import bounds_array
+from pymc_robust_alloc.config import ConfigError, RunConfig, load_config
+from pymc_robust_alloc.config.run import allocation_kwargs, bounds_array
 
 HEAD = """\
 views:
@@ -92,3 +93,20 @@ def test_per_cell_bounds_fill_every_cell_of_the_views():
 def test_bad_per_cell_bounds_say_what_the_views_have(bounds, coords, match):
     with pytest.raises(ConfigError, match=match):
         bounds_array(bounds, coords, 10.0)
+
+
+def test_per_cell_bounds_of_a_config_bound_every_plan_per_geo(geo_allocator):
+    config = RunConfig.model_validate(
+        {
+            "views": {},
+            "budget": {"total": 10.0, "bounds": {"search": {"north": [0, 1]}, "social": [1, 4]}},
+        }
+    )
+    with pytest.raises(ConfigError, match="per cell"):
+        allocation_kwargs(config)
+    kwargs = allocation_kwargs(config, geo_allocator.budget_coords)
+    plans = geo_allocator.allocate(10.0, kwargs["bounds"]).plans
+    assert float(plans.sel(channel="search", geo="north").max()) <= 1 + 1e-6
+    social = plans.sel(channel="social")
+    assert float(social.min()) >= 1 - 1e-6 and float(social.max()) <= 4 + 1e-6
+    np.testing.assert_allclose(plans.sum(["channel", "geo"]), 10.0, rtol=1e-9)
