@@ -1,7 +1,7 @@
 """Command line: ``robust-alloc demo``, ``run CONFIG``, ``frontier CONFIG`` and ``run-many``.
 
-Only the standard library (and :mod:`.formatting`) is imported at start-up, so ``--help`` answers at
-once; each command imports what it needs. A user error (bad input, a missing
+Only the standard library (and :mod:`.formatting`) is imported at start-up, so
+``--help`` answers at once; each command imports what it needs. A user error (bad input, a missing
 file, existing output) prints one message and exits with status 2; ``--debug``
 shows the traceback instead.
 """
