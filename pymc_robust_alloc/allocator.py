@@ -11,6 +11,7 @@ import pandas as pd
 import pytensor
 import xarray as xr
 from pymc_marketing.mmm import BudgetOptimizer
+from pymc_marketing.mmm.constraints import Constraint
 from pytensor.compile.mode import Mode
 from pytensor.xtensor.type import XTensorVariable
 
@@ -25,7 +26,16 @@ from pymc_robust_alloc.budget import (
     check_units,
     check_weights,
 )
-from pymc_robust_alloc.engine import Criterion, Engine, Polytope, Solve, best_of, multistart_points
+from pymc_robust_alloc.engine import (
+    Criterion,
+    Engine,
+    Polytope,
+    SideConstraints,
+    Solve,
+    best_of,
+    disk_cached,
+    multistart_points,
+)
 from pymc_robust_alloc.engine import python_mode as python_mode
 from pymc_robust_alloc.evidence import (
     EXTRAPOLATION_THRESHOLD,
@@ -230,11 +240,27 @@ class RobustAllocator:
             factor=self._periods_per_solve,
             separable=all(getattr(v, "separable_over_cells", False) for v in views),
         )
-        zero = self.responses(mask * 0.0).transpose(SAMPLE, VIEW).values
         draws = [self.merged.view_draws[v] for v in self.views]
-        self.regret = RegretObjective(zero, draws)
+        regret = RegretObjective(np.zeros((self.merged.n_draws, len(draws))), draws)
+        self.regret, self.engine.functions = disk_cached(
+            self.engine.key(regret.value), lambda: self._compile(regret, mask.size)
+        )
         self.success = SuccessObjective(self.regret.baseline, draws)
-        self.engine.compile(self.regret.value)
+        #: Compiled side constraints by the sequence of ``Constraint`` objects.
+        self._constraints: dict[tuple, SideConstraints] = {}
+
+    def _compile(self, regret: RegretObjective, n_cells: int) -> tuple[RegretObjective, dict]:
+        """Set ``regret``'s zero-plan baseline and compile its values: what the disk cache keeps.
+
+        The functions read ``regret``'s shared variables, so both are stored together.
+        """
+        zero = np.zeros(n_cells)
+        baseline = np.stack([self.engine.responses(m, zero) for m in range(len(regret.draws))], 1)
+        for m, n in enumerate(regret.draws):
+            baseline[n:, m] = np.nan  # a shorter view's repeated draws are not its own
+        regret.baseline.set_value(baseline)
+        self.engine.compile(regret.value)
+        return regret, self.engine.functions
 
     @property
     def views(self) -> tuple[str, ...]:
@@ -541,6 +567,7 @@ class RobustAllocator:
         n_starts: int = 8,
         random_seed: int = 0,
         minimize_kwargs: dict | None = None,
+        constraints: Sequence[Constraint] | None = None,
         units: Mapping | None = None,
     ) -> AllocationResult:
         r"""Solve every view's optimum, the averaged plan and the minimax-regret plan.
@@ -615,6 +642,14 @@ class RobustAllocator:
             Names of the units, ``{"spend": "k$/week", "outcome": {view: "sales
             (k$)"}}`` (``outcome`` may be one string for every view), shown with
             :meth:`AllocationResult.outcomes` and in reports.
+        constraints : sequence of pymc_marketing.mmm.constraints.Constraint, optional
+            Further constraints on every plan solved (each view's optimum, the
+            averaged, minimax and success plans), written as for
+            ``BudgetOptimizer(constraints=...)``; the budget and the bounds are
+            always enforced, so leave out ``build_default_sum_constraint``.
+            Certificates stay proven bounds when every constraint is linear in
+            spend; with a nonlinear one the result reports no certificate
+            (``settings["certificate"]`` says why).
 
         Returns
         -------
@@ -658,6 +693,7 @@ class RobustAllocator:
             n_starts=n_starts,
             random_seed=random_seed,
             minimize_kwargs=minimize_kwargs,
+            constraints=constraints,
             units=units,
         )
 
@@ -672,6 +708,7 @@ class RobustAllocator:
         n_starts: int = 8,
         random_seed: int = 0,
         minimize_kwargs: dict | None = None,
+        constraints: Sequence[Constraint] | None = None,
         units: Mapping | None = None,
         progress: bool = True,
     ) -> Frontier:
@@ -691,6 +728,7 @@ class RobustAllocator:
         bounds : dict or DataArray, optional
             Per-period bounds, as in :meth:`allocate`, the same at every budget.
         weights, quantile, response_scale, n_starts, random_seed, minimize_kwargs, units
+        constraints
             As in :meth:`allocate`.
         progress : bool, default True
             Show a progress bar over the budgets.
@@ -737,6 +775,7 @@ class RobustAllocator:
                 n_starts=n_starts,
                 random_seed=random_seed,
                 minimize_kwargs=minimize_kwargs,
+                constraints=constraints,
                 units=units,
                 warm=warm,
             )
@@ -762,6 +801,7 @@ class RobustAllocator:
         n_starts: int = 8,
         random_seed: int = 0,
         minimize_kwargs: dict | None = None,
+        constraints: Sequence[Constraint] | None = None,
         units: Mapping | None = None,
         warm: Mapping[str, xr.DataArray] | None = None,
     ) -> AllocationResult:
@@ -781,7 +821,9 @@ class RobustAllocator:
             self._flat(box_da.sel(bound="lower", drop=True)),
             self._flat(box_da.sel(bound="upper", drop=True)),
             total,
+            side=self._side_constraints(constraints),
         )
+        self._check_constraints(box)
         scale = self._scales(response_scale)
         run = _Run(self, box, _slsqp_options(minimize_kwargs), int(n_starts), int(random_seed))
         # A plan of another budget, rescaled to this one and projected onto the bounds.
@@ -823,6 +865,15 @@ class RobustAllocator:
             "n_starts": int(n_starts),
             "random_seed": int(random_seed),
             "units": named_units,
+            "constraints": None
+            if box.side is None
+            else {
+                key: {"type": kind, "linear": linear}
+                for key, kind, linear in zip(
+                    box.side.keys, box.side.kinds, box.side.linear, strict=True
+                )
+            },
+            "certificate": _certificate_note(box),
             "user_plans": {
                 name: {"feasible": box.violation(a) <= 1e-9, "violation": box.violation(a)}
                 for name, a in user.items()
@@ -933,6 +984,36 @@ class RobustAllocator:
             settings=settings,
             **extra,
         )
+
+    def _side_constraints(self, constraints) -> SideConstraints | None:
+        """Validate and compile the user's constraints (once per sequence of them)."""
+        if constraints is None or len(constraints) == 0:
+            return None
+        constraints = tuple(constraints)
+        bad = [type(c).__name__ for c in constraints if not isinstance(c, Constraint)]
+        if bad:
+            raise TypeError(
+                f"constraints must be pymc_marketing.mmm.constraints.Constraint objects, got "
+                f"{bad}; build them as for BudgetOptimizer(constraints=...)."
+            )
+        keys = [c.key for c in constraints]
+        if len(set(keys)) < len(keys):
+            raise ValueError(f"Constraint keys must be unique, got {keys}.")
+        if constraints not in self._constraints:
+            self._constraints[constraints] = self.engine.side_constraints(constraints)
+        return self._constraints[constraints]
+
+    def _check_constraints(self, box: Polytope) -> None:
+        """Refuse constraints that no plan on the budget and within the bounds satisfies."""
+        if box.side is None:
+            return
+        breach = box.violation(box.start())
+        if breach > 1e-7:
+            raise ValueError(
+                f"No plan spending {box.total:g} per period within the bounds satisfies the "
+                f"constraints {list(box.side.keys)} (the nearest plan found breaks them by "
+                f"{breach:.3g} of the budget). Relax the constraints or the bounds."
+            )
 
     def _increments(self, plans: Mapping[str, np.ndarray]) -> xr.DataArray:
         """Each view's response increment over the zero plan, per draw, of every plan."""
@@ -1327,6 +1408,19 @@ class _Run:
 def _value_ref(run: _Run, criterion: Criterion, reference: np.ndarray) -> xr.DataArray:
     """Each view's value of the reference plan."""
     return run.table(criterion, {REFERENCE: reference}).sel(plan=REFERENCE, drop=True)
+
+
+def _certificate_note(box: Polytope) -> str:
+    """Why the certificates hold or not, as far as the feasible set goes."""
+    if box.exact:
+        return "bounds proven over the feasible plans" + (
+            "" if box.side is None else " (every constraint is linear)"
+        )
+    return (
+        f"not certified: constraints {box.side.nonlinear} are not linear in spend, so the "
+        "feasible set is not a polytope and no bound is proven; first-order checks "
+        "use the constraints linearised at each plan"
+    )
 
 
 def _gains(reach: xr.DataArray) -> str:

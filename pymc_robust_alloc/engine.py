@@ -33,20 +33,31 @@ if SciPy says so *and* the plan is feasible (budget to ``1e-9`` relative, bounds
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import re
+import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant, Variable
 from pytensor.graph.rewriting.db import RewriteDatabaseQuery
 from pytensor.graph.rewriting.utils import rewrite_graph
+from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.link.vm import VMLinker
 from pytensor.xtensor.type import XTensorVariable
 from scipy.optimize import OptimizeResult, linprog, minimize
 
-__all__ = ["Criterion", "Engine", "Polytope", "Solve", "python_mode"]
+__all__ = ["Criterion", "Engine", "Polytope", "Solve", "disk_cached", "graph_key", "python_mode"]
+
 
 #: Feasibility tolerance, relative to the budget.
 FEASIBILITY = 1e-9
@@ -76,6 +87,127 @@ def python_mode() -> Mode:
     return Mode(linker=VMLinker(use_cloop=False, c_thunks=False), optimizer=rewrites)
 
 
+def _is_python_mode(mode) -> bool:
+    return isinstance(mode, Mode) and getattr(mode.linker, "c_thunks", None) is False
+
+
+def graph_key(outputs: Sequence[Variable], *extra) -> str | None:
+    """Key of the computation ``outputs`` perform, equal across processes.
+
+    Ops are identified as PyTensor identifies them (their type and
+    ``__props__``), constants by their data, other inputs by type and name
+    (a shared variable's value is read at each call, so it is not part of the
+    key). ``extra`` (reprs) and the versions of Python and PyTensor join the
+    key. ``None`` when some op cannot be identified reliably.
+    """
+    digest = hashlib.sha256(repr((sys.version, pytensor.__version__, extra)).encode())
+    index: dict[Variable, int] = {}
+
+    def name(v: Variable) -> int:
+        if v not in index:
+            index[v] = len(index)
+            # Parameterless types (slices, None) print their address: drop it.
+            digest.update(re.sub(" at 0x[0-9a-f]+", "", repr(v.type)).encode())
+            if isinstance(v, Constant):
+                data = np.asarray(v.data)
+                content = repr(v.data).encode() if data.dtype == object else data.tobytes()
+                digest.update(f"{data.dtype}{data.shape}".encode() + content)
+            elif v.owner is None:
+                shared = isinstance(v, SharedVariable)
+                digest.update(f"input {v.name} {shared}".encode())
+        return index[v]
+
+    for node in io_toposort([], list(outputs)):
+        text = _op_identity(node.op)
+        if text is None:
+            return None
+        digest.update(text.encode())
+        digest.update(repr([name(i) for i in node.inputs]).encode())
+        for o in node.outputs:
+            name(o)
+    digest.update(repr([name(o) for o in outputs]).encode())
+    return digest.hexdigest()
+
+
+def _op_identity(op) -> str | None:
+    """Return an op's type and parameters (``__props__``, else ``__slots__``), or None."""
+    names = getattr(op, "__props__", None)
+    if names is None:
+        names = [n for c in type(op).__mro__ for n in getattr(c, "__slots__", ())]
+        if not names:
+            return None
+    text = repr((type(op).__module__, type(op).__qualname__, [getattr(op, n) for n in names]))
+    return None if " at 0x" in text else text
+
+
+def disk_cached[T](key: str | None, build: Callable[[], T]) -> T:
+    """Return ``build()``, pickled under PyTensor's compiledir by ``key`` for the next process.
+
+    Compiled functions of a graph that was seen before load in milliseconds
+    instead of being rewritten and linked again. Without a key, or when the
+    stored file cannot be read, ``build()`` runs.
+    """
+    if key is None:
+        return build()
+    path = Path(pytensor.config.compiledir) / "pymc_robust_alloc" / f"{key}.pkl"
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except Exception:
+        pass
+    value = build()
+    stored = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
+            stored = Path(f.name)
+            pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(stored, path)  # atomic: a reader never sees half a file
+    except Exception:
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+    return value
+
+
+@dataclass(frozen=True)
+class SideConstraints:
+    r"""User constraints on the flat plan, compiled: :math:`c(a) \ge 0` or :math:`c(a) = 0`.
+
+    Built by :meth:`Engine.side_constraints` from PyMC-Marketing
+    ``Constraint`` objects. ``linear`` says, per constraint, whether its
+    Jacobian provably does not depend on the plan (read off the graph): the
+    certificates hold exactly only when every constraint is linear.
+    """
+
+    keys: tuple[str, ...]
+    kinds: tuple[str, ...]
+    functions: tuple[Callable, ...]
+    linear: tuple[bool, ...]
+    #: The optimizer's total budget, which constraint graphs may read.
+    budget: SharedVariable
+
+    def evaluate(self, a: np.ndarray, total: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Values, Jacobian (rows x cells) and equality flags at ``a``, budget ``total``."""
+        previous = self.budget.get_value()
+        self.budget.set_value(np.asarray(total, dtype="float64"))
+        try:
+            outputs = [fn(np.asarray(a, dtype="float64")) for fn in self.functions]
+        finally:
+            self.budget.set_value(previous)
+        values, rows, equal = [], [], []
+        for kind, (value, jacobian) in zip(self.kinds, outputs, strict=True):
+            value = np.atleast_1d(np.asarray(value, dtype=float))
+            values.append(value)
+            rows.append(np.asarray(jacobian, dtype=float).reshape(value.size, -1))
+            equal.append(np.full(value.size, kind == "eq"))
+        return np.concatenate(values), np.vstack(rows), np.concatenate(equal)
+
+    @property
+    def nonlinear(self) -> list[str]:
+        """Keys of the constraints that are not (provably) linear."""
+        return [k for k, lin in zip(self.keys, self.linear, strict=True) if not lin]
+
+
 @dataclass(frozen=True)
 class Polytope:
     r"""The feasible plans :math:`\{a : \sum a = B,\ l \le a \le u\}`, flat over cells.
@@ -97,14 +229,39 @@ class Polytope:
     lower: np.ndarray
     upper: np.ndarray
     total: float
+    side: SideConstraints | None = None
 
     @property
     def scale(self) -> float:
         """Spend per cell of an even split: the unit of the solver's variables."""
         return self.total / self.lower.size
 
-    def linear_min(self, cost: np.ndarray) -> np.ndarray:
-        """Return a vertex minimising ``cost @ y``: fill the cheapest cells first."""
+    @property
+    def exact(self) -> bool:
+        """Whether the feasible set is a polytope: no constraint, or only linear ones.
+
+        With a nonlinear constraint the set is linearised at the plan checked,
+        which gives a first-order measure but no bound.
+        """
+        return self.side is None or not self.side.nonlinear
+
+    def side_rows(self, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the side constraints linearised at ``at``: ``G y >= h``, ``=`` where ``equal``."""
+        values, jacobian, equal = self.side.evaluate(at, self.total)
+        return jacobian, jacobian @ at - values, equal
+
+    def linear_min(self, cost: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+        """Return a vertex minimising ``cost @ y``: fill the cheapest cells first.
+
+        With side constraints, the vertex of the LP over the polytope cut by the
+        constraints linearised at ``at`` (exact for linear ones); if that LP has
+        no solution, the vertex of the polytope without them (a relaxation: any
+        bound computed from it still holds).
+        """
+        if self.side is not None:
+            y = self._linear_min_side(cost, self.start() if at is None else at)
+            if y is not None:
+                return y
         y = self.lower.astype(float).copy()
         left = self.total - y.sum()
         for i in np.argsort(cost, kind="stable"):
@@ -115,29 +272,61 @@ class Polytope:
             left -= step
         return y
 
+    def _linear_min_side(self, cost: np.ndarray, at: np.ndarray) -> np.ndarray | None:
+        rows, h, equal = self.side_rows(at)
+        s = self.scale
+        lp = linprog(
+            cost * s,
+            A_ub=-rows[~equal] * s if (~equal).any() else None,
+            b_ub=-h[~equal] if (~equal).any() else None,
+            A_eq=np.vstack([np.ones(self.lower.size) * s, rows[equal] * s]),
+            b_eq=np.append(self.total, h[equal]),
+            bounds=list(zip(self.lower, self.upper, strict=True)),
+        )
+        return lp.x if lp.status == 0 else None
+
     def start(self) -> np.ndarray:
-        """Return lower bounds plus the remaining budget shared pro rata to each cell's room."""
+        """Return lower bounds plus the remaining budget shared pro rata to each cell's room.
+
+        With side constraints, the feasible plan nearest to that one.
+        """
         room = self.upper - self.lower
         if room.sum() <= 0:  # the bounds fix the plan
             return self.lower.astype(float)
-        return self.lower + (self.total - self.lower.sum()) * room / room.sum()
+        even = self.lower + (self.total - self.lower.sum()) * room / room.sum()
+        return even if self.side is None else self.project(even)
 
     def project(self, a: np.ndarray) -> np.ndarray:
-        """Return the feasible plan nearest to ``a`` (Euclidean projection)."""
-        return _project(self, np.asarray(a, dtype=float))
+        """Return the feasible plan nearest to ``a`` (Euclidean projection).
+
+        With side constraints, SLSQP's (a local projection if one is nonlinear).
+        """
+        a = np.asarray(a, dtype=float)
+        if self.side is None:
+            return _project(self, a)
+        s = self.scale
+
+        def distance(z):
+            return 0.5 * float(((z - a / s) ** 2).sum()), z - a / s
+
+        fit = _slsqp(distance, _project(self, a) / s, self, {"ftol": 1e-14, "maxiter": 500})
+        return _clip(fit.x * s, self)
 
     def violation(self, a: np.ndarray) -> float:
-        """Largest breach of the budget or a bound, relative to the budget."""
+        """Largest breach of the budget, a bound or a side constraint, relative to the budget."""
         breach = max(
             abs(float(a.sum()) - self.total),
             float(np.max(self.lower - a, initial=0.0)),
             float(np.max(a - self.upper, initial=0.0)),
         )
+        if self.side is not None:
+            values, _, equal = self.side.evaluate(a, self.total)
+            breach = max(breach, float(np.max(np.where(equal, np.abs(values), -values), initial=0)))
         return breach / self.total
 
     def frank_wolfe_gap(self, a: np.ndarray, gradient: np.ndarray) -> float:
         r""":math:`\max_{y} \nabla f^\top (y - a)`: zero at a maximiser's KKT point."""
-        return float(gradient @ (self.linear_min(-gradient) - a))
+        return float(gradient @ (self.linear_min(-gradient, at=a) - a))
 
     def minimax_lower_bound(
         self, a: np.ndarray, phi: np.ndarray, jacobian: np.ndarray
@@ -171,14 +360,22 @@ class Polytope:
         a_eq = np.append(np.ones(n), 0.0)[None, :]
         b_eq = [(self.total - a.sum()) / s]
         bounds = [*zip((self.lower - a) / s, (self.upper - a) / s, strict=True), (None, None)]
+        if self.side is not None:  # G (a + s dz) >= h, linearised at a
+            rows, h, equal = self.side_rows(a)
+            pad = np.zeros((rows.shape[0], 1))
+            cut = np.hstack([rows * s, pad])
+            a_ub = np.vstack([a_ub, -cut[~equal]])
+            b_ub = np.append(b_ub, (rows @ a - h)[~equal])
+            a_eq = np.vstack([a_eq, cut[equal]])
+            b_eq = np.append(b_eq, (h - rows @ a)[equal])
         lp = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds)
         if lp.status == 0:
-            weights = np.clip(-lp.ineqlin.marginals, 0.0, None)
+            weights = np.clip(-lp.ineqlin.marginals[:m], 0.0, None)
         else:
             weights = np.zeros(m)
         weights = weights / weights.sum() if weights.sum() > 0 else np.eye(m)[np.argmax(phi)]
         combined = weights @ jacobian
-        bound = float(weights @ phi + combined @ (self.linear_min(combined) - a))
+        bound = float(weights @ phi + combined @ (self.linear_min(combined, at=a) - a))
         return bound, weights
 
 
@@ -289,13 +486,35 @@ class Engine:
         """Number of views."""
         return len(self._responses)
 
+    def graph(self, criterion: Criterion, m: int) -> XTensorVariable:
+        """View ``m``'s criterion as a graph of the flat spend (``("view",)``, one entry)."""
+        samples = (self._responses[m] * self.factor).expand_dims("view")
+        return criterion.build(samples.transpose("sample", "view"), m)
+
+    def key(self, criterion: Criterion) -> str | None:
+        """:func:`graph_key` of ``criterion`` and the responses, every view, in this mode."""
+        graphs = [self.graph(criterion, m) for m in range(self.n_views)]
+        graphs += [r * self.factor for r in self._responses]
+        if not _is_python_mode(self.mode):  # compiled backends keep their own caches
+            return None
+        rewrites = self.mode.provided_optimizer
+        return graph_key(graphs, sorted(rewrites.include), sorted(rewrites.exclude))
+
+    @property
+    def functions(self) -> dict[tuple[str, int], Callable]:
+        """The compiled functions by (criterion name, view): pickled by :func:`disk_cached`."""
+        return self._functions
+
+    @functions.setter
+    def functions(self, functions: dict[tuple[str, int], Callable]) -> None:
+        self._functions = dict(functions)
+
     def _function(self, criterion: Criterion, m: int) -> Callable:
         key = (criterion.name, m)
         if key not in self._functions:
-            samples = (self._responses[m] * self.factor).expand_dims("view")
-            out = criterion.build(samples.transpose("sample", "view"), m)
             value = rewrite_graph(
-                out.values[0], include=("lower_xtensor", "canonicalize", "stabilize")
+                self.graph(criterion, m).values[0],
+                include=("lower_xtensor", "canonicalize", "stabilize"),
             )
             # A view whose response ignores spend has a zero gradient, not an error.
             value = value + 0.0 * self._flat.values.sum()
@@ -308,9 +527,47 @@ class Engine:
 
     def _compiling(self):
         """In :func:`python_mode`, keep inner graphs from linking C code too."""
-        if isinstance(self.mode, Mode) and getattr(self.mode.linker, "c_thunks", None) is False:
+        if _is_python_mode(self.mode):
             return pytensor.config.change_flags(mode=self.mode, cxx="")
         return pytensor.config.change_flags(mode=self.mode)
+
+    def side_constraints(self, constraints: Sequence) -> SideConstraints:
+        """Compile PyMC-Marketing ``Constraint`` objects on the optimizer's decision variables.
+
+        Each ``constraint_fun(budgets, total_budget, optimizer)`` is called as
+        ``BudgetOptimizer`` calls it; its value and Jacobian in the flat plan
+        are compiled together, and its linearity is read off the Jacobian's
+        graph (no dependence on the plan).
+        """
+        optimizer = self.optimizer
+        functions, linear = [], []
+        for constraint in constraints:
+            out = constraint.constraint_fun(optimizer._budgets, optimizer._total_budget, optimizer)
+            value = rewrite_graph(
+                getattr(out, "values", out),
+                include=("lower_xtensor", "canonicalize", "stabilize"),
+            )
+            value = pt.as_tensor_variable(value)
+            total = value.sum() + 0.0 * self._flat.values.sum()
+            jacobian = (
+                pt.grad(total, self._flat)
+                if value.ndim == 0
+                else pytensor.gradient.jacobian(value.ravel(), self._flat)
+            )
+            jacobian = getattr(jacobian, "values", jacobian)
+            with self._compiling():
+                fn = pytensor.function(
+                    [self._flat], [value, jacobian], mode=self.mode, on_unused_input="ignore"
+                )
+            functions.append(fn)
+            linear.append(not _depends_on(fn, 1))
+        return SideConstraints(
+            keys=tuple(c.key for c in constraints),
+            kinds=tuple(c.constraint_type for c in constraints),
+            functions=tuple(functions),
+            linear=tuple(linear),
+            budget=optimizer._total_budget,
+        )
 
     def compile(self, criterion: Criterion) -> None:
         """Compile ``criterion`` for every view now rather than at its first use.
@@ -443,7 +700,7 @@ class Engine:
 
         fit = _slsqp(fun, start / s, box, {**self.options, "ftol": self.MAXIMISE_FTOL})
         plan = _clip(fit.x * s, box)
-        certified = concave and bool(np.all(c >= 0))
+        certified = concave and bool(np.all(c >= 0)) and box.exact
         f, first_order, bound = self.maximise_check(
             criterion, coefficients, box, plan, certified=certified
         )
@@ -451,7 +708,8 @@ class Engine:
 
     def _record(self, fit, box, plan, objective, first_order, bound, certified) -> Solve:
         """Record SciPy's result and the checks made at ``plan`` as a :class:`Solve`."""
-        tolerance = self.CERTIFIED_TOL if certified and self.separable else self.FIRST_ORDER_TOL
+        tight = certified and self.separable and box.side is None
+        tolerance = self.CERTIFIED_TOL if tight else self.FIRST_ORDER_TOL
         return Solve(
             plan=plan,
             objective=objective,
@@ -490,7 +748,7 @@ class Engine:
         c = np.asarray(coefficients, float)[views]
         f, g = self._combined(criterion, c, views, plan)
         bound = f + box.frank_wolfe_gap(plan, g)
-        if certified and self.separable:
+        if certified and self.separable and box.side is None:
             bound = min(bound, self.lagrangian_bound(criterion, coefficients, box, plan))
         return f, max(bound - f, 0.0) / max(abs(f), 1e-300), bound
 
@@ -536,10 +794,11 @@ class Engine:
             extra=({"type": "ineq", "fun": constraint, "jac": constraint_jac},),
         )
         plan = _clip(fit.x[:-1] * s, box)
+        certified = convex and box.exact
         worst, first_order, bound = self.minimax_check(
-            criterion, offset, slope, box, plan, certified=convex
+            criterion, offset, slope, box, plan, certified=certified
         )
-        return self._record(fit, box, plan, worst, first_order, bound, convex)
+        return self._record(fit, box, plan, worst, first_order, bound, certified)
 
     def _affine(self, criterion, offset, slope, a) -> tuple[np.ndarray, np.ndarray]:
         values, gradients = self.evaluate(criterion, a)
@@ -567,7 +826,7 @@ class Engine:
         values, jacobian = self._affine(criterion, offset, slope, plan)
         bound, weights = box.minimax_lower_bound(plan, values, jacobian)
         worst = float(values.max())
-        if certified and self.separable and np.all(slope <= 0):
+        if certified and self.separable and box.side is None and np.all(slope <= 0):
             # Slack objectives have no multiplier at the optimum (complementary
             # slackness); the LP may give them a trace that loosens the bound.
             weights = np.where(values >= worst - self.FIRST_ORDER_TOL, weights, 0.0)
@@ -629,6 +888,12 @@ def _project(box: Polytope, a: np.ndarray) -> np.ndarray:
     return np.clip(a - 0.5 * (lo + hi), box.lower, box.upper)
 
 
+def _depends_on(fn, output: int) -> bool:
+    """Whether a compiled function's ``output`` depends on its (first) input, after rewriting."""
+    graph = fn.maker.fgraph
+    return graph.inputs[0] in set(ancestors([graph.outputs[output]]))
+
+
 def _tangent(d: np.ndarray, x: np.ndarray, box: Polytope) -> np.ndarray:
     """Per cell, the most a concave function can rise above its tangent at ``x`` in the box."""
     return np.maximum(d * (box.lower - x), d * (box.upper - x))
@@ -650,6 +915,7 @@ def _slsqp(fun, x0, box: Polytope, options, extra=()):
         "jac": lambda v: np.append(np.ones(n), np.zeros(pad)),
     }
     bounds = list(zip(box.lower / s, box.upper / s, strict=True)) + [(None, None)] * pad
+    side = [] if box.side is None else _side_constraints(box, pad)
 
     def run(start, options):
         return minimize(
@@ -658,11 +924,11 @@ def _slsqp(fun, x0, box: Polytope, options, extra=()):
             jac=True,
             method="SLSQP",
             bounds=bounds,
-            constraints=[budget, *extra],
+            constraints=[budget, *side, *extra],
             options=options,
         )
 
-    if np.all(box.upper <= box.lower):  # the bounds fix the plan: nothing to solve
+    if np.all(box.upper <= box.lower) and box.side is None:  # the bounds fix the plan
         return OptimizeResult(
             x=x0, success=True, status=0, message="The bounds fix the plan.", nit=0, nfev=0
         )
@@ -678,3 +944,36 @@ def _slsqp(fun, x0, box: Polytope, options, extra=()):
         again.nfev += fit.nfev
         fit = again
     return fit
+
+
+def _side_constraints(box: Polytope, pad: int) -> list[dict]:
+    """Return the side constraints in SLSQP's scaled variables, values relative to the budget."""
+    s, n = box.scale, box.lower.size
+    cache: dict[bytes, tuple] = {}
+
+    def evaluate(v):
+        key = v.tobytes()
+        if key not in cache:
+            cache.clear()
+            cache[key] = box.side.evaluate(v[:n] * s, box.total)
+        return cache[key]
+
+    def rows(kind_equal: bool):
+        def fun(v):
+            values, _, equal = evaluate(v)
+            return values[equal == kind_equal] / box.total
+
+        def jac(v):
+            _, jacobian, equal = evaluate(v)
+            rows = jacobian[equal == kind_equal] * s / box.total
+            return np.hstack([rows, np.zeros((rows.shape[0], pad))])
+
+        return fun, jac
+
+    constraints = []
+    kinds = set(box.side.kinds)
+    for kind in ("eq", "ineq"):
+        if kind in kinds:
+            fun, jac = rows(kind == "eq")
+            constraints.append({"type": kind, "fun": fun, "jac": jac})
+    return constraints

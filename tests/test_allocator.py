@@ -315,3 +315,98 @@ def test_flighting_and_cost_per_unit_change_the_plans_as_the_optimizer_graph_say
             assert moved > 0.02 * total  # far beyond the solver tolerance
     with pytest.raises(ValueError, match="must sum to 1 over the periods"):
         RobustAllocator(views, 3, budget_distribution_over_period=[0.5, 0.2, 0.1])
+
+
+# -- custom constraints (issue 15, point 3) -----------------------------------------------
+
+
+def _search_cap(share: float):
+    """PyMC-Marketing constraint: search spends at most ``share`` of the budget (linear)."""
+    from pymc_marketing.mmm.constraints import Constraint
+
+    def fun(budgets, total_budget, optimizer):
+        return share * total_budget - budgets.isel(channel=0)
+
+    return Constraint("search_cap", "ineq", fun)
+
+
+def _search_disc(radius: float):
+    """A nonlinear constraint: search spend squared at most ``radius`` squared."""
+    from pymc_marketing.mmm.constraints import Constraint
+
+    def fun(budgets, total_budget, optimizer):
+        return radius**2 - budgets.isel(channel=0) ** 2
+
+    return Constraint("search_disc", "ineq", fun)
+
+
+def test_a_constraint_moves_each_view_optimum_as_budget_optimizer_does(allocator):
+    """Each view's optimum under a constraint is BudgetOptimizer's, same constraint."""
+    from pymc_marketing.mmm import BudgetOptimizer
+    from pymc_marketing.mmm.constraints import build_default_sum_constraint
+
+    from pymc_robust_alloc.engine import python_mode
+    from pymc_robust_alloc.merge import VIEW_RESPONSE
+
+    cap = _search_cap(0.2)
+    result = allocator.allocate(BUDGET, BOUNDS, constraints=[cap])
+    merged = allocator.merged
+    for m, view in enumerate(allocator.views):
+
+        def utility(samples, budgets, m=m):
+            return samples.isel(view=m).mean("sample")
+
+        optimizer = BudgetOptimizer(
+            model=merged.model,
+            idata=merged.idata,
+            num_periods=merged.horizon.num_periods,
+            response_variable=VIEW_RESPONSE,
+            utility_function=utility,
+            budgets_to_optimize=xr.DataArray(
+                [True] * 3, dims="channel", coords={"channel": list(CHANNELS)}
+            ),
+            constraints=[build_default_sum_constraint(), cap],
+            compile_kwargs={"mode": python_mode()},
+        )
+        theirs, _ = optimizer.allocate_budget(BUDGET, BOUNDS)
+        ours = result.plan(view).sel(channel=list(CHANNELS))
+        np.testing.assert_allclose(
+            ours.values, theirs.sel(channel=list(CHANNELS)).values, atol=1e-4 * BUDGET
+        )
+        assert float(ours.sel(channel="search")) <= 0.2 * BUDGET * (1 + 1e-9)
+    free = allocator.allocate(BUDGET, BOUNDS)
+    assert float(free.plan("regression").sel(channel="search")) > 0.3 * BUDGET  # it did bind
+
+
+def test_every_plan_satisfies_linear_and_nonlinear_constraints(allocator):
+    """Every plan meets the constraint; a linear one keeps the certificate, a nonlinear one not."""
+    linear = allocator.allocate(BUDGET, BOUNDS, constraints=[_search_cap(0.2)])
+    disc = allocator.allocate(BUDGET, BOUNDS, constraints=[_search_disc(25.0)])
+    for result, cap in [(linear, 20.0), (disc, 25.0)]:
+        assert result.converged
+        search = result.plans.sel(channel="search").values
+        assert np.all(search <= cap * (1 + 1e-9))
+        np.testing.assert_allclose(result.plans.sum("channel").values, BUDGET, rtol=1e-9)
+    assert bool(linear.certificate["certified"].all())
+    assert float(linear.certificate["gap"].max()) <= 1e-6
+    assert linear.settings["constraints"] == {"search_cap": {"type": "ineq", "linear": True}}
+    frontier = allocator.frontier(
+        [90.0, 110.0], BOUNDS, constraints=[_search_cap(0.2)], progress=False
+    )
+    assert bool(frontier.converged.all())
+    for total, result in zip([90.0, 110.0], frontier.results, strict=True):
+        assert np.all(result.plans.sel(channel="search").values <= 0.2 * total * (1 + 1e-9))
+    assert not bool(disc.certificate["certified"].any())
+    assert disc.settings["certificate"].startswith("not certified: constraints ['search_disc']")
+
+
+def test_infeasible_constraints_give_a_clear_error(allocator):
+    # Search capped at 1 % while the others may take at most 60 of the 100.
+    with pytest.raises(ValueError, match="satisfies the constraints \\['search_cap'\\]"):
+        allocator.allocate(
+            BUDGET,
+            {**BOUNDS, "social": (0, 40), "display": (0, 40)},
+            constraints=[_search_cap(0.01)],
+        )
+    with pytest.raises(TypeError, match="Constraint objects"):
+        allocator.allocate(BUDGET, BOUNDS, constraints=[lambda b: b])
