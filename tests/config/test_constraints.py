@@ -5,9 +5,12 @@ import pytensor
 import pytest
 from pymc_marketing.mmm.constraints import Constraint, compile_constraints_for_scipy
 from pytensor.xtensor import xtensor
+from scipy.optimize import minimize
 
 from pymc_robust_alloc.allocator import python_mode
-from pymc_robust_alloc.config import ConfigError, RunConfig, build_constraints
+from pymc_robust_alloc.config import ConfigError, RunConfig, allocation_kwargs, build_constraints
+from pymc_robust_alloc.demo import CHANNELS
+from tests.conftest import BOUNDS, BUDGET, PERIODS, numpy_values
 
 COORDS = {"channel": ["tv", "radio", "web"], "geo": ["north", "south"]}
 
@@ -96,3 +99,34 @@ def test_two_constraints_with_one_name_are_refused():
             {"channels": ["tv"], "max": 5, "name": "a"},
             {"channels": ["web"], "max": 5, "name": "a"},
         )
+
+
+def test_config_constraint_changes_the_plans_as_declared(allocator, views):
+    """A `max_share` entry caps every plan; each view's own plan is SciPy's constrained optimum."""
+    config = RunConfig.model_validate(
+        {
+            "views": {},
+            "budget": {"total": BUDGET, "num_periods": PERIODS},
+            "constraints": [{"channels": ["search", "social"], "max_share": 0.5}],
+        }
+    )
+    kwargs = allocation_kwargs(config, allocator.budget_coords)
+    free = allocator.allocate(BUDGET, BOUNDS)
+    capped = allocator.allocate(BUDGET, BOUNDS, constraints=kwargs["constraints"])
+    pair = ["search", "social"]
+    assert float(free.plans.sel(channel=pair).sum("channel").max()) > 0.5 * BUDGET + 1
+    assert float(capped.plans.sel(channel=pair).sum("channel").max()) <= 0.5 * BUDGET * (1 + 1e-6)
+    for i, view in enumerate(views):
+        best = minimize(
+            lambda x, i=i: -numpy_values(views, x)[i],
+            np.full(3, BUDGET / 3),
+            method="SLSQP",
+            bounds=[BOUNDS[c] for c in CHANNELS],
+            constraints=[
+                {"type": "eq", "fun": lambda x: x.sum() - BUDGET},
+                {"type": "ineq", "fun": lambda x: 0.5 * BUDGET - x[0] - x[1]},
+            ],
+            options={"ftol": 1e-12, "maxiter": 500},
+        )
+        got = capped.plans.sel(plan=view.name, channel=list(CHANNELS)).values
+        np.testing.assert_allclose(got, best.x, rtol=1e-3, atol=1e-3 * BUDGET)

@@ -479,3 +479,20 @@ def test_flighting_and_cost_per_unit_of_a_config_reach_the_plans(tmp_path):
     got = run.result.plans.sel(channel=expected["channel"])
     np.testing.assert_allclose(got.values, expected.values, rtol=1e-6, atol=1e-6)
     assert float(abs(got - plain.sel(channel=expected["channel"])).max()) > 1.0
+
+
+@pytest.mark.slow  # fits and writes a full run: ~30 s
+def test_config_constraints_reach_every_plan_and_the_report(run, tmp_path):
+    free = run.result.plans.sel(channel=["search", "social"]).sum("channel")
+    assert float(free.max()) > 46  # the constraint binds
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    (tmp_path / "c.yaml").write_text(
+        CONFIG
+        + "constraints:\n  - {channels: [search, social], max: 45, name: search and social}\n"
+    )
+    capped = run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)
+    pair = capped.result.plans.sel(channel=["search", "social"]).sum("channel")
+    assert float(pair.max()) <= 45 * (1 + 1e-6)
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "search + social: max 45" in page
