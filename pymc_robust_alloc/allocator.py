@@ -246,6 +246,8 @@ class RobustAllocator:
             self.engine.key(regret.value), lambda: self._compile(regret, mask.size)
         )
         self.success = SuccessObjective(self.regret.baseline, draws)
+        #: Plans of a neighbouring budget that start this budget's solves (frontier only).
+        self._warm: dict[str, xr.DataArray] = {}
         #: Compiled side constraints by the sequence of ``Constraint`` objects.
         self._constraints: dict[tuple, SideConstraints] = {}
 
@@ -264,28 +266,12 @@ class RobustAllocator:
 
     @property
     def views(self) -> tuple[str, ...]:
-        """View names, in the order of the ``view`` dim.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
-
-        >>> allocator.views
-        ('regression', 'experiment', 'attribution')
-        """
+        """View names, in the order of the ``view`` dim."""
         return self.merged.views
 
     @property
     def budget_coords(self) -> dict[str, tuple]:
-        """Budget dims and labels.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
-
-        >>> allocator.budget_coords
-        {'channel': ('search', 'social', 'display')}
-        """
+        """Budget dims and labels."""
         return self.merged.budget_coords
 
     def _flat(self, plan: xr.DataArray) -> np.ndarray:
@@ -376,14 +362,6 @@ class RobustAllocator:
 
         Dims ``("view", *budget_dims, "bound")``, NaN where unknown; see
         :attr:`View.evidence <pymc_robust_alloc.View.evidence>`.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``:
-        views built by hand, without declared evidence.
-
-        >>> allocator.evidence is None
-        True
         """
         if all(e is None for e in self._evidence.values()):
             return None
@@ -677,138 +655,6 @@ class RobustAllocator:
         >>> result.regret_matrix["max regret"].idxmin()
         'minimax'
         """
-        return self._allocate(
-            total_budget,
-            bounds,
-            candidates=candidates,
-            weights=weights,
-            quantile=quantile,
-            response_scale=response_scale,
-            reference_plan=reference_plan,
-            required_gain=required_gain,
-            success_method=success_method,
-            regret=regret,
-            extrapolation_threshold=extrapolation_threshold,
-            success=success,
-            n_starts=n_starts,
-            random_seed=random_seed,
-            minimize_kwargs=minimize_kwargs,
-            constraints=constraints,
-            units=units,
-        )
-
-    def frontier(
-        self,
-        budgets: Sequence[float],
-        bounds: Mapping | xr.DataArray | None = None,
-        *,
-        weights: Mapping[str, float] | None = None,
-        quantile: float | None = None,
-        response_scale: Mapping[str, float] | None = None,
-        n_starts: int = 8,
-        random_seed: int = 0,
-        minimize_kwargs: dict | None = None,
-        constraints: Sequence[Constraint] | None = None,
-        units: Mapping | None = None,
-        progress: bool = True,
-    ) -> Frontier:
-        """Solve every plan family at each total budget: a budget frontier.
-
-        The budgets are solved in increasing order on this allocator's compiled
-        functions, each solve started from the same plan at the neighbouring
-        (smaller) budget, rescaled and projected onto the new bounds. Those
-        warm starts are starting points only: every plan is a solve's, with its
-        own convergence checks (``frontier.converged``).
-
-        Parameters
-        ----------
-        budgets : sequence of float
-            Budgets per period: positive, strictly increasing, each one that the
-            bounds can spend.
-        bounds : dict or DataArray, optional
-            Per-period bounds, as in :meth:`allocate`, the same at every budget.
-        weights, quantile, response_scale, n_starts, random_seed, minimize_kwargs, units
-        constraints
-            As in :meth:`allocate`.
-        progress : bool, default True
-            Show a progress bar over the budgets.
-
-        Returns
-        -------
-        Frontier
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-        ``bounds`` are ``(0, 60)`` per channel.
-
-        >>> frontier = allocator.frontier([80.0, 100.0, 120.0], bounds, progress=False)
-        >>> frontier.max_regret.sel(plan="minimax").dims
-        ('total_budget',)
-        >>> bool(frontier.converged.all())
-        True
-        """
-        from tqdm.auto import tqdm
-
-        totals = check_budgets(budgets)
-        unreachable = {}
-        for total in totals:
-            try:
-                as_bounds(bounds, self.budget_coords, float(total))
-            except ValueError as err:
-                unreachable[float(total)] = str(err)
-        if unreachable:
-            first = next(iter(unreachable.values()))
-            raise ValueError(
-                f"Budgets {list(unreachable)} cannot be spent within the bounds; none was "
-                f"solved. For {next(iter(unreachable))!r}: {first}"
-            )
-        results: list[AllocationResult] = []
-        warm: dict[str, xr.DataArray] = {}
-        for total in tqdm(totals, desc="budget frontier", unit="budget", disable=not progress):
-            result = self._allocate(
-                float(total),
-                bounds,
-                weights=weights,
-                quantile=quantile,
-                response_scale=response_scale,
-                n_starts=n_starts,
-                random_seed=random_seed,
-                minimize_kwargs=minimize_kwargs,
-                constraints=constraints,
-                units=units,
-                warm=warm,
-            )
-            results.append(result)
-            warm = {str(p): result.plan(str(p)) for p in result.plans["plan"].values}
-        return Frontier(tuple(results))
-
-    def _allocate(
-        self,
-        total_budget: float,
-        bounds: Mapping | xr.DataArray | None = None,
-        *,
-        candidates: Mapping[str, xr.DataArray | Mapping] | None = None,
-        weights: Mapping[str, float] | None = None,
-        quantile: float | None = None,
-        response_scale: Mapping[str, float] | None = None,
-        reference_plan: xr.DataArray | Mapping | str | None = None,
-        required_gain: float = 0.0,
-        success_method: str = "gaussian",
-        regret: str = "ratio",
-        extrapolation_threshold: float = EXTRAPOLATION_THRESHOLD,
-        success: bool = True,
-        n_starts: int = 8,
-        random_seed: int = 0,
-        minimize_kwargs: dict | None = None,
-        constraints: Sequence[Constraint] | None = None,
-        units: Mapping | None = None,
-        warm: Mapping[str, xr.DataArray] | None = None,
-    ) -> AllocationResult:
-        """:meth:`allocate`, each solve started from ``warm[plan]`` (projected) when given.
-
-        Warm starts are starting points only: every plan returned is a solve's.
-        """
         total = check_total_budget(total_budget)
         if total < TINY_BUDGET:
             raise ValueError(
@@ -827,7 +673,7 @@ class RobustAllocator:
         scale = self._scales(response_scale)
         run = _Run(self, box, _slsqp_options(minimize_kwargs), int(n_starts), int(random_seed))
         # A plan of another budget, rescaled to this one and projected onto the bounds.
-        for name, plan in (warm or {}).items():
+        for name, plan in self._warm.items():
             a = self._flat(plan)
             run.warm[name] = box.project(a * total / a.sum() if a.sum() > 0 else a)
         user = self._user_plans(candidates, reference_plan, total, box)
@@ -985,6 +831,94 @@ class RobustAllocator:
             **extra,
         )
 
+    def frontier(
+        self,
+        budgets: Sequence[float],
+        bounds: Mapping | xr.DataArray | None = None,
+        *,
+        weights: Mapping[str, float] | None = None,
+        quantile: float | None = None,
+        response_scale: Mapping[str, float] | None = None,
+        n_starts: int = 8,
+        random_seed: int = 0,
+        minimize_kwargs: dict | None = None,
+        constraints: Sequence[Constraint] | None = None,
+        units: Mapping | None = None,
+        progress: bool = True,
+    ) -> Frontier:
+        """Solve every plan family at each total budget: a budget frontier.
+
+        The budgets are solved in increasing order on this allocator's compiled
+        functions, each solve started from the same plan at the neighbouring
+        (smaller) budget, rescaled and projected onto the new bounds. Those
+        warm starts are starting points only: every plan is a solve's, with its
+        own convergence checks (``frontier.converged``).
+
+        Parameters
+        ----------
+        budgets : sequence of float
+            Budgets per period: positive, strictly increasing, each one that the
+            bounds can spend.
+        bounds : dict or DataArray, optional
+            Per-period bounds, as in :meth:`allocate`, the same at every budget.
+        weights, quantile, response_scale, n_starts, random_seed, minimize_kwargs, units
+        constraints
+            As in :meth:`allocate`.
+        progress : bool, default True
+            Show a progress bar over the budgets.
+
+        Returns
+        -------
+        Frontier
+
+        Examples
+        --------
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
+        ``bounds`` are ``(0, 60)`` per channel.
+
+        >>> frontier = allocator.frontier([80.0, 100.0, 120.0], bounds, progress=False)
+        >>> frontier.max_regret.sel(plan="minimax").dims
+        ('total_budget',)
+        >>> bool(frontier.converged.all())
+        True
+        """
+        from tqdm.auto import tqdm
+
+        totals = check_budgets(budgets)
+        unreachable = {}
+        for total in totals:
+            try:
+                as_bounds(bounds, self.budget_coords, float(total))
+            except ValueError as err:
+                unreachable[float(total)] = str(err)
+        if unreachable:
+            first = next(iter(unreachable.values()))
+            raise ValueError(
+                f"Budgets {list(unreachable)} cannot be spent within the bounds; none was "
+                f"solved. For {next(iter(unreachable))!r}: {first}"
+            )
+        results: list[AllocationResult] = []
+        try:
+            for total in tqdm(totals, desc="budget frontier", unit="budget", disable=not progress):
+                result = self.allocate(
+                    float(total),
+                    bounds,
+                    weights=weights,
+                    quantile=quantile,
+                    response_scale=response_scale,
+                    n_starts=n_starts,
+                    random_seed=random_seed,
+                    minimize_kwargs=minimize_kwargs,
+                    constraints=constraints,
+                    units=units,
+                )
+                results.append(result)
+                # Starting points of the next budget's solves (only starting points).
+                self._warm = {str(p): result.plan(str(p)) for p in result.plans["plan"].values}
+        finally:
+            self._warm = {}
+        return Frontier(tuple(results))
+
     def _side_constraints(self, constraints) -> SideConstraints | None:
         """Validate and compile the user's constraints (once per sequence of them)."""
         if constraints is None or len(constraints) == 0:
@@ -1033,12 +967,13 @@ class RobustAllocator:
     def _contribution(self, plans: Mapping[str, np.ndarray], value: xr.DataArray) -> xr.DataArray:
         """Each channel's contribution: the plan's value less its value without that channel."""
         channels = list(self.budget_coords["channel"])
+        cells = self._labelled(np.arange(len(next(iter(plans.values())))))
         rows = []
         for name, a in plans.items():
-            plan = self._labelled(a)
             row = []
             for c in channels:
-                without = self._flat(plan.where(plan["channel"] != c, 0.0))
+                without = a.copy()
+                without[cells.sel(channel=c).values.astype(int).ravel()] = 0.0
                 row.append(
                     value.sel(plan=name).values
                     - self.engine.evaluate(self.regret.value, without)[0]
@@ -1529,6 +1464,7 @@ def allocate(
     units: Mapping | None = None,
     budget_distribution_over_period: Sequence | Mapping | xr.DataArray | None = None,
     cost_per_unit: Sequence | Mapping | xr.DataArray | None = None,
+    constraints: Sequence[Constraint] | None = None,
 ) -> AllocationResult:
     """Robust allocation in one call: see :class:`RobustAllocator`.
 
@@ -1543,7 +1479,7 @@ def allocate(
     bounds : dict or DataArray, optional
         Per-period bounds by channel label.
     candidates, weights, quantile, reference_plan, required_gain, regret
-    extrapolation_threshold, success, units
+    extrapolation_threshold, success, units, constraints
         As in :meth:`RobustAllocator.allocate`.
     n_draws, budget_distribution_over_period, cost_per_unit
         As in :class:`RobustAllocator`.
@@ -1583,4 +1519,5 @@ def allocate(
         regret=regret,
         extrapolation_threshold=extrapolation_threshold,
         success=success,
+        constraints=constraints,
     )

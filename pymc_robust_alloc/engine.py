@@ -140,8 +140,8 @@ def _op_identity(op) -> str | None:
     return None if " at 0x" in text else text
 
 
-def disk_cached[T](key: str | None, build: Callable[[], T]) -> T:
-    """Return ``build()``, pickled under PyTensor's compiledir by ``key`` for the next process.
+def disk_cached[T](key: str | None, build: Callable[[], T], directory: Path | None = None) -> T:
+    """Return ``build()``, pickled by ``key`` (under PyTensor's compiledir) for the next process.
 
     Compiled functions of a graph that was seen before load in milliseconds
     instead of being rewritten and linked again. Without a key, or when the
@@ -149,7 +149,8 @@ def disk_cached[T](key: str | None, build: Callable[[], T]) -> T:
     """
     if key is None:
         return build()
-    path = Path(pytensor.config.compiledir) / "pymc_robust_alloc" / f"{key}.pkl"
+    directory = directory or Path(pytensor.config.compiledir) / "pymc_robust_alloc"
+    path = directory / f"{key}.pkl"
     try:
         with path.open("rb") as f:
             return pickle.load(f)

@@ -1,27 +1,11 @@
 r"""Evidence ranges: the spend each view's evidence covers, and what a plan draws from outside it.
 
-A view's evidence covers a range of spend per period in each budget cell: a
-lift test from ``x`` to ``x + delta_x``, a fitted table or an MMM the spend it
-observed, draws given by hand what the user declares (unknown by default).
-Outside that range, the view's curve is extrapolated.
-
-The value of a plan :math:`a` under view :math:`m` is the increment over the
-zero plan, :math:`V(a, m)`. The part of it that comes from spend *inside* the
-evidence range :math:`[l, u]` is the increment from the range's lower end to
-the plan clipped into the range,
-
-.. math::
-
-    V_{in}(a, m) = V(\mathrm{clip}(a, l, u), m) - V(l, m),
-
-and the **extrapolated share** is :math:`1 - V_{in}(a, m) / V(a, m)`. For a
-view that sums per-cell curves :math:`f_c` this is exactly the share of
-:math:`\sum_c \int_0^{a_c} f_c'(x)\,dx` integrated over spend outside
-:math:`[l_c, u_c]`: below the evidence (from 0 to :math:`l_c`) and above it
-(from :math:`u_c` to :math:`a_c`). It lies in :math:`[0, 1]` for a response
-that grows with spend. The share of :math:`V^*(m)` is that of the plan
-attaining it, the view's own optimum. A cell whose range is unknown (NaN)
-makes the view's shares unknown (NaN).
+A view's evidence covers a range :math:`[l, u]` of spend per period in each budget
+cell (a lift test's ``x`` to ``x + delta_x``, the spend a fit observed, or what the
+user declares); outside it the curve is extrapolated. The **extrapolated share** of
+a plan's value is :math:`1 - (V(\mathrm{clip}(a, l, u), m) - V(l, m)) / V(a, m)`,
+in :math:`[0, 1]` for a response that grows with spend, NaN where a range is
+unknown (see the concepts page, "the evidence behind a value").
 """
 
 from __future__ import annotations

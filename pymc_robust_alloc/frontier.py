@@ -97,15 +97,7 @@ class Frontier:
         )
 
     def to_dataset(self, interval: float = 0.9) -> xr.Dataset:
-        """Return plans, regret, outcomes and convergence in one labelled Dataset.
-
-        Examples
-        --------
-        ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
-
-        >>> sorted(frontier.to_dataset().data_vars)[:4]
-        ['converged', 'expected', 'lower', 'max_regret']
-        """
+        """Return plans, regret, outcomes and convergence in one labelled Dataset."""
         out = self.outcomes(interval)[["expected", "lower", "upper"]]
         return out.assign(
             plans=self.plans,
@@ -115,15 +107,7 @@ class Frontier:
         )
 
     def to_dataframe(self, interval: float = 0.9) -> pd.DataFrame:
-        """Return a tidy table: one row per budget, plan and view.
-
-        Examples
-        --------
-        ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo.
-
-        >>> list(frontier.to_dataframe().columns)
-        ['expected', 'lower', 'upper', 'regret', 'max_regret']
-        """
+        """Return a tidy table: one row per budget, plan and view."""
         data = self.to_dataset(interval)
         table = data[["expected", "lower", "upper", "regret", "max_regret"]]
         return table.drop_vars("outcome_unit", errors="ignore").to_dataframe(

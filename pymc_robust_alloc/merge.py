@@ -103,15 +103,7 @@ class MergedViews:
 
     @property
     def n_draws(self) -> int:
-        """Length of the merged chain: the most draws any view contributes.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
-
-        >>> allocator.merged.n_draws
-        100
-        """
+        """Length of the merged chain: the most draws any view contributes."""
         return int(self.idata["posterior"].sizes["draw"])
 
 

@@ -236,15 +236,7 @@ class AllocationResult:
 
     @property
     def views(self) -> list[str]:
-        """View names.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.views
-        ['regression', 'experiment', 'attribution']
-        """
+        """View names."""
         return [str(v) for v in self.v_star["view"].values]
 
     @property
@@ -253,16 +245,6 @@ class AllocationResult:
 
         The bound holds when ``certified`` is True (every view provably concave);
         otherwise no certificate exists and bound and gap are NaN.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> table = result.certificate
-        >>> list(table.columns)
-        ['max regret', 'lower bound', 'gap', 'certified']
-        >>> bool((table.loc[["minimax", "weighted minimax"], "gap"] <= 1e-9).all())
-        True
         """
         rows = {
             s.plan: {
@@ -286,13 +268,6 @@ class AllocationResult:
 
         ``None`` unless ``weights`` were given; views left out have weight 1.
         The weighted minimax plan minimises it.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.weighted_max_regret.idxmin()
-        'weighted minimax'
         """
         given = self.settings.get("weights")
         if given is None:
@@ -303,15 +278,7 @@ class AllocationResult:
 
     @property
     def user_plans(self) -> pd.DataFrame:
-        """The caller's plans (candidates, reference): feasible or not, and by how much.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> bool(result.user_plans.loc["reference", "feasible"])
-        True
-        """
+        """The caller's plans (candidates, reference): feasible or not, and by how much."""
         table = pd.DataFrame.from_dict(
             self.settings.get("user_plans", {}), orient="index", columns=["feasible", "violation"]
         )
@@ -320,31 +287,12 @@ class AllocationResult:
 
     @property
     def converged(self) -> bool:
-        """Whether every solve converged.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.converged
-        True
-        """
+        """Whether every solve converged."""
         return all(s.success for s in self.solves)
 
     @property
     def regret_matrix(self) -> pd.DataFrame:
-        """Regret of every plan (rows) under every view (columns), plus the max.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> table = result.regret_matrix
-        >>> list(table.columns)
-        ['regression', 'experiment', 'attribution', 'max regret']
-        >>> table["max regret"].idxmin()
-        'minimax'
-        """
+        """Regret of every plan (rows) under every view (columns), plus the max."""
         table = self.regret.to_pandas()
         table.columns = [str(c) for c in table.columns]
         table[MAX_REGRET] = table.max(axis=1)
@@ -357,16 +305,6 @@ class AllocationResult:
 
         ``None`` unless a reference plan was given. The row ``"reference"`` is the
         reference plan itself, ``"success"`` the plan maximising the minimum.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> table = result.success_matrix
-        >>> list(table.columns)
-        ['regression', 'experiment', 'attribution', 'min']
-        >>> table["min"].idxmax()
-        'success'
         """
         if self.success_probability is None:
             return None
@@ -381,16 +319,6 @@ class AllocationResult:
         """One row per solve: what was solved, whether it converged, and the checks.
 
         Columns are the fields of :class:`SolveReport`.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> table = result.convergence
-        >>> list(table.columns)[:4]
-        ['objective', 'success', 'message', 'iterations']
-        >>> bool(table["success"].all())
-        True
         """
         return pd.DataFrame([vars(s) for s in self.solves]).set_index("plan")
 
@@ -421,16 +349,7 @@ class AllocationResult:
         return self.plans.sel(plan=name, drop=True)
 
     def to_dataframe(self) -> pd.DataFrame:
-        """Plans as a table: one row per plan, one column per budget cell.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> table = result.to_dataframe()
-        >>> table.loc["reference"].to_dict()
-        {'search': 40.0, 'social': 30.0, 'display': 30.0}
-        """
+        """Plans as a table: one row per plan, one column per budget cell."""
         stacked = self.plans
         extra = [d for d in stacked.dims if d != "plan"]
         if len(extra) > 1:
@@ -443,15 +362,7 @@ class AllocationResult:
 
     @property
     def units(self) -> dict[str, Any]:
-        """Units named by the user: ``{"spend": str | None, "outcome": {view: str | None}}``.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.units["spend"] is None
-        True
-        """
+        """Units named by the user: ``{"spend": str | None, "outcome": {view: str | None}}``."""
         given = self.settings.get("units") or {}
         outcome = given.get("outcome") or {}
         return {"spend": given.get("spend"), "outcome": {v: outcome.get(v) for v in self.views}}
@@ -462,13 +373,6 @@ class AllocationResult:
 
         Minimax regret keeps the share of achievable value lost small under every
         view at once; weights say how much the user trusts each view.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.recommended
-        'weighted minimax'
         """
         names = [str(p) for p in self.plans["plan"].values]
         for name in ("weighted minimax", "minimax"):
@@ -478,15 +382,7 @@ class AllocationResult:
 
     @property
     def baseline(self) -> str | None:
-        """The plan changes are measured against: ``"reference"``, else a candidate ``"current"``.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.baseline
-        'reference'
-        """
+        """The plan changes are measured against: ``"reference"``, else ``"current"``."""
         names = [str(p) for p in self.plans["plan"].values]
         return next((n for n in ("reference", "current") if n in names), None)
 
@@ -580,14 +476,6 @@ class AllocationResult:
             Columns ``expected``, ``lower``, ``upper``, ``unit``, ``spend``,
             ``return_on_spend``, ``cost_per_outcome`` and, with a baseline plan,
             ``change`` and ``change_share``.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> table = result.outcome_table()
-        >>> table.index.names, list(table.columns)[:4]
-        (FrozenList(['plan', 'view']), ['expected', 'lower', 'upper', 'unit'])
         """
         out = self.outcomes(interval)
         names = ["expected", "lower", "upper"]
@@ -601,15 +489,7 @@ class AllocationResult:
         return table
 
     def channel_table(self) -> pd.DataFrame:
-        """Return spend, contribution and return per plan, view and channel, as a tidy table.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> list(result.channel_table().columns)
-        ['spend', 'contribution', 'return_on_spend']
-        """
+        """Return spend, contribution and return per plan, view and channel, as a tidy table."""
         if self.contribution is None:
             raise ValueError("This result holds no channel contributions.")
         spend = self._spend(("channel",))
@@ -629,13 +509,6 @@ class AllocationResult:
         Then no plan is likely to reach the gain and the success plan is no
         recommendation; :attr:`reachable_gain` says what each view can reach.
         False without a reference plan.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.long_shot
-        False
         """
         if self.success_probability is None or "success" not in self.plans["plan"].values:
             return False
@@ -647,13 +520,6 @@ class AllocationResult:
 
         :math:`V^*(m) / V(a_{ref}, m) - 1`, the gain of view :math:`m`'s own optimum.
         ``None`` without a reference plan.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> bool((result.reachable_gain > 0).all())
-        True
         """
         if "reference" not in self.plans["plan"].values:
             return None
@@ -665,15 +531,7 @@ class AllocationResult:
         return result_html(self)
 
     def equals(self, other: AllocationResult) -> bool:
-        """Whether two results hold the same plans, numbers, settings and solves.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> result.equals(AllocationResult.from_dict(result.to_dict()))
-        True
-        """
+        """Whether two results hold the same plans, numbers, settings and solves."""
         if not isinstance(other, AllocationResult):
             return False
         for name in _ARRAYS:
@@ -688,16 +546,7 @@ class AllocationResult:
         )
 
     def to_datatree(self) -> xr.DataTree:
-        """Everything as an :class:`xarray.DataTree`: one group per array, settings as JSON.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> tree = result.to_datatree()
-        >>> {"plans", "regret", "increments", "solves"} <= set(tree.children)
-        True
-        """
+        """Everything as an :class:`xarray.DataTree`: one group per array, settings as JSON."""
         from pymc_robust_alloc import __version__
 
         groups = {
@@ -721,15 +570,7 @@ class AllocationResult:
 
     @classmethod
     def from_datatree(cls, tree: xr.DataTree, source: str = "the tree") -> AllocationResult:
-        """Rebuild a result from :meth:`to_datatree`; no views or models needed.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> AllocationResult.from_datatree(result.to_datatree()).equals(result)
-        True
-        """
+        """Rebuild a result from :meth:`to_datatree`; no views or models needed."""
         if tree.attrs.get("kind") != KIND:
             raise ValueError(f"{source} is not a saved AllocationResult: {_describe(tree)}")
         arrays = {
@@ -767,12 +608,7 @@ class AllocationResult:
         >>> AllocationResult.from_netcdf(path).equals(result)
         True
         """
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(
-                f"'{path}' already exists. Pass overwrite=True to replace it, or choose "
-                "another path."
-            )
+        path = _new_file(path, overwrite)
         self.to_datatree().to_netcdf(path, engine="h5netcdf", mode="w")
         return path
 
@@ -788,10 +624,6 @@ class AllocationResult:
         Returns
         -------
         AllocationResult
-
-        Examples
-        --------
-        See :meth:`to_netcdf`.
         """
         path = Path(path)
         if not path.is_file():
@@ -818,23 +650,13 @@ class AllocationResult:
         >>> AllocationResult.from_json(path).equals(result)
         True
         """
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise FileExistsError(
-                f"'{path}' already exists. Pass overwrite=True to replace it, or choose "
-                "another path."
-            )
+        path = _new_file(path, overwrite)
         path.write_text(json.dumps(self.to_dict(), indent=2))
         return path
 
     @classmethod
     def from_json(cls, path: str | Path) -> AllocationResult:
-        """Load a result written by :meth:`to_json` (or ``json.dump(result.to_dict())``).
-
-        Examples
-        --------
-        See :meth:`to_json`.
-        """
+        """Load a result written by :meth:`to_json` (or ``json.dump(result.to_dict())``)."""
         path = Path(path)
         try:
             data = json.loads(path.read_text())
@@ -850,12 +672,7 @@ class AllocationResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> AllocationResult:
-        """Rebuild a result from :meth:`to_dict`.
-
-        Examples
-        --------
-        See :meth:`equals`.
-        """
+        """Rebuild a result from :meth:`to_dict`."""
         views = list(data["views"])
         dims = {str(d): list(labels) for d, labels in data["budget_dims"].items()}
 
@@ -1010,6 +827,16 @@ class AllocationResult:
                 for p in self.contribution["plan"].values
             }
         return out
+
+
+def _new_file(path: str | Path, overwrite: bool) -> Path:
+    """Return ``path``, refusing to replace an existing file unless ``overwrite``."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(
+            f"'{path}' already exists. Pass overwrite=True to replace it, or choose another path."
+        )
+    return path
 
 
 def _plans(plans: xr.DataArray) -> dict:

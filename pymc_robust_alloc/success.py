@@ -1,34 +1,12 @@
 r"""Success probability: how likely a plan is to beat a reference plan.
 
-A plan :math:`a` *succeeds* against a reference plan :math:`a_{ref}` (today's
-plan) with required relative gain :math:`r` when its response increment beats
-the reference's by that margin. Under a view with posterior draws :math:`d`,
-judged per draw (paired: the same draw for both plans),
-
-.. math::
-
-    D_d(a) = V_d(a) - (1 + r)\, V_d(a_{ref}), \qquad
-    P(a) = \Pr\big(D(a) \ge 0\big),
-
-with :math:`V_d(a) = Y_d(a) - Y_d(0)` the increment over the zero plan. For a
-fitted MMM, :math:`Y` includes the fixed carry-in history: it cancels from the
-paired difference, but the required gain :math:`r` is a share of what the
-reference plan *adds*, not of history. For a view whose response starts at zero
-(e.g. a :class:`~pymc_robust_alloc.CurveView`) the increment is the response.
-
-Two estimates of :math:`P` from the draws (Betlei et al., AAAI-24):
-
-- ``"gaussian"``: :math:`\Phi(\bar D / s_D)`, with :math:`\bar D` and
-  :math:`s_D` the mean and standard deviation of the draws of :math:`D`;
-- ``"empirical"``: the share of draws with :math:`D_d \ge 0`, smoothed as
-  :math:`\frac{1}{n}\sum_d \sigma\big(D_d / (t\, s_D)\big)` with temperature
-  :math:`t` in units of :math:`s_D`.
-
-Both are scale-free: multiplying a view's response by :math:`k > 0` leaves
-:math:`P` unchanged. Across views, the *robust success probability* of a plan
-is :math:`\min_m P_m(a)`, maximised over plans. Everything is computed as
-:math:`\log P`, with an accurate normal log-CDF, so that gradients do not vanish
-when :math:`P` is tiny.
+Per draw :math:`d` (paired), :math:`D_d(a) = V_d(a) - (1 + r) V_d(a_{ref})` with
+:math:`V_d` the increment over the zero plan, and :math:`P(a) = \Pr(D(a) \ge 0)`,
+estimated as ``"gaussian"`` :math:`\Phi(\bar D / s_D)` or ``"empirical"`` (the
+smoothed share of draws with :math:`D_d \ge 0`), after Betlei et al. (AAAI-24).
+Both are scale-free; the robust success probability is :math:`\min_m P_m(a)`.
+Everything is computed as :math:`\log P` so that gradients do not vanish when
+:math:`P` is tiny. See the concepts page, "Success probability".
 """
 
 from __future__ import annotations

@@ -3,37 +3,13 @@ r"""Utility functions for :class:`~pymc_marketing.mmm.BudgetOptimizer` across vi
 Each public function is a factory, like those of :mod:`pymc_marketing.mmm.utility`:
 it validates its arguments and returns a closure ``(samples, budgets) -> scalar``
 that the optimizer maximises. ``samples`` has dims ``("sample", "view")``: the
-response of every view, per posterior draw, e.g. the ``view_response``
-deterministic of :func:`~pymc_robust_alloc.merge_views`.
-
-The value of a plan :math:`a` under view :math:`m` is the expected increment
-over the zero plan, :math:`V(a, m) = E_m[Y(a) - Y(0)]`, and its normalised regret
-is :math:`R(a, m) = 1 - V(a, m) / V^*(m)` with :math:`V^*(m) = \max_a V(a, m)`.
-Multiplying a view's response by :math:`k > 0` multiplies both terms by
-:math:`k`, so :math:`R` is scale-free.
-
-That *ratio* regret measures each view against spending nothing. With
-``regret="relative"`` every factory measures it against a reference plan
-instead (e.g. today's plan), with :math:`V(ref, m)` passed as
-``reference_value``:
-
-.. math::
-
-    R_{ref}(a, m) = \frac{V^*(m) - V(a, m)}{V^*(m) - V(ref, m)},
-
-the share of the improvement over the reference that view :math:`m` sees and
-the plan gives up. It is also unchanged by adding a constant to a view's
-value, so the level a fitted curve extrapolates to at zero spend no longer
-matters, only the differences its evidence measures. :math:`R_{ref} > 1`
-means the plan is worse than the reference under that view. It is undefined
-when the reference is a view's own optimum (:math:`V^*(m) = V(ref, m)`): that
-view has no improvement to give up, and the factories (and the allocator)
-refuse it (see :func:`regret_map`). The ratio regret is the relative regret
-against the zero plan (:math:`V(0, m) = 0`).
-
-Every numeric argument also accepts a PyTensor shared variable, which the
-compiled objective reads at call time: change it with ``set_value`` and solve
-again without recompiling.
+response of every view per posterior draw (``view_response`` of
+:func:`~pymc_robust_alloc.merge_views`). A plan's value under view :math:`m` is
+:math:`V(a, m) = E_m[Y(a) - Y(0)]`; its regret is :math:`1 - V(a, m) / V^*(m)`, or
+with ``regret="relative"`` :math:`(V^*(m) - V(a, m)) / (V^*(m) - V(ref, m))`
+(see the concepts page, "Normalised regret"). Every numeric argument also accepts
+a PyTensor shared variable, read at call time: ``set_value`` and solve again
+without recompiling.
 """
 
 from __future__ import annotations

@@ -216,3 +216,52 @@ def _check_start_and_violation(problem):
 def test_start_is_the_only_plan_when_the_bounds_fix_it():
     box = Polytope(np.array([2.0, 3.0]), np.array([2.0, 3.0]), 5.0)
     np.testing.assert_array_equal(box.start(), [2.0, 3.0])
+
+
+# --------------------------------------------------------------------------------------
+# graph_key and disk_cached: compiled functions reused across processes
+
+
+def _graph(constant: float = 2.0):
+    import pytensor
+    import pytensor.tensor as pt
+
+    x = pt.vector("x")
+    weight = pytensor.shared(np.ones(3), name="weight")
+    return x, weight, ((x * constant) * weight).sum()
+
+
+def test_graph_key_identifies_the_computation_not_the_objects():
+    from pymc_robust_alloc.engine import graph_key
+
+    _, weight, first = _graph()
+    _, _, second = _graph()  # new variables, same computation
+    assert graph_key([first]) == graph_key([second]) is not None
+    weight.set_value(np.zeros(3))  # a shared value is read at call time: not in the key
+    assert graph_key([first]) == graph_key([second])
+    assert graph_key([first]) != graph_key([_graph(3.0)[2]])
+    assert graph_key([first], "python mode") != graph_key([first], "numba")
+
+
+def test_disk_cached_reloads_a_compiled_function_with_its_shared_variables(tmp_path):
+    import pytensor
+
+    from pymc_robust_alloc.engine import disk_cached
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        x, weight, out = _graph()
+        return weight, pytensor.function([x], out)
+
+    first = disk_cached("k", build, tmp_path)
+    weight, fn = disk_cached("k", build, tmp_path)  # loaded, not built
+    assert len(calls) == 1
+    assert fn(np.arange(3.0)) == first[1](np.arange(3.0)) == 6.0
+    weight.set_value(np.array([1.0, 0.0, 0.0]))  # the loaded function reads its own copy
+    assert fn(np.arange(3.0)) == 0.0
+    (tmp_path / "k.pkl").write_bytes(b"not a pickle")
+    disk_cached("k", build, tmp_path)  # unreadable: built again
+    disk_cached(None, build, tmp_path)  # no key: always built
+    assert len(calls) == 3
