@@ -213,27 +213,24 @@ def _add_run_many(commands) -> None:
 def _run_many(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from pymc_robust_alloc.config import ConfigError, load_config, output_folder
+    from pymc_robust_alloc.config import load_config, output_folder
     from pymc_robust_alloc.portfolio import allocate_many, load_portfolio
 
-    try:
-        problems = load_portfolio(args.configs)
-        output = args.output
-        if output is None and len(args.configs) == 1 and Path(args.configs[0]).is_file():
-            config, base = load_config(args.configs[0])
-            output = output_folder(args.configs[0], config, base)
-        result = allocate_many(
-            problems,
-            client=args.scheduler,
-            workers=args.workers,
-            output_dir=output or "portfolio_output",
-            resume=args.resume,
-            overwrite=args.overwrite,
-            timeout=args.timeout,
-            progress=not args.no_progress,
-        )
-    except (ConfigError, ConnectionError, FileExistsError, FileNotFoundError) as err:
-        raise SystemExit(f"robust-alloc run-many: {err}") from None
+    problems = load_portfolio(args.configs)
+    output = args.output
+    if output is None and len(args.configs) == 1 and Path(args.configs[0]).is_file():
+        config, base = load_config(args.configs[0])
+        output = output_folder(args.configs[0], config, base)
+    result = allocate_many(
+        problems,
+        client=args.scheduler,
+        workers=args.workers,
+        output_dir=output or "portfolio_output",
+        resume=args.resume,
+        overwrite=args.overwrite,
+        timeout=args.timeout,
+        progress=not args.no_progress,
+    )
     with pd.option_context("display.float_format", "{:,.4g}".format, "display.width", 120):
         print(result.summary.drop(columns=["error", "seconds"]).to_string())
     for name, error in result.failures.items():

@@ -28,6 +28,8 @@ from matplotlib.ticker import (
 )
 from scipy.stats import gaussian_kde
 
+from pymc_robust_alloc.checks import check_interval, check_positive
+from pymc_robust_alloc.names import AVERAGED, MINIMAX
 from pymc_robust_alloc.result import MAX_REGRET, MIN_SUCCESS, AllocationResult
 from pymc_robust_alloc.views.base import View
 from pymc_robust_alloc.views.curves import CurveView
@@ -61,7 +63,6 @@ OTHER_PLAN_COLOR = "#D4D4D4"
 OTHER_PLAN_HATCHES = ("//", "\\\\", "xx", "..", "++")
 #: Channel colours (bars of a plan), kept apart from the view colours.
 CHANNEL_PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
-AVERAGED, MINIMAX = "averaged", "minimax"
 Colors = Mapping[str, str] | None
 
 
@@ -216,15 +217,14 @@ def plot_response_curves(
     >>> [ax.get_title() for ax in fig.axes]
     ['search', 'social', 'display']
     """
-    if not 0 < interval < 1:
-        raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
+    interval = check_interval(interval)
     palette = view_colors(views, colors)
     curve_views, skipped = _curve_views(views, "plot_response_curves")
     channels = _channels(curve_views)
     if max_spend is None:
         max_spend = _default_max_spend(curve_views)
-    elif not np.isfinite(max_spend) or max_spend <= 0:
-        raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
+    else:
+        max_spend = check_positive(max_spend, "max_spend", what="spend per period")
     grid = np.linspace(0.0, float(max_spend), int(n_points))
     low, high = (1 - interval) / 2, (1 + interval) / 2
     fig, axes, owned = _panels(
@@ -321,13 +321,12 @@ def plot_view_responses(
     >>> [ax.get_title() for ax in fig.axes], [float(x) for x in fig.axes[0].get_xlim()]
     (['regression', 'experiment', 'attribution'], [0.0, 60.0])
     """
-    if not 0 < interval < 1:
-        raise ValueError(f"interval must be in (0, 1), got {interval!r}.")
+    interval = check_interval(interval)
     if max_spend is None:
         bounds = (result.settings or {}).get("bounds") if result is not None else None
         max_spend = float(np.max(list(bounds.values()))) if bounds else 1.0
-    elif not np.isfinite(max_spend) or max_spend <= 0:
-        raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
+    else:
+        max_spend = check_positive(max_spend, "max_spend", what="spend per period")
     coords = allocator.budget_coords
     if set(coords) != {"channel"}:
         raise ValueError(

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from pymc_robust_alloc.frontier import BUDGET_DIM, Frontier
+from pymc_robust_alloc.names import AVERAGED, MINIMAX
 from pymc_robust_alloc.plots import (
     AVERAGED_COLOR,
     CHANNEL_PALETTE,
@@ -115,9 +116,9 @@ def plot_frontier_regret(frontier: Frontier, *, ax: Axes | None = None) -> Figur
     for name in regret["plan"].values:
         name = str(name)
         color = colors.get(name, OTHER_PLAN_COLOR)
-        if name == "averaged":
+        if name == AVERAGED:
             color = AVERAGED_COLOR
-        if "minimax" in name:
+        if MINIMAX in name:
             color = MINIMAX_COLOR
         ax.plot(
             frontier.budgets,
@@ -125,10 +126,8 @@ def plot_frontier_regret(frontier: Frontier, *, ax: Axes | None = None) -> Figur
             marker="o",
             markersize=3,
             color=color,
-            linewidth=2.2 if name == "minimax" else 1.3,
-            linestyle="--"
-            if name not in colors and "minimax" in name and name != "minimax"
-            else "-",
+            linewidth=2.2 if name == MINIMAX else 1.3,
+            linestyle="--" if name not in colors and MINIMAX in name and name != MINIMAX else "-",
             label=name,
         )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

@@ -9,6 +9,7 @@ import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
 
+from pymc_robust_alloc.checks import check_interval
 from pymc_robust_alloc.fit.result import FitResult
 
 __all__ = ["fit_summary", "plot_fit", "r_squared", "sampler_diagnostics"]
@@ -25,8 +26,7 @@ MCMC_METHODS = ("bayesian", "lift_tests")
 
 
 def _bounds(interval: float) -> tuple[float, float]:
-    if not 0 < interval < 1:
-        raise ValueError(f"interval must lie strictly between 0 and 1, got {interval!r}.")
+    interval = check_interval(interval)
     return (1 - interval) / 2, (1 + interval) / 2
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.checks import as_posterior
 from pymc_robust_alloc.fit.result import FitResult
 from pymc_robust_alloc.fit.shapes import CurveShape
 from pymc_robust_alloc.views.curves import CurveView
-from pymc_robust_alloc.views.validation import as_posterior
 
 __all__ = ["draws_from_frame", "view_from_draws"]
 

@@ -13,6 +13,7 @@ import xarray as xr
 from scipy.optimize import least_squares
 from scipy.special import expit, logit
 
+from pymc_robust_alloc.checks import check_count
 from pymc_robust_alloc.evidence import evidence_from_spend
 from pymc_robust_alloc.fit.result import FitResult
 from pymc_robust_alloc.fit.shapes import CurveShape
@@ -88,8 +89,7 @@ def fit_least_squares(
     """
     if bootstrap not in ("residual", "case"):
         raise ValueError(f"bootstrap must be 'residual' or 'case', got {bootstrap!r}.")
-    if int(n_draws) < 2:
-        raise ValueError(f"n_draws must be at least 2, got {n_draws!r}.")
+    n_draws = check_count(n_draws, "n_draws", minimum=2, example=500)
     shape = CurveShape(saturation, adstock)
     data = _as_data(table, len(shape.params) + 1, columns)
     rng = np.random.default_rng(random_seed)

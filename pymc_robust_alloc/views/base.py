@@ -10,7 +10,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from pymc_robust_alloc.budget import check_count, check_num_periods
+from pymc_robust_alloc.checks import check_count, check_num_periods
 
 __all__ = ["Horizon", "View"]
 

@@ -33,16 +33,10 @@ from pymc_marketing.mmm.components.saturation import (
     TanhSaturation,
 )
 
-from pymc_robust_alloc.budget import check_count, is_real
+from pymc_robust_alloc.checks import as_posterior, check_count, check_finite, check_labels, is_real
 from pymc_robust_alloc.evidence import as_evidence
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
-from pymc_robust_alloc.views.validation import (
-    Range,
-    as_posterior,
-    check_finite,
-    check_labels,
-    check_support,
-)
+from pymc_robust_alloc.views.validation import Range, check_support
 
 __all__ = ["SATURATIONS", "CurveView"]
 

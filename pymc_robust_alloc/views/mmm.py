@@ -13,9 +13,9 @@ import pymc as pm
 import xarray as xr
 from pytensor.xtensor.type import XTensorType
 
+from pymc_robust_alloc.checks import as_posterior, check_finite
 from pymc_robust_alloc.evidence import as_evidence, evidence_from_spend
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
-from pymc_robust_alloc.views.validation import as_posterior, check_finite
 
 __all__ = ["MMM_RESPONSE", "MMMView"]
 

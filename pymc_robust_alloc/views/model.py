@@ -10,9 +10,9 @@ import xarray as xr
 from pymc.model.fgraph import clone_model
 from pytensor.xtensor.type import XTensorType
 
+from pymc_robust_alloc.checks import as_posterior, check_finite
 from pymc_robust_alloc.evidence import as_evidence
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
-from pymc_robust_alloc.views.validation import as_posterior, check_finite
 
 __all__ = ["ModelView"]
 
