@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from pymc_robust_alloc.budget import check_units
+from pymc_robust_alloc.checks import check_units
 from pymc_robust_alloc.config.schema import (
     OBJECTIVE_MODELS,
     SECTIONS,
