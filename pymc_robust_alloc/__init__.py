@@ -6,8 +6,9 @@ PyMC.
 """
 
 import sys
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from pymc_robust_alloc._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,10 @@ _EXPORTS = {
     "RobustAllocator": "allocator",
     "allocate": "allocator",
     "python_mode": "allocator",
+    "ConfigError": "config",
+    "load_config": "config",
+    "run_config": "config",
+    "run_frontier": "config",
     "extrapolated_share": "evidence",
     "plot_evidence": "evidence_plots",
     "Frontier": "frontier",
@@ -70,6 +75,7 @@ _EXPORTS = {
 
 __all__ = [
     "AllocationResult",
+    "ConfigError",
     "ConvergenceWarning",
     "CurveShape",
     "CurveView",
@@ -86,6 +92,7 @@ __all__ = [
     "allocate",
     "allocate_many",
     "extrapolated_share",
+    "load_config",
     "log_success_probability",
     "merge_views",
     "minimax_regret",
@@ -95,6 +102,8 @@ __all__ = [
     "regret_map",
     "risk_averse_regret",
     "robust_success_probability",
+    "run_config",
+    "run_frontier",
     "scale_sweep",
     "success_probability",
     "view_values",
@@ -102,16 +111,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(import_module(f"pymc_robust_alloc.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pymc_robust_alloc' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -121,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover
         allocate,
         python_mode,
     )
+    from pymc_robust_alloc.config import ConfigError, load_config, run_config, run_frontier
     from pymc_robust_alloc.evidence import extrapolated_share
     from pymc_robust_alloc.evidence_plots import plot_evidence
     from pymc_robust_alloc.frontier import Frontier
