@@ -10,6 +10,7 @@ import pytest
 from pymc_robust_alloc import allocate
 from pymc_robust_alloc.config import OBJECTIVES, ConfigError, load_config, run_config
 from pymc_robust_alloc.fit import fit_least_squares, read_table, view_from_draws
+from tests.mmms import synthetic_mmm
 
 EXAMPLES = files("pymc_robust_alloc") / "examples"
 
@@ -233,40 +234,17 @@ MMM_DRAWS = 30
 
 def saved_mmm(path):
     """A PyMC-Marketing MMM on Monday-dated weeks, seeded draws in place of a fit, saved."""
-    import xarray as xr
-    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
-
-    channels = ["search", "social", "display"]
-    rng = np.random.default_rng(0)
-    n_weeks = 40
-    X = pd.DataFrame(
-        {"date": pd.date_range("2024-01-01", periods=n_weeks, freq="W-MON")}
-        | {c: rng.uniform(5, 40, n_weeks) for c in channels}
+    spend = dict.fromkeys(["search", "social", "display"], (5, 40))
+    mmm = synthetic_mmm(
+        spend,
+        "2024-01-01",
+        "W-MON",
+        level=1000,
+        noise=10,
+        lam_high=4,
+        beta_high=0.4,
+        n_draws=MMM_DRAWS,
     )
-    y = pd.Series(1000 + rng.normal(0, 10, n_weeks), name="y")
-    mmm = MMM(
-        date_column="date",
-        channel_columns=channels,
-        adstock=GeometricAdstock(l_max=2),
-        saturation=LogisticSaturation(),
-    )
-    mmm.build_model(X, y)
-    shape = (1, MMM_DRAWS, len(channels))
-    per_channel = ("chain", "draw", "channel")
-    posterior = xr.Dataset(
-        {
-            "adstock_alpha": (per_channel, rng.uniform(0.3, 0.6, shape)),
-            "saturation_lam": (per_channel, rng.uniform(1, 4, shape)),
-            "saturation_beta": (per_channel, rng.uniform(0.1, 0.4, shape)),
-            "intercept_contribution": (("chain", "draw"), rng.uniform(0.5, 0.7, shape[:2])),
-            "y_sigma": (("chain", "draw"), rng.uniform(0.01, 0.02, shape[:2])),
-        },
-        coords={"chain": [0], "draw": np.arange(MMM_DRAWS), "channel": channels},
-    )
-    mmm.idata = xr.DataTree.from_dict(
-        {"posterior": posterior, "fit_data": mmm.create_fit_data(X, y)}
-    )
-    mmm.set_idata_attrs(mmm.idata)
     mmm.save(str(path))
     return mmm
 
