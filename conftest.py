@@ -21,8 +21,6 @@ mmm        a PyMC-Marketing ``MMM`` (search, social; 40 weeks of synthetic data)
            built with seeded posterior draws in ``mmm.idata``, standing in for
            ``mmm.fit(X, y)``
 mmm_view   ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``
-fit_result ``fit_least_squares(table, n_draws=20, random_seed=0)``: a
-           Michaelis-Menten fit of one channel, ``tv``, to 20 noisy points
 portfolio  ``allocate_many`` of ``views`` at budgets 50 and 100 (problems
            ``demo-50``, ``demo-100``, market ``demo``), run serially
 tmp_dir    a temporary folder (``pathlib.Path``) for files an example writes
@@ -99,47 +97,12 @@ def _build_frontier(get):
 
 @_shared
 def _build_mmm(get):
-    import numpy as np
-    import pandas as pd
-    import xarray as xr
-    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
+    from tests.mmms import synthetic_mmm
 
-    channels = ["search", "social"]
-    rng = np.random.default_rng(0)
-    n_weeks, n_draws = 40, 40
-    X = pd.DataFrame(
-        {
-            "date": pd.date_range("2024-01-07", periods=n_weeks, freq="W-SUN"),
-            "search": rng.uniform(20, 60, n_weeks),
-            "social": rng.uniform(10, 40, n_weeks),
-        }
+    spend = {"search": (20, 60), "social": (10, 40)}
+    return synthetic_mmm(
+        spend, "2024-01-07", "W-SUN", level=100, noise=1, lam_high=3, beta_high=0.3, n_draws=40
     )
-    y = pd.Series(100 + rng.normal(0, 1, n_weeks), name="y")
-    mmm = MMM(
-        date_column="date",
-        channel_columns=channels,
-        adstock=GeometricAdstock(l_max=2),
-        saturation=LogisticSaturation(),
-    )
-    mmm.build_model(X, y)
-    per_channel = ("chain", "draw", "channel")
-    shape = (1, n_draws, len(channels))
-    posterior = xr.Dataset(
-        {
-            "adstock_alpha": (per_channel, rng.uniform(0.3, 0.6, shape)),
-            "saturation_lam": (per_channel, rng.uniform(1, 3, shape)),
-            "saturation_beta": (per_channel, rng.uniform(0.1, 0.3, shape)),
-            "intercept_contribution": (("chain", "draw"), rng.uniform(0.5, 0.7, shape[:2])),
-            "y_sigma": (("chain", "draw"), rng.uniform(0.01, 0.02, shape[:2])),
-        },
-        coords={"chain": [0], "draw": np.arange(n_draws), "channel": channels},
-    )
-    # As after `mmm.fit(X, y)`: the fit data and the attrs `mmm.save` writes.
-    mmm.idata = xr.DataTree.from_dict(
-        {"posterior": posterior, "fit_data": mmm.create_fit_data(X, y)}
-    )
-    mmm.set_idata_attrs(mmm.idata)
-    return mmm
 
 
 @_shared
@@ -147,26 +110,6 @@ def _build_mmm_view(get):
     from pymc_robust_alloc import MMMView
 
     return MMMView("regression", get("mmm"), "2024-09-01", "2024-10-06")
-
-
-@_shared
-def _build_fit_result(get):
-    import numpy as np
-    import pandas as pd
-
-    from pymc_robust_alloc.fit import fit_least_squares
-
-    rng = np.random.default_rng(0)
-    x = np.linspace(0.5, 10, 20)
-    table = pd.DataFrame(
-        {
-            "date": range(20),
-            "channel": "tv",
-            "spend": x,
-            "response": 3 * x / (2 + x) + rng.normal(0, 0.05, 20),
-        }
-    )
-    return fit_least_squares(table, n_draws=20, random_seed=0)
 
 
 @_shared

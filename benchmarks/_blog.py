@@ -149,89 +149,57 @@ def reference_plans(draws):
     return {k: [float(x) for x in v] for k, v in plans.items()}
 
 
-def recipe_view_model(name, spec):
-    """One view as a ``pymc.dims`` Michaelis-Menten model over the decision window.
-
-    Parameters
-    ----------
-    name : str
-        The view's name (used only for the model's name).
-    spec : dict
-        Estimates ``alpha``, ``lam`` (per channel) and the LogNormal ``sigma``.
-
-    Returns
-    -------
-    pymc.Model
-        With ``channel_data`` (date, channel), ``channel_contribution`` and the
-        scalar ``total_contribution``.
-    """
-    import numpy as np
-    import pymc as pm
-    import pymc.dims as pmd
-
-    coords = {"date": np.arange(N_PERIODS), "channel": list(CHANNELS)}
-    with pm.Model(coords=coords) as model:
-        spend = pmd.Data(
-            "channel_data",
-            np.zeros((N_PERIODS, len(CHANNELS))),
-            dims=("date", "channel"),
-        )
-        params = {
-            p: pmd.LogNormal(
-                p,
-                mu=pmd.as_xtensor(np.log(spec[p]), dims=("channel",)),
-                sigma=spec["sigma"],
-                dims=("channel",),
-            )
-            for p in ("alpha", "lam")
-        }
-        contribution = params["alpha"] * spend / (params["lam"] + spend)
-        contribution = pmd.Deterministic(
-            "channel_contribution", contribution.transpose("date", "channel")
-        )
-        pmd.Deterministic("total_contribution", contribution.sum())
-    return model
-
-
-def recipe_tree(draws):
-    """A posterior ``DataTree`` for one view, keeping ``constant_data`` (notes, 3).
-
-    Parameters
-    ----------
-    draws : dict
-        ``{"alpha": array (draws, channels), "lam": ...}``.
-
-    Returns
-    -------
-    xarray.DataTree
-    """
-    import numpy as np
-    import xarray as xr
-
-    coords = {"chain": [0], "draw": np.arange(N_DRAWS), "channel": list(CHANNELS)}
-    posterior = xr.Dataset(
-        {p: (("chain", "draw", "channel"), v[None]) for p, v in draws.items()},
-        coords=coords,
-    )
-    constant = xr.Dataset(
-        {"channel_data": (("date", "channel"), np.zeros((N_PERIODS, len(CHANNELS))))},
-        coords={"date": np.arange(N_PERIODS), "channel": list(CHANNELS)},
-    )
-    return xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant})
-
-
-def channel_mask():
-    """Every channel optimised: the ``budgets_to_optimize`` of each optimizer."""
-    import numpy as np
-    import xarray as xr
-
-    return xr.DataArray(
-        np.ones(len(CHANNELS), dtype=bool),
-        dims=("channel",),
-        coords={"channel": list(CHANNELS)},
-    )
-
-
 def plan_list(plan):
     """A labelled per-channel plan as a list in the order of ``CHANNELS``."""
     return [float(plan.sel(channel=c)) for c in CHANNELS]
+
+
+def compare_plans(recipe, package, draws, tolerance):
+    """Plan agreement, and exact regrets of both sides' plans and the reference's.
+
+    Every plan is scored with :func:`exact_values`; V* per view is the best value
+    over all plans of all three sides (recipe, package, :func:`reference_plans`),
+    so every plan is judged on the same scale.
+
+    Returns
+    -------
+    dict
+        ``max_abs_diff`` (recipe vs package) per plan, each side's distance to
+        the reference, and per side the exact regret matrix and max regrets.
+    """
+    sides = {
+        "recipe": recipe["plans"],
+        "package": package["plans"],
+        "reference": reference_plans(draws),
+    }
+
+    def distance(a, b):
+        return max(abs(x - y) for x, y in zip(a, b, strict=True))
+
+    diff = {n: distance(sides["recipe"][n], sides["package"][n]) for n in PLANS}
+    to_reference = {
+        side: {n: distance(sides[side][n], sides["reference"][n]) for n in PLANS}
+        for side in ("recipe", "package")
+    }
+    table = {
+        side: {n: exact_values(draws, plans[n]) for n in PLANS} for side, plans in sides.items()
+    }
+    v_star = {v: max(rows[n][v] for rows in table.values() for n in PLANS) for v in ESTIMATES}
+    regret = {
+        side: {n: {v: 1 - vals[v] / v_star[v] for v in ESTIMATES} for n, vals in rows.items()}
+        for side, rows in table.items()
+    }
+    max_regret = {
+        side: {n: max(r.values()) for n, r in rows.items()} for side, rows in regret.items()
+    }
+    return {
+        "tolerance": tolerance,
+        "max_abs_diff": diff,
+        "all_within_tolerance": all(d <= tolerance for d in diff.values()),
+        "max_abs_diff_to_reference": to_reference,
+        "reference_plans": sides["reference"],
+        "exact_v_star": v_star,
+        "exact_values": table,
+        "exact_regret": regret,
+        "exact_max_regret": max_regret,
+    }

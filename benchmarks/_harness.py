@@ -1,4 +1,4 @@
-"""Plumbing shared by benchmark scripts: worker subprocesses, memory, tables, git state."""
+"""Plumbing shared by benchmark scripts: worker subprocesses, facts, tables, ratios, JSON."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,60 @@ def run_worker(
     if proc.returncode != 0:
         return {"error": proc.stderr[-3000:]}
     return json.loads(out.read_text())
+
+
+def spawn(
+    script: str, args: Sequence[str], compiledir: Path, timeout: float, blas_threads: int = 0
+) -> dict[str, Any]:
+    """:func:`run_worker` on ``compiledir``, warnings off; raise if the worker failed.
+
+    Adds ``process_seconds`` (interpreter start to exit) to the worker's report.
+    """
+    env = worker_env(compiledir, blas_threads) | {"PYTHONWARNINGS": "ignore"}
+    out = compiledir / f"{'-'.join(args) or 'worker'}.json"
+    start = time.perf_counter()
+    report = run_worker(script, args, env, out, timeout)
+    if "error" in report:
+        raise RuntimeError(f"{Path(script).name} {' '.join(args)} failed:\n{report['error']}")
+    return report | {"process_seconds": time.perf_counter() - start}
+
+
+def cold_then_warm(
+    script: str, args: Sequence[str], root: str, repeats: int, timeout: float
+) -> dict[str, Any]:
+    """One run on an empty compiledir (cold), then ``repeats`` runs on the filled one (warm)."""
+    compiledir = Path(tempfile.mkdtemp(prefix=f"{'-'.join(args) or 'worker'}_", dir=root))
+    label = " ".join(args)
+    print(f"  {label}: cold ...", flush=True)
+    cold = spawn(script, args, compiledir, timeout)
+    print(f"    {cold['seconds']:.2f} s (+{cold['import_seconds']:.2f} s imports)", flush=True)
+    warm = []
+    for i in range(repeats):
+        print(f"  {label}: warm {i + 1}/{repeats} ...", flush=True)
+        warm.append(spawn(script, args, compiledir, timeout))
+        print(f"    {warm[-1]['seconds']:.2f} s", flush=True)
+    return {"cold": cold, "warm": warm}
+
+
+def print_ratios(title: str, rows: dict[str, float], baseline: str, width: int = 58) -> None:
+    """Seconds per row and each row's ratio to the ``baseline`` row, measured in the same run."""
+    print(f"{title} (ratio to {baseline!r})")
+    for label, seconds in rows.items():
+        print(f"  {label:{width}s}{seconds:9.2f} s  x{seconds / rows[baseline]:6.2f}")
+
+
+def facts(packages: Sequence[str] = ("pymc", "pymc-marketing", "pytensor", "numba", "numpy")):
+    """What a result depends on: the commit, the machine and its load, package versions."""
+    return {"git": git_state(), "machine": machine(), "versions": versions(packages)}
+
+
+def write_json(name: str, payload: dict[str, Any], command: str) -> Path:
+    """Write ``benchmarks/results/<name>.json`` with its command first; print where."""
+    out = ROOT / "benchmarks" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"command": command, **payload}, indent=2, default=str) + "\n")
+    print(f"Wrote {out.relative_to(ROOT)}")
+    return out
 
 
 def records(table: Any) -> Any:

@@ -12,13 +12,12 @@ ratio to the baseline. Writes ``benchmarks/results/frontier_benchmark.json``.
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 
-from _harness import ROOT, git_state, print_table
+import _harness as h
 
-OUT = ROOT / "benchmarks" / "results" / "frontier_benchmark.json"
+COMMAND = ".venv/bin/python benchmarks/frontier_benchmark.py"
 CHANNELS = ("search", "social", "display")
 BOUNDS = dict.fromkeys(CHANNELS, (0.0, 60.0))
 BUDGETS = [60.0, 80.0, 100.0, 120.0, 140.0]
@@ -42,21 +41,13 @@ def main() -> None:
     n = len(BUDGETS)
     frontier = _timed(lambda: allocator.frontier(BUDGETS, BOUNDS, progress=False)) / n
     loop = _timed(lambda: [allocator.allocate(b, BOUNDS) for b in BUDGETS]) / n
-    rows = [
-        ("one re-solve allocate(100) (baseline)", baseline, 1.0),
-        ("frontier, per budget (warm-started)", frontier, frontier / baseline),
-        ("allocate loop, per budget (cold)", loop, loop / baseline),
-    ]
-    print_table(["seconds", "x baseline"], [list(r) for r in rows], width=40)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "command": ".venv/bin/python benchmarks/frontier_benchmark.py",
-        "budgets": BUDGETS,
-        "seconds": {label: seconds for label, seconds, _ in rows},
-        "git": git_state(),
+    rows = {
+        "one re-solve allocate(100) (baseline)": baseline,
+        "frontier, per budget (warm-started)": frontier,
+        "allocate loop, per budget (cold)": loop,
     }
-    OUT.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"Wrote {OUT.relative_to(ROOT)}")
+    h.print_ratios("seconds", rows, baseline="one re-solve allocate(100) (baseline)", width=40)
+    h.write_json("frontier_benchmark", h.facts() | {"budgets": BUDGETS, "seconds": rows}, COMMAND)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ import argparse
 import json
 import time
 import warnings
-from pathlib import Path
 
+import _harness as h
 import matplotlib
 import numpy as np
 
@@ -33,10 +33,10 @@ from pymc_robust_alloc.policy import (
 
 matplotlib.use("Agg")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = h.ROOT
 DATA = ROOT.parent / "shared" / "data" / "success_proba_max"
 RESULTS = ROOT / "benchmarks" / "results"
-OUT = RESULTS / "policy_benchmark.json"
+COMMAND = ".venv/bin/python benchmarks/policy_benchmark.py"
 ALG1_OUT = RESULTS / "policy_algorithm1.json"
 # the paper's JAX code on this CPU with its settings (the issue author's timing)
 PAPER_JAX_SECONDS = {"private_1d": 0.3, "private_2d": 41.0, "criteo": 6.0}
@@ -340,13 +340,13 @@ def main():
     if args.algorithm1_only:
         return
     n_check = 30 if args.quick else 200
-    out = {"quick": args.quick, "tolerance": TOL, "cases": {}, "figures": []}
+    out = h.facts(("numpy", "scipy", "numba")) | {"quick": args.quick, "tolerance": TOL}
+    out |= {"cases": {}, "figures": []}
     for name, case in cases.items():
         out["cases"][name], ev = run_case(name, case, alg1[name], n_check)
         if not args.no_plots:
             out["figures"] += plot_case(name, ev, case["test"] is not None)
-    OUT.write_text(json.dumps(out, indent=1))
-    print("wrote", OUT)
+    h.write_json("policy_benchmark", out, COMMAND + (" --quick" if args.quick else ""))
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ from pathlib import Path
 import _harness as h
 from _blog import BOUNDS, CHANNELS, TOTAL_BUDGET
 
-ROOT = h.ROOT
-OUT = ROOT / "benchmarks" / "results" / "success_benchmark.json"
+COMMAND = ".venv/bin/python benchmarks/success_benchmark.py"
+TIMEOUT = 600  # seconds per subprocess
 BUDGET = TOTAL_BUDGET
 REFERENCE = dict.fromkeys(CHANNELS, BUDGET / len(CHANNELS))
 GAIN = 0.002
@@ -63,15 +63,6 @@ def worker(out: str) -> None:
     Path(out).write_text(json.dumps(times))
 
 
-def spawn(compiledir: str) -> dict[str, float]:
-    """Run :func:`worker` in a fresh subprocess on ``compiledir``."""
-    env = h.worker_env(Path(compiledir), blas_threads=0)
-    times = h.run_worker(__file__, [], env, Path(compiledir) / "times.json", timeout=600)
-    if "error" in times:
-        raise RuntimeError(f"worker failed:\n{times['error']}")
-    return times
-
-
 def main():
     """Measure cold then warm; print each call's time and its ratio to the baseline."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,21 +72,14 @@ def main():
     if args.worker:
         worker(args.out)
         return
+    before = h.facts()
     with tempfile.TemporaryDirectory(prefix="success_benchmark_") as compiledir:
-        runs = {"cold": spawn(compiledir), "warm": spawn(compiledir)}
-    baseline = CALLS[0][0]
-    print(f"{'seconds (ratio to the regret-only allocate)':70s}{'cold':>16s}{'warm':>16s}")
-    for label in runs["cold"]:
-        cells = [
-            f"{runs[k][label]:7.2f} (x{runs[k][label] / runs[k][baseline]:4.1f})"
-            for k in ("cold", "warm")
-        ]
-        print(f"{label:70s}{cells[0]:>16s}{cells[1]:>16s}")
+        runs = {kind: h.spawn(__file__, [], Path(compiledir), TIMEOUT) for kind in ("cold", "warm")}
+    for kind, times in runs.items():
+        times.pop("process_seconds")
+        h.print_ratios(f"{kind}: seconds", times, baseline=CALLS[0][0], width=66)
     print(f"Load average: {os.getloadavg()}")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"command": ".venv/bin/python benchmarks/success_benchmark.py", **runs}
-    OUT.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"Wrote {OUT.relative_to(ROOT)}")
+    h.write_json("success_benchmark", before | runs, COMMAND)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ PyMC.
 """
 
 import sys
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from pymc_robust_alloc._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,10 @@ _EXPORTS = {
     "RobustAllocator": "allocator",
     "allocate": "allocator",
     "python_mode": "allocator",
+    "ConfigError": "config",
+    "load_config": "config",
+    "run_config": "config",
+    "run_frontier": "config",
     "extrapolated_share": "evidence",
     "plot_evidence": "plots.evidence",
     "Frontier": "frontier",
@@ -60,6 +65,7 @@ _EXPORTS = {
     "risk_averse_regret": "utility",
     "view_values": "utility",
     "weighted_minimax_regret": "utility",
+    "CurveShape": "views",
     "CurveView": "views",
     "Horizon": "views",
     "MMMView": "views",
@@ -69,7 +75,9 @@ _EXPORTS = {
 
 __all__ = [
     "AllocationResult",
+    "ConfigError",
     "ConvergenceWarning",
+    "CurveShape",
     "CurveView",
     "Frontier",
     "Horizon",
@@ -84,6 +92,7 @@ __all__ = [
     "allocate",
     "allocate_many",
     "extrapolated_share",
+    "load_config",
     "log_success_probability",
     "merge_views",
     "minimax_regret",
@@ -93,6 +102,8 @@ __all__ = [
     "regret_map",
     "risk_averse_regret",
     "robust_success_probability",
+    "run_config",
+    "run_frontier",
     "scale_sweep",
     "success_probability",
     "view_values",
@@ -100,16 +111,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(import_module(f"pymc_robust_alloc.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pymc_robust_alloc' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,6 +121,7 @@ if TYPE_CHECKING:  # pragma: no cover
         allocate,
         python_mode,
     )
+    from pymc_robust_alloc.config import ConfigError, load_config, run_config, run_frontier
     from pymc_robust_alloc.evidence import extrapolated_share
     from pymc_robust_alloc.frontier import Frontier
     from pymc_robust_alloc.merge import MergedViews, merge_views
@@ -139,4 +142,4 @@ if TYPE_CHECKING:  # pragma: no cover
         view_values,
         weighted_minimax_regret,
     )
-    from pymc_robust_alloc.views import CurveView, Horizon, MMMView, ModelView, View
+    from pymc_robust_alloc.views import CurveShape, CurveView, Horizon, MMMView, ModelView, View

@@ -15,13 +15,12 @@ from pymc_marketing.mmm.constraints import Constraint
 from pytensor.compile.mode import Mode
 from pytensor.xtensor.type import XTensorVariable
 
-from pymc_robust_alloc.budget import (
-    as_bounds,
-    as_period_factors,
-    as_plan,
+from pymc_robust_alloc.budget import as_bounds, as_period_factors, as_plan
+from pymc_robust_alloc.checks import (
     check_budgets,
     check_num_periods,
     check_quantile,
+    check_scales,
     check_total_budget,
     check_units,
     check_weights,
@@ -43,28 +42,31 @@ from pymc_robust_alloc.evidence import (
     extrapolated_share,
 )
 from pymc_robust_alloc.frontier import Frontier
-from pymc_robust_alloc.merge import VIEW, VIEW_RESPONSE, MergedViews, merge_views, window_periods
+from pymc_robust_alloc.merge import VIEW_RESPONSE, MergedViews, merge_views, window_periods
+from pymc_robust_alloc.names import (
+    AVERAGED,
+    MINIMAX,
+    REFERENCE,
+    RESERVED,
+    RISK_AVERSE,
+    SAMPLE,
+    SUCCESS,
+    VIEW,
+    WEIGHTED,
+)
 from pymc_robust_alloc.objectives import RegretObjective, SuccessObjective
 from pymc_robust_alloc.result import LONG_SHOT, AllocationResult, SolveReport
 from pymc_robust_alloc.success import TEMPERATURE, check_success_arguments
-from pymc_robust_alloc.utility import SAMPLE, check_improvement, check_regret, regret_map
+from pymc_robust_alloc.utility import check_improvement, check_regret, regret_map
 from pymc_robust_alloc.views.base import View
 from pymc_robust_alloc.views.mmm import MMMView
 
 __all__ = ["ConvergenceWarning", "Frontier", "RobustAllocator", "allocate", "python_mode"]
 
-AVERAGED = "averaged"
-MINIMAX = "minimax"
-WEIGHTED = "weighted minimax"
-RISK_AVERSE = "risk-averse minimax"
-REFERENCE = "reference"
-SUCCESS = "success"
 #: Smallest budget per period the solver's scaled variables can represent.
 TINY_BUDGET = 1e-200
 #: Problem size (draws x cells x views) from which the views are compiled (Numba).
 COMPILED_SIZE = 50_000
-#: Plan names the allocator gives its own plans; candidates may not use them.
-RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
 #: Quantile bandwidths (in draws, as a share of the draws) of a risk-averse solve.
 BANDWIDTHS = (0.05, 0.01, 0.0)
 #: Plans of a risk-averse multistart refined past its widest bandwidth.
@@ -512,20 +514,7 @@ class RobustAllocator:
         return responses.values
 
     def _scales(self, response_scale: Mapping[str, float] | None) -> xr.DataArray:
-        scale = dict.fromkeys(self.views, 1.0)
-        if response_scale is not None and not isinstance(response_scale, Mapping):
-            raise TypeError(
-                f"response_scale must be a mapping {{view: k}}, got "
-                f"{type(response_scale).__name__}."
-            )
-        unknown = sorted(set(response_scale or {}) - set(self.views))
-        if unknown:
-            raise ValueError(f"response_scale names unknown views {unknown}; views: {self.views}.")
-        for name, k in (response_scale or {}).items():
-            if not np.isfinite(k) or k <= 0:
-                raise ValueError(f"response_scale of {name!r} must be positive, got {k}.")
-            scale[name] = float(k)
-        return self._view_array(np.array(list(scale.values())))
+        return self._view_array(check_scales(response_scale, self.views))
 
     def allocate(
         self,

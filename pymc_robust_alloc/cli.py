@@ -1,7 +1,7 @@
 """Command line: ``robust-alloc demo``, ``run CONFIG``, ``frontier CONFIG`` and ``run-many``.
 
-Only the standard library is imported at start-up, so ``--help`` answers at
-once; each command imports what it needs. A user error (bad input, a missing
+Only the standard library (and :mod:`.formatting`) is imported at start-up, so
+``--help`` answers at once; each command imports what it needs. A user error (bad input, a missing
 file, existing output) prints one message and exits with status 2; ``--debug``
 shows the traceback instead.
 """
@@ -14,6 +14,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from pymc_robust_alloc.formatting import percent
 
 __all__ = ["main"]
 
@@ -33,31 +35,35 @@ class _Formatter(argparse.HelpFormatter):
         return text
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="show the full traceback of an error",
+_COMMON = argparse.ArgumentParser(add_help=False)
+_COMMON.add_argument(
+    "--debug",
+    action="store_true",
+    default=argparse.SUPPRESS,
+    help="show the full traceback of an error",
+)
+
+
+def _command(commands, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name, parents=[_COMMON], formatter_class=_Formatter, help=help, description=description
     )
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="robust-alloc",
         description="Robust budget allocation across disagreeing measurement systems.",
-        parents=[common],
+        parents=[_COMMON],
         formatter_class=_Formatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser(
+    demo = _command(
+        commands,
         "demo",
-        parents=[common],
-        formatter_class=_Formatter,
-        help="Run the three-view example (regression, experiment, attribution).",
-        description=(
-            "Three measurement systems disagree about three channels. Prints each "
-            "view's optimal plan, the averaged-model plan, the minimax-regret plan and "
-            "the regret matrix."
-        ),
+        "Run the three-view example (regression, experiment, attribution).",
+        "Three measurement systems disagree about three channels. Prints each view's "
+        "optimal plan, the averaged-model plan, the minimax-regret plan and the regret matrix.",
     )
     demo.add_argument("--budget", type=float, default=100.0, help="budget per period")
     demo.add_argument("--periods", type=int, default=8, help="number of periods")
@@ -75,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SHARES",
         help="share of the budget in each period, summing to 1, e.g. '0.4,0.3,0.2,0.1' "
         "with --periods 4 (default: even)",
+    )
+    demo.add_argument(
+        "--cost-per-unit",
+        default=None,
+        metavar="PRICES",
+        help="price of a unit of the views' spend input, per channel ('search=2,social=1') "
+        "or per period ('1,1.2,0.9,1' with --periods 4) (default: 1)",
     )
     demo.add_argument(
         "--sweep",
@@ -105,13 +118,12 @@ def _parser() -> argparse.ArgumentParser:
         "--reference (required)",
     )
     demo.add_argument("--format", choices=["text", "json"], default="text", help="output format")
-    run = commands.add_parser(
+    run = _command(
+        commands,
         "run",
-        parents=[common],
-        formatter_class=_Formatter,
-        help="Run a decision described in a config file.",
-        description="Fit the views of a YAML or TOML config, allocate, and write the "
-        "plans, the regret matrix, plots and an HTML report to a folder.",
+        "Run a decision described in a config file.",
+        "Fit the views of a YAML or TOML config, allocate, and write the plans, the regret "
+        "matrix, plots and an HTML report to a folder.",
     )
     run.add_argument("config", help="YAML or TOML file")
     run.add_argument(
@@ -122,15 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--overwrite", action="store_true", help="replace existing output files")
     run.add_argument("--quiet", action="store_true", help="print only where the files went")
-    frontier = commands.add_parser(
+    frontier = _command(
+        commands,
         "frontier",
-        parents=[common],
-        formatter_class=_Formatter,
-        help="Solve every plan family across total budgets (a budget frontier).",
-        description=(
-            "Fit the views of a config file and solve every plan family at each total "
-            "budget; writes frontier.csv, frontier.nc and frontier.png."
-        ),
+        "Solve every plan family across total budgets (a budget frontier).",
+        "Fit the views of a config file and solve every plan family at each total budget; "
+        "writes frontier.csv, frontier.nc and frontier.png.",
     )
     frontier.add_argument("config", help="YAML or TOML file")
     frontier.add_argument(
@@ -144,23 +153,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _budgets(text: str | None) -> list[float] | None:
+def _numbers(flag: str, text: str | None, example: str) -> list[float] | None:
+    """Parse ``'40,60,80'``; None stays None."""
     if text is None:
         return None
     try:
-        return [float(b) for b in text.split(",")]
+        return [float(x) for x in text.split(",")]
     except ValueError:
-        raise ValueError(f"--budgets: expected numbers like '40,60,80', got {text!r}.") from None
+        raise ValueError(f"{flag}: expected numbers like {example!r}, got {text!r}.") from None
+
+
+def _by_channel(flag: str, text: str, example: str) -> dict[str, float]:
+    """Parse ``'search=50,social=30'``."""
+    try:
+        pairs = (item.split("=") for item in text.split(","))
+        return {channel.strip(): float(value) for channel, value in pairs}
+    except ValueError:
+        raise ValueError(f"{flag}: expected {example!r}, got {text!r}.") from None
 
 
 def _frontier(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from pymc_robust_alloc.config import run_frontier
-    from pymc_robust_alloc.formatting import percent
 
     frontier = run_frontier(
-        args.config, _budgets(args.budgets), output_dir=args.output, overwrite=args.overwrite
+        args.config,
+        _numbers("--budgets", args.budgets, "40,60,80"),
+        output_dir=args.output,
+        overwrite=args.overwrite,
     )
     with pd.option_context("display.float_format", percent):
         print("Max regret of every plan family at each budget:")
@@ -168,15 +189,14 @@ def _frontier(args: argparse.Namespace) -> None:
 
 
 def _add_run_many(commands) -> None:
-    many = commands.add_parser(
+    many = _command(
+        commands,
         "run-many",
-        help="Run a portfolio of decisions in parallel on Dask.",
-        description=(
-            "Run every problem of a portfolio config (a `portfolio:` section) or of many "
-            "config files, on a local cluster (one worker per core) or, with --scheduler, "
-            "on a running Dask cluster. Writes problems/<name>.json as each finishes, then "
-            "portfolio.nc, summary.csv and report.html."
-        ),
+        "Run a portfolio of decisions in parallel on Dask.",
+        "Run every problem of a portfolio config (a `portfolio:` section) or of many config "
+        "files, on a local cluster (one worker per core) or, with --scheduler, on a running "
+        "Dask cluster. Writes problems/<name>.json as each finishes, then portfolio.nc, "
+        "summary.csv and report.html.",
     )
     many.add_argument("configs", nargs="+", help="config files, folders or glob patterns")
     many.add_argument("--output", default=None, help="output folder")
@@ -193,27 +213,24 @@ def _add_run_many(commands) -> None:
 def _run_many(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from pymc_robust_alloc.config import ConfigError, load_config, output_folder
+    from pymc_robust_alloc.config import load_config, output_folder
     from pymc_robust_alloc.portfolio import allocate_many, load_portfolio
 
-    try:
-        problems = load_portfolio(args.configs)
-        output = args.output
-        if output is None and len(args.configs) == 1 and Path(args.configs[0]).is_file():
-            config, base = load_config(args.configs[0])
-            output = output_folder(args.configs[0], config, base)
-        result = allocate_many(
-            problems,
-            client=args.scheduler,
-            workers=args.workers,
-            output_dir=output or "portfolio_output",
-            resume=args.resume,
-            overwrite=args.overwrite,
-            timeout=args.timeout,
-            progress=not args.no_progress,
-        )
-    except (ConfigError, ConnectionError, FileExistsError, FileNotFoundError) as err:
-        raise SystemExit(f"robust-alloc run-many: {err}") from None
+    problems = load_portfolio(args.configs)
+    output = args.output
+    if output is None and len(args.configs) == 1 and Path(args.configs[0]).is_file():
+        config, base = load_config(args.configs[0])
+        output = output_folder(args.configs[0], config, base)
+    result = allocate_many(
+        problems,
+        client=args.scheduler,
+        workers=args.workers,
+        output_dir=output or "portfolio_output",
+        resume=args.resume,
+        overwrite=args.overwrite,
+        timeout=args.timeout,
+        progress=not args.no_progress,
+    )
     with pd.option_context("display.float_format", "{:,.4g}".format, "display.width", 120):
         print(result.summary.drop(columns=["error", "seconds"]).to_string())
     for name, error in result.failures.items():
@@ -227,24 +244,13 @@ def _reference(text: str | None, budget: float, channels: Sequence[str]) -> dict
         return None
     if text == "equal":
         return dict.fromkeys(channels, budget / len(channels))
-    try:
-        pairs = (item.split("=") for item in text.split(","))
-        return {channel.strip(): float(spend) for channel, spend in pairs}
-    except ValueError:
-        raise ValueError(
-            f"--reference: expected 'equal' or 'channel=spend,...', got {text!r}."
-        ) from None
+    return _by_channel("--reference", text, "equal' or 'channel=spend,...")
 
 
-def _shares(text: str | None) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        return [float(x) for x in text.split(",")]
-    except ValueError:
-        raise ValueError(
-            f"--flighting: expected shares like '0.4,0.3,0.3', got {text!r}."
-        ) from None
+def _cost_per_unit(text: str | None) -> dict | list | None:
+    if text is None or "=" not in text:
+        return _numbers("--cost-per-unit", text, "1,1.2,0.9")
+    return _by_channel("--cost-per-unit", text, "search=2,social=1,display=1")
 
 
 def _demo_bounds(args: argparse.Namespace, channels: Sequence[str]) -> dict:
@@ -271,7 +277,8 @@ def _demo(args: argparse.Namespace) -> dict:
     allocator = RobustAllocator(
         demo_views(args.draws, args.seed),
         args.periods,
-        budget_distribution_over_period=_shares(args.flighting),
+        budget_distribution_over_period=_numbers("--flighting", args.flighting, "0.4,0.3,0.3"),
+        cost_per_unit=_cost_per_unit(args.cost_per_unit),
     )
     result = allocator.allocate(
         args.budget,
@@ -327,8 +334,6 @@ def _demo(args: argparse.Namespace) -> dict:
 def _print_text(out: dict) -> None:
     import pandas as pd
 
-    from pymc_robust_alloc.formatting import percent
-
     settings = out["settings"]
     counts = settings.get("view_draws") or {}
     draws = (
@@ -377,11 +382,12 @@ def _run(args: argparse.Namespace) -> None:
     def echo(message: str) -> None:
         print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
 
-    from pymc_robust_alloc.config import load_config, run_config
+    from pymc_robust_alloc.config import load_config
 
     load_config(args.config)  # a bad config fails before PyMC is loaded
     if not args.quiet:
         echo("Loading PyMC and PyMC-Marketing ...")
+    from pymc_robust_alloc.config import run_config
 
     run = run_config(
         args.config,

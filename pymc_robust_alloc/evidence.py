@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pymc_robust_alloc.budget import BOUND, BOUND_LABELS, _cells, is_real
+from pymc_robust_alloc.budget import _cells
+from pymc_robust_alloc.checks import check_share, is_real
+from pymc_robust_alloc.names import BOUND, BOUND_LABELS
 
 __all__ = [
     "EXTRAPOLATION_THRESHOLD",
@@ -214,13 +216,7 @@ def check_threshold(threshold: float) -> float:
     ...
     ValueError: extrapolation_threshold must be in (0, 1], got 0.0; ...
     """
-    if not is_real(threshold) or not 0 < float(threshold) <= 1:
-        raise ValueError(
-            f"extrapolation_threshold must be in (0, 1], got {threshold!r}; it is the "
-            "share of a value from outside the evidence above which to warn, e.g. 0.5 "
-            "(1 never warns)."
-        )
-    return float(threshold)
+    return check_share(threshold, "extrapolation_threshold", example="e.g. 0.5 (1 never warns)")
 
 
 def extrapolated_share(

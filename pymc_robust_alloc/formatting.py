@@ -36,13 +36,7 @@ def percent(share: float) -> str:
 
 
 def number(value: float) -> str:
-    """Write an amount with sensible precision and thousands separators.
-
-    Examples
-    --------
-    >>> number(14189.88), number(14.18988), number(0.0354712), number(float("nan"))
-    ('14,190', '14.19', '0.0355', 'n/a')
-    """
+    """Write an amount with sensible precision and thousands separators."""
     value = float(value)
     if math.isnan(value):
         return "n/a"
@@ -54,13 +48,7 @@ def number(value: float) -> str:
 
 
 def signed(value: float, share: float | None = None) -> str:
-    """Write a change with its sign, and its share of the baseline when given.
-
-    Examples
-    --------
-    >>> signed(12.5, 0.034), signed(-0.5), signed(0.0, 0.0)
-    ('+12.50 (+3.40 %)', '-0.5', '0 (0 %)')
-    """
+    """Write a change with its sign, and its share of the baseline when given."""
     text = number(value)
     if float(value) > 0:
         text = "+" + text
@@ -70,12 +58,6 @@ def signed(value: float, share: float | None = None) -> str:
 
 
 def signed_percent(share: float) -> str:
-    """Write a relative change as a percentage with its sign.
-
-    Examples
-    --------
-    >>> signed_percent(0.0567), signed_percent(-0.0056), signed_percent(3e-9)
-    ('+5.67 %', '-0.56 %', '< 0.01 %')
-    """
+    """Write a relative change as a percentage with its sign."""
     text = percent(share)
     return "+" + text if float(share) > 0 and text[0].isdigit() else text

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pymc_robust_alloc.budget import check_interval
+from pymc_robust_alloc.checks import check_interval
 from pymc_robust_alloc.result import AllocationResult
 
 __all__ = ["BUDGET_DIM", "Frontier"]

@@ -15,6 +15,7 @@ from pymc_marketing.mmm import merge_models_and_idata
 from pytensor.graph.replace import graph_replace
 
 from pymc_robust_alloc.budget import as_plan
+from pymc_robust_alloc.names import VIEW
 from pymc_robust_alloc.success import check_success_arguments
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
 
@@ -27,7 +28,6 @@ __all__ = [
     "merge_views",
 ]
 
-VIEW = "view"
 #: Deterministic stacking each view's response, dims ``("view",)``.
 VIEW_RESPONSE = "view_response"
 #: Deterministic of the per-draw paired difference against a reference plan.

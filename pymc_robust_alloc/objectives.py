@@ -24,8 +24,9 @@ import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
 
 from pymc_robust_alloc.engine import Criterion
+from pymc_robust_alloc.names import SAMPLE
 from pymc_robust_alloc.success import log_success_probability
-from pymc_robust_alloc.utility import SAMPLE, view_values
+from pymc_robust_alloc.utility import view_values
 
 __all__ = ["RegretObjective", "SuccessObjective"]
 

@@ -13,9 +13,22 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["file_checksum", "render_report", "report_html"]
+from pymc_robust_alloc import __version__
+from pymc_robust_alloc.formatting import number, percent
+from pymc_robust_alloc.summary import (
+    convergence_text,
+    level,
+    long_shot_text,
+    outcome_frame,
+    percent_html,
+    recommendation_text,
+    reference_note,
+    spend_frame,
+)
 
-_PAGE_STYLE = """
+__all__ = ["file_checksum", "report_html"]
+
+_STYLE = """
 :root { --ink: #1f2328; --muted: #59636e; --line: #d1d9e0; --accent: #0b5cad;
         --good: #1a7f37; --warn: #9a6700; --warnbg: #fff8c5; --panel: #f6f8fa; }
 * { box-sizing: border-box; }
@@ -52,104 +65,9 @@ details { margin: 0.5em 0; }
 code { font-size: 0.9em; }
 """
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
-       color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f3f3f3; }
-img { max-width: 100%; margin: 0.5em 0 1.5em; }
-.note { color: #555; }
-"""
-
-
-def render_report(
-    *,
-    title: str,
-    plans: pd.DataFrame,
-    regret_matrix: pd.DataFrame,
-    summaries: Mapping[str, pd.DataFrame],
-    images: Mapping[str, str],
-    settings: Mapping | None = None,
-) -> str:
-    """Render the report of a run as one HTML page.
-
-    Parameters
-    ----------
-    title : str
-        Page title.
-    plans : pandas.DataFrame
-        Spend per period, one row per plan.
-    regret_matrix : pandas.DataFrame
-        Regret of each plan (rows) under each view (columns), with ``max regret``.
-    summaries : mapping of str to DataFrame
-        Fit summary of each view.
-    images : mapping of str to str
-        Caption -> image path relative to the report.
-    settings : mapping, optional
-        Run settings shown at the top (budget, periods, ...).
-
-    Returns
-    -------
-    str
-        The HTML document.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> page = render_report(title="Run", plans=pd.DataFrame({"tv": [1.0]}),
-    ...                      regret_matrix=pd.DataFrame({"max regret": [0.1]}),
-    ...                      summaries={}, images={})
-    >>> page.startswith("<!DOCTYPE html>")
-    True
-    """
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-    ]
-    if settings:
-        items = "".join(
-            f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>"
-            for k, v in settings.items()
-        )
-        parts.append(f"<ul>{items}</ul>")
-    parts += [
-        "<h2>Regret matrix</h2>",
-        '<p class="note">Regret R(a, m) = 1 - V(a, m) / V*(m): the share of view '
-        "m's best achievable increment that plan a gives up, judged within each "
-        "view. The minimax plan keeps the largest of these small.</p>",
-        regret_matrix.to_html(float_format=lambda v: f"{v:.1%}"),
-        "<h2>Plans (spend per period)</h2>",
-        plans.to_html(float_format=lambda v: f"{v:,.2f}"),
-    ]
-    for caption, src in images.items():
-        parts.append(f"<h3>{html.escape(caption)}</h3>")
-        parts.append(f'<img src="{html.escape(src)}" alt="{html.escape(caption)}">')
-    if summaries:
-        parts.append("<h2>Fitted views</h2>")
-    for name, table in summaries.items():
-        method = table.attrs.get("method", "")
-        shape = table.attrs.get("shape", "")
-        parts.append(f"<h3>{html.escape(name)}: {html.escape(f'{shape} ({method})')}</h3>")
-        parts.append(table.to_html(float_format=lambda v: f"{v:.4g}"))
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
 
 def file_checksum(path: str | Path) -> str:
-    """Return the SHA-256 of a file's bytes (hex), to identify the inputs of a run.
-
-    Examples
-    --------
-    ``tmp_dir`` is a folder to write to.
-
-    >>> path = tmp_dir / "inputs.csv"
-    >>> _ = path.write_text("a,b")
-    >>> len(file_checksum(path))
-    64
-    """
+    """Return the SHA-256 of a file's bytes (hex), to identify the inputs of a run."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
@@ -220,19 +138,6 @@ def report_html(
     >>> page.startswith("<!DOCTYPE html>"), "Recommendation:" in page, "http" in page
     (True, True, False)
     """
-    from pymc_robust_alloc import __version__
-    from pymc_robust_alloc.formatting import number, percent
-    from pymc_robust_alloc.summary import (
-        convergence_text,
-        level,
-        long_shot_text,
-        outcome_frame,
-        percent_html,
-        recommendation_text,
-        reference_note,
-        spend_frame,
-    )
-
     created = created or datetime.now(UTC)
     esc = html.escape
     units = result.units
@@ -242,7 +147,7 @@ def report_html(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{_PAGE_STYLE}</style></head><body>",
+        f"<title>{esc(title)}</title><style>{_STYLE}</style></head><body>",
         f'<header><h1>{esc(title)}</h1><span class="meta">{created:%Y-%m-%d %H:%M} UTC'
         f" · pymc-robust-alloc {esc(__version__)}</span></header>",
         '<section class="decision">',

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from pymc_robust_alloc.budget import check_interval
+from pymc_robust_alloc.checks import check_interval
 
 __all__ = ["AllocationResult", "SolveReport"]
 

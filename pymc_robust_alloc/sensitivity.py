@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import xarray as xr
 
-from pymc_robust_alloc.allocator import AVERAGED, MINIMAX, RobustAllocator
+from pymc_robust_alloc.allocator import RobustAllocator
+from pymc_robust_alloc.names import AVERAGED, MINIMAX
 
 __all__ = ["scale_sweep"]
 

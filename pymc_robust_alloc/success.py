@@ -19,9 +19,9 @@ from pymc.distributions.dist_math import normal_lcdf
 from pytensor.graph.basic import Variable
 from pytensor.xtensor.type import XTensorVariable
 
+from pymc_robust_alloc.checks import check_positive
+from pymc_robust_alloc.names import SAMPLE, VIEW
 from pymc_robust_alloc.utility import (
-    SAMPLE,
-    VIEW,
     Numeric,
     UtilityFunction,
     _as_view_vector,
@@ -313,13 +313,9 @@ def check_success_arguments(
             "must add (1 + required_gain) times the reference's increment, e.g. 0.05 "
             "for 5% more, -0.1 for at most 10% less."
         )
-    if not isinstance(temperature, Variable) and not (
-        np.isfinite(temperature) and float(temperature) > 0
-    ):
-        raise ValueError(
-            f"temperature must be positive, got {temperature!r}; e.g. 0.1 smooths the "
-            "empirical frequency over a tenth of the spread of the paired difference."
-        )
+    if not isinstance(temperature, Variable):
+        hint = "Pass e.g. 0.1 to smooth over a tenth of the paired difference's spread."
+        check_positive(temperature, "temperature", hint=hint)
     if reference is None or isinstance(reference, Variable):
         return
     values = np.asarray(reference.values if isinstance(reference, xr.DataArray) else reference)

@@ -73,7 +73,7 @@ def recommendation_text(result: AllocationResult, interval: float = 0.9) -> list
         )
     units = result.units
     if result.baseline is not None:
-        spend = spend_frame(result).drop(index="total")
+        spend = spend_frame(result).drop(index="total").groupby(level=0, sort=False).sum()
         moves = ", ".join(
             f"{c} {signed(float(spend.loc[c, 'change']))}"
             for c in spend["change"].abs().sort_values(ascending=False).index
@@ -111,15 +111,7 @@ def recommendation_text(result: AllocationResult, interval: float = 0.9) -> list
 
 
 def long_shot_text(result: AllocationResult) -> str:
-    """Say that no plan is likely to reach the required gain, and what each view can reach.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> long_shot_text(result)  # doctest: +ELLIPSIS
-    'The required gain is within reach: ...'
-    """
+    """Say that no plan is likely to reach the required gain, and what each view can reach."""
     gain = float(result.settings.get("required_gain", 0.0))
     best = result.success_probability.sel(plan="success")
     reach = result.reachable_gain
@@ -140,7 +132,10 @@ def long_shot_text(result: AllocationResult) -> str:
 
 
 def spend_frame(result: AllocationResult) -> pd.DataFrame:
-    """Spend per period by channel: the recommended plan, the baseline plan and the change.
+    """Spend per period by budget cell: the recommended plan, the baseline plan and the change.
+
+    Rows are channels, or (channel, geo, ...) cells when the views have more
+    budget dims; the last row is the total.
 
     Examples
     --------
@@ -149,17 +144,20 @@ def spend_frame(result: AllocationResult) -> pd.DataFrame:
     >>> list(spend_frame(result).columns)
     ['weighted minimax', 'reference', 'change']
     """
-    plans = result.plans
-    extra = [d for d in plans.dims if d not in ("plan", "channel")]
-    plans = plans.sum(extra) if extra else plans
     names = [result.recommended] + ([result.baseline] if result.baseline else [])
-    table = plans.sel(plan=names).to_pandas().T
+    plans = result.plans.sel(plan=names)
+    cells = [d for d in plans.dims if d != "plan"]
+    # Rows in the views' order of labels, one column per plan.
+    table = plans.transpose(*cells, "plan").to_series().unstack("plan")
+    order = pd.MultiIndex.from_product([plans.indexes[d] for d in cells], names=cells)
+    table = table.reindex(order if len(cells) > 1 else order.get_level_values(0))[names]
     table.columns = [str(c) for c in table.columns]
     if result.baseline:
         table["change"] = table[result.recommended] - table[result.baseline]
-    table.loc["total"] = table.sum()
+    total = "total" if len(cells) == 1 else ("total", *[""] * (len(cells) - 1))
+    table.loc[total, :] = table.sum()
     # Rounding of plans that spend the same budget is no change.
-    return table.where(table.abs() > 1e-9 * float(table.loc["total"].abs().max()), 0.0)
+    return table.where(table.abs() > 1e-9 * float(table.iloc[-1].abs().max()), 0.0)
 
 
 def outcome_frame(
@@ -169,13 +167,6 @@ def outcome_frame(
 
     With ``markup``, view labels are HTML (the unit on a second line) and every
     other cell is escaped: render with ``to_html(escape=False)``.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> outcome_frame(result).columns[0]
-    'expected'
     """
     out = result.outcomes(interval)
     name = f"{level(interval)} interval"
@@ -216,15 +207,7 @@ def percent_html(table: pd.DataFrame, highlight: str | None = None) -> str:
 
 
 def convergence_text(result: AllocationResult) -> str:
-    """Say in one line whether every solve converged and whether minimax is certified.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> convergence_text(result)  # doctest: +ELLIPSIS
-    'All ... solves converged; the minimax plan is certified optimal (max regret within ...'
-    """
+    """Say in one line whether every solve converged and whether minimax is certified."""
     failed = [s.plan for s in result.solves if not s.success]
     text = (
         f"All {len(result.solves)} solves converged"
@@ -242,16 +225,7 @@ def convergence_text(result: AllocationResult) -> str:
 
 
 def result_html(result: AllocationResult, interval: float = 0.9) -> str:
-    """Summarise a result in compact HTML: the recommendation, regret matrix, convergence.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> page = result._repr_html_()
-    >>> "Recommended plan" in page and "e-1" not in page
-    True
-    """
+    """Summarise a result in compact HTML: the recommendation, regret matrix, convergence."""
     parts = [
         '<div class="robust-alloc-result">',
         f"<b>AllocationResult</b>: {result.plans.sizes['plan']} plans under "
@@ -287,13 +261,6 @@ def reference_note(result: AllocationResult) -> str | None:
     tail below zero of the reference's increment, not a chance that the plan
     beats itself; the draws count it exactly. ``None`` when there is nothing to
     explain.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> reference_note(result)  # doctest: +ELLIPSIS
-    "The reference plan's own probability ... is an artefact of the Gaussian approximation..."
     """
     success = result.success_probability
     if success is None or result.increments is None or "reference" not in success["plan"]:

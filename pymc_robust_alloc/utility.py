@@ -22,7 +22,8 @@ import pytensor.xtensor as ptx
 from pytensor.graph.basic import Variable
 from pytensor.xtensor.type import XTensorVariable
 
-from pymc_robust_alloc.budget import check_quantile, check_weight_array
+from pymc_robust_alloc.checks import check_positive, check_quantile, check_weight_array
+from pymc_robust_alloc.names import SAMPLE, VIEW
 
 __all__ = [
     "REGRETS",
@@ -36,8 +37,6 @@ __all__ = [
     "weighted_minimax_regret",
 ]
 
-SAMPLE = "sample"
-VIEW = "view"
 
 #: Regret normalisations: against the zero plan (the blog's ratio) or a reference plan.
 REGRETS = ("ratio", "relative")
@@ -562,37 +561,19 @@ def _check_v_star(v_star: Numeric, positive: bool = True) -> None:
 
 def _check_weights(weights: Numeric, v_star: Numeric) -> None:
     """Refuse weights that are negative, non-finite, all zero, or not one per view."""
-    if isinstance(weights, Variable):
-        return
-    array = check_weight_array(weights)
-    if not isinstance(v_star, Variable) and array.size != np.size(v_star):
-        raise ValueError(
-            f"weights has {array.size} values but v_star has {np.size(v_star)}: give one "
-            "weight per view, in the order of the view dim."
-        )
+    if not isinstance(weights, Variable):
+        n_views = None if isinstance(v_star, Variable) else np.size(v_star)
+        check_weight_array(weights, n_views=n_views)
 
 
 def _check_quantile(quantile: float | Variable, closed: bool = False) -> None:
     """Refuse a quantile outside (0, 1), or outside [0, 1] with ``closed``."""
-    if isinstance(quantile, Variable):
-        return
-    if not closed:
-        check_quantile(quantile)
-        return
-    if isinstance(quantile, bool) or not isinstance(quantile, float | int | np.number):
-        raise TypeError(f"quantile must be a number in [0, 1], got {quantile!r}.")
-    if not 0 <= float(quantile) <= 1:
-        raise ValueError(f"quantile must be in [0, 1], got {quantile!r}; e.g. 0.1.")
+    if not isinstance(quantile, Variable):
+        check_quantile(quantile, closed=closed)
 
 
 def _check_smoothing(smoothing: float | Variable) -> None:
     """Refuse a smoothing temperature that is not a positive, finite number."""
-    if isinstance(smoothing, Variable):
-        return
-    if isinstance(smoothing, bool) or not isinstance(smoothing, float | int | np.number):
-        raise TypeError(f"smoothing must be a number, got {type(smoothing).__name__}.")
-    if not (np.isfinite(smoothing) and smoothing > 0):
-        raise ValueError(
-            f"smoothing must be a positive, finite temperature, got {smoothing!r}; e.g. "
-            "1e-4 times the regrets' size, or None for the hard maximum."
-        )
+    if not isinstance(smoothing, Variable):
+        hint = "Pass e.g. 1e-4 times the regrets' size, or None for the hard maximum."
+        check_positive(smoothing, "smoothing", what="temperature", hint=hint)

@@ -80,11 +80,21 @@ budget:
     search: [5, 40]
     social: [5, 40]
     display: [0, 30]
+  # With a second budget dim in the views (e.g. geo), bounds per cell:
+  #   search: {north: [0, 20], south: [5, 30]}
+  # Flighting (each week's share of the budget) and the price of a unit of spend:
+  # budget_distribution_over_period: [0.2, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]
+  # cost_per_unit: {search: 1.0, social: 1.2, display: 0.8}
 candidates:
   current: {search: 30.0, social: 15.0, display: 15.0}
 objectives:
   minimax: true
   risk_averse: {quantile: 0.1}
+# Further linear constraints on every plan: spend per week summed over channels
+# (min/max in k$, min_share/max_share of the budget), or a callable returning
+# PyMC-Marketing Constraint objects ({function: "package.module:callable", ...}).
+# constraints:
+#   - {channels: [social, display], max_share: 0.5}
 n_draws: 200
 """
 

@@ -1,8 +1,9 @@
 import matplotlib
 import numpy as np
 import pytest
+import xarray as xr
 
-from pymc_robust_alloc import RobustAllocator
+from pymc_robust_alloc import CurveView, RobustAllocator
 from pymc_robust_alloc.demo import CHANNELS, demo_views
 
 matplotlib.use("Agg")
@@ -55,3 +56,21 @@ def numpy_responses(views, plan, periods=PERIODS):
 def numpy_values(views, plan, periods=PERIODS):
     """V(a, m) recomputed with numpy from the Michaelis-Menten draws."""
     return numpy_responses(views, plan, periods).mean(axis=-1)
+
+
+#: Budget cells of the geo tests: two channels in two geos.
+GEO_COORDS = {"channel": ["search", "social"], "geo": ["north", "south"]}
+
+
+@pytest.fixture(scope="session")
+def geo_allocator():
+    """Two views that disagree on which channel works in which geo (20 draws, 2 periods)."""
+    rng = np.random.default_rng(0)
+    dims = ("chain", "draw", "channel", "geo")
+
+    def view(name, alpha):
+        draws = alpha * rng.lognormal(0, 0.1, (1, 20, 2, 2))
+        lam = np.full((1, 20, 2, 2), 5.0)
+        return CurveView(name, xr.Dataset({"alpha": (dims, draws), "lam": (dims, lam)}, GEO_COORDS))
+
+    return RobustAllocator([view("a", np.eye(2) + 1), view("b", 2 - np.eye(2))], 2)

@@ -12,9 +12,8 @@ from pymc_marketing.mmm.components.saturation import (
 )
 
 from pymc_robust_alloc import CurveView, Horizon, View
-from pymc_robust_alloc.budget import (
-    as_bounds,
-    as_plan,
+from pymc_robust_alloc.budget import as_bounds, as_plan
+from pymc_robust_alloc.checks import (
     check_num_periods,
     check_quantile,
     check_total_budget,

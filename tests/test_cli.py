@@ -139,6 +139,19 @@ def test_help_imports_no_heavy_module():
     assert "HEAVY []" in done.stdout
 
 
+def test_bad_config_fails_before_pymc_is_imported(tmp_path):
+    (tmp_path / "c.yaml").write_text("views: {}\nbudget: {total: 1, bound: {}}\n")
+    code = (
+        "import sys\n"
+        "from pymc_robust_alloc.cli import main\n"
+        f"status = main(['run', {str(tmp_path / 'c.yaml')!r}])\n"
+        "print('STATUS', status, [m for m in ('pymc', 'pytensor') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "STATUS 2 []" in done.stdout
+    assert "line 2: 'budget.bound' is not a known key" in done.stderr
+
+
 def test_sweep_text_says_it_uses_attribution_base_curve(capsys):
     assert main([*DEMO, "--sweep"]) == 0
     out = capsys.readouterr().out
@@ -167,3 +180,22 @@ def test_demo_relative_regret_is_measured_against_the_reference(capsys):
 def test_demo_relative_regret_needs_a_reference(capsys):
     assert main([*DEMO, "--regret", "relative"]) == 2
     assert "--regret relative measures each view" in capsys.readouterr().err
+
+
+def _demo_json(*argv):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main([*DEMO, *argv, "--format", "json"]) == 0
+    return json.loads(out.getvalue())
+
+
+def test_cost_per_unit_is_a_price_of_the_spend_input(demo_json):
+    """Every price doubled and the budget doubled buy the same units: plans double."""
+    doubled = _demo_json("--budget", "200", "--cost-per-unit", "2,2")
+    for plan, spend in demo_json["plans"].items():
+        for channel, value in spend.items():
+            assert doubled["plans"][plan][channel] == pytest.approx(2 * value, rel=1e-4)
+    dearer = _demo_json("--cost-per-unit", "search=4,social=1,display=1")
+    moved = dearer["plans"]["regression"]["search"] - demo_json["plans"]["regression"]["search"]
+    assert abs(moved) > 1.0
+    assert main([*DEMO, "--cost-per-unit", "search=x"]) == 2

@@ -6,8 +6,16 @@ import warnings
 import pytest
 
 from pymc_robust_alloc.formatting import percent
-from pymc_robust_alloc.summary import long_shot_text, recommendation_text, reference_note
-from tests.conftest import BOUNDS, BUDGET, REFERENCE
+from pymc_robust_alloc.report import report_html
+from pymc_robust_alloc.summary import (
+    convergence_text,
+    long_shot_text,
+    outcome_frame,
+    recommendation_text,
+    reference_note,
+    spend_frame,
+)
+from tests.conftest import BOUNDS, BUDGET, GEO_COORDS, REFERENCE
 
 
 @pytest.mark.parametrize(
@@ -43,6 +51,14 @@ def test_reference_beating_itself_is_explained_as_a_gaussian_artefact(success_re
     assert note.endswith("Counted draw by draw it is 0 %.")
 
 
+def test_reachable_gain_certificate_and_outcomes_are_said_plainly(success_result):
+    assert long_shot_text(success_result).startswith("The required gain is within reach: ")
+    text = convergence_text(success_result)
+    assert text.startswith(f"All {len(success_result.solves)} solves converged")
+    assert "the minimax plan is certified optimal" in text
+    assert outcome_frame(success_result).columns[0] == "expected"
+
+
 def test_an_out_of_reach_gain_is_no_recommendation(allocator, views):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -55,3 +71,15 @@ def test_an_out_of_reach_gain_is_no_recommendation(allocator, views):
         assert f"{view}: {percent(float(reach.sel(view=view)))}" in text
     assert far.recommended == "minimax"
     assert any("No plan is likely" in line for line in recommendation_text(far))
+
+
+def test_spend_table_and_report_show_every_channel_and_geo_cell(geo_allocator):
+    result = geo_allocator.allocate(10.0)
+    table = spend_frame(result)
+    plan = result.plans.sel(plan=result.recommended)
+    for channel in GEO_COORDS["channel"]:
+        for geo in GEO_COORDS["geo"]:
+            assert table.loc[(channel, geo), "minimax"] == float(plan.sel(channel=channel, geo=geo))
+    assert table.loc[("total", ""), "minimax"] == pytest.approx(10.0)
+    page = report_html(result)
+    assert page.count(">north<") == 2 and page.count(">south<") == 2

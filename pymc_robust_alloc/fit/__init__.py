@@ -5,14 +5,15 @@ Every fitter returns a :class:`FitResult` whose ``view`` is a
 """
 
 from pymc_robust_alloc.fit.bayesian import fit_bayesian
-from pymc_robust_alloc.fit.diagnostics import fit_summary, r_squared, sampler_diagnostics
+from pymc_robust_alloc.fit.diagnostics import fit_summary, r_squared
 from pymc_robust_alloc.fit.draws import draws_from_frame, view_from_draws
 from pymc_robust_alloc.fit.least_squares import fit_least_squares
 from pymc_robust_alloc.fit.lift_tests import check_lift_tests, fit_lift_tests
 from pymc_robust_alloc.fit.result import FitResult
-from pymc_robust_alloc.fit.shapes import CurveShape, resolve_adstock
+from pymc_robust_alloc.fit.sampling import sampler_diagnostics
 from pymc_robust_alloc.fit.tables import as_spend_response, check_spend, parse_dates, read_table
 from pymc_robust_alloc.plots.fits import plot_fit
+from pymc_robust_alloc.views.shapes import CurveShape, resolve_adstock
 
 __all__ = [
     "CurveShape",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -15,9 +14,10 @@ from pymc_extras.prior import Prior
 
 from pymc_robust_alloc.evidence import evidence_from_spend
 from pymc_robust_alloc.fit.result import FitResult
-from pymc_robust_alloc.fit.shapes import CurveShape
-from pymc_robust_alloc.fit.tables import as_spend_response, check_spend
-from pymc_robust_alloc.views.curves import ADSTOCK_PREFIX, CurveView
+from pymc_robust_alloc.fit.sampling import sample
+from pymc_robust_alloc.fit.tables import as_spend_response, unit_maxima
+from pymc_robust_alloc.views.curves import CurveView
+from pymc_robust_alloc.views.shapes import CurveShape
 
 __all__ = ["fit_bayesian", "posterior_to_raw", "resolve_priors"]
 
@@ -28,16 +28,7 @@ NOISE_PRIOR = Prior("HalfNormal", sigma=0.5, dims=("channel",))
 def resolve_priors(
     shape: CurveShape, priors: Mapping[str, Prior] | None, *, noise: bool
 ) -> dict[str, Prior]:
-    """Return the default priors, overridden by ``priors``, each with dim ``channel``.
-
-    Examples
-    --------
-    >>> from pymc_extras.prior import Prior
-    >>> resolved = resolve_priors(CurveShape(), {"lam": Prior("HalfNormal", sigma=2)},
-    ...                           noise=False)
-    >>> resolved["lam"]
-    Prior("HalfNormal", sigma=2, dims="channel")
-    """
+    """Return the default priors, overridden by ``priors``, each with dim ``channel``."""
     known = list(shape.params) + (["sigma"] if noise else [])
     priors = dict(priors or {})
     unknown = sorted(set(priors) - set(known))
@@ -94,53 +85,33 @@ def fit_bayesian(
     Parameters
     ----------
     table : pandas.DataFrame or xarray.Dataset
-        Long or wide spend/response table, see
-        :func:`~pymc_robust_alloc.fit.as_spend_response`.
-    name : str, default "attribution"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The curve shape.
-    adstock : AdstockTransformation, str or mapping, optional
-        Optional adstock, e.g. ``GeometricAdstock(l_max=4)``.
+        A spend/response table, see :func:`~pymc_robust_alloc.fit.as_spend_response`.
+    name, saturation, adstock
+        The view's name and shape (see :class:`~pymc_robust_alloc.CurveShape`).
     priors : mapping of str to Prior, optional
         Overrides by parameter name (``"alpha"``, ``"lam"``, ``"adstock_alpha"``,
         ``"sigma"``...), on the scaled data; a prior without dims gets
         ``dims="channel"``.
-    draws, tune, chains : int
+    draws, tune, chains, random_seed, sample_kwargs
         Passed to :func:`pymc.sample`.
-    random_seed : int, optional
-        Seed of the sampler.
-    sample_kwargs : mapping, optional
-        Further arguments of :func:`pymc.sample`.
     **columns : str
-        Column names (and ``date_format``) passed to
-        :func:`~pymc_robust_alloc.fit.as_spend_response`.
+        Column names (and ``date_format``) for ``as_spend_response``.
 
     Returns
     -------
     FitResult
-        With ``idata`` (the trace, scaled units) and ``divergences``; divergent
-        transitions also raise a ``UserWarning``.
+        With ``idata``, ``model`` and ``divergences`` (which also warn).
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> x = np.linspace(0.5, 10, 20)
-    >>> table = pd.DataFrame({"date": range(20), "channel": "tv", "spend": x,
-    ...                       "response": 3 * x / (2 + x) + 0.01 * np.sin(x)})
-    >>> result = fit_bayesian(table, draws=100, tune=100, chains=1,
-    ...                       random_seed=0)  # doctest: +SKIP
-    >>> result.view.channels  # doctest: +SKIP
-    ('tv',)
+    With ``table`` as in :func:`fit_least_squares` (sampling takes seconds):
+
+    >>> result = fit_bayesian(table, draws=100, tune=100, random_seed=0)  # doctest: +SKIP
     """
     shape = CurveShape(saturation, adstock)
     resolved = resolve_priors(shape, priors, noise=True)
-    if isinstance(table, xr.Dataset):
-        check_spend(table["spend"], min_points=len(shape.params) + 1)
-        data = table
-    else:
-        data = as_spend_response(table, min_points=len(shape.params) + 1, **columns)
-    spend_scale, response_scale = _scales(shape, data)
+    data = as_spend_response(table, min_points=len(shape.params) + 1, **columns)
+    spend_scale, response_scale = unit_maxima(shape, data)
     coords = {
         "date": np.arange(data.sizes["date"]),
         "channel": data["channel"].values.tolist(),
@@ -151,56 +122,36 @@ def fit_bayesian(
     with pm.Model(coords=coords) as model:
         spend = pmd.Data("spend", x, dims=("date", "channel"))
         params = {p: resolved[p].create_variable(p, xdist=True) for p in shape.params}
-        if shape.adstock is not None:
-            lagged = {p.removeprefix(ADSTOCK_PREFIX): params[p] for p in shape.adstock_params}
-            spend = shape.adstock.function(spend, dim="date", **lagged)
-        mu = shape.saturation.function(spend, **{p: params[p] for p in shape.saturation_params})
-        sigma = resolved["sigma"].create_variable("sigma", xdist=True)
         pmd.Normal(
             "response",
-            mu=mu.transpose("date", "channel"),
-            sigma=sigma,
+            mu=shape.apply(spend, params).transpose("date", "channel"),
+            sigma=resolved["sigma"].create_variable("sigma", xdist=True),
             observed=pmd.Data("observed", y, dims=("date", "channel")),
             dims=("date", "channel"),
         )
-        kwargs = {"progressbar": False, **(sample_kwargs or {})}
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=random_seed, **kwargs)
-    divergences = int(idata["sample_stats"]["diverging"].sum())
-    if divergences:
-        warnings.warn(
-            f"View {name!r}: the Bayesian fit had {divergences} divergent transitions "
-            f"out of {draws * chains}; its posterior may be biased. Increase "
-            "`tune`, pass `sample_kwargs={'target_accept': 0.95}`, or use tighter "
-            "priors. The count is reported in the fit summary.",
-            UserWarning,
-            stacklevel=2,
-        )
+    idata, divergences = sample(
+        model,
+        f"View {name!r}: the Bayesian fit",
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        sample_kwargs=sample_kwargs,
+    )
     posterior = posterior_to_raw(
         shape, idata["posterior"].to_dataset(), spend_scale, response_scale
     )
     posterior = posterior.assign_coords(channel=coords["channel"])
-    view = CurveView(
-        name,
-        posterior,
-        saturation=shape.saturation,
-        adstock=shape.adstock,
-        evidence=evidence_from_spend(data["spend"]),
-    )
+    evidence = evidence_from_spend(data["spend"])
     return FitResult(
-        view=view,
+        view=CurveView(name, posterior, shape, evidence=evidence),
         method="bayesian",
-        shape=shape,
         data=data,
         idata=idata,
         divergences=divergences,
-        info={
-            "model": model,
-            "priors": resolved,
-            "draws": draws,
-            "tune": tune,
-            "chains": chains,
-            "seconds": time.perf_counter() - start,
-        },
+        model=model,
+        priors=resolved,
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -210,25 +161,7 @@ def posterior_to_raw(
     spend_scale: xr.DataArray,
     response_scale: xr.DataArray,
 ) -> xr.Dataset:
-    """Convert draws of the shape's parameters from scaled to raw units.
-
-    Examples
-    --------
-    >>> import xarray as xr
-    >>> ds = xr.Dataset({"alpha": ("channel", [1.0]), "lam": ("channel", [0.5])})
-    >>> one = xr.DataArray([4.0], dims="channel")
-    >>> float(posterior_to_raw(CurveShape(), ds, one, one)["lam"][0])
-    2.0
-    """
+    """Convert draws of the shape's parameters from scaled to raw units."""
     return xr.Dataset(
         {p: shape.to_raw(p, posterior[p], spend_scale, response_scale) for p in shape.params}
     )
-
-
-def _scales(shape: CurveShape, data: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
-    spend = data["spend"].max("date")
-    response = abs(data["response"]).max("date")
-    response = response.where(response > 0, 1.0)
-    if not shape.rescalable:
-        spend, response = xr.ones_like(spend), xr.ones_like(response)
-    return spend.drop_vars("channel"), response.drop_vars("channel")

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.checks import as_posterior
 from pymc_robust_alloc.fit.result import FitResult
-from pymc_robust_alloc.fit.shapes import CurveShape
+from pymc_robust_alloc.fit.tables import check_columns
 from pymc_robust_alloc.views.curves import CurveView
-from pymc_robust_alloc.views.validation import as_posterior
+from pymc_robust_alloc.views.shapes import CurveShape
 
 __all__ = ["draws_from_frame", "view_from_draws"]
 
@@ -19,17 +20,8 @@ __all__ = ["draws_from_frame", "view_from_draws"]
 def draws_from_frame(frame: pd.DataFrame, params: list[str] | tuple[str, ...]) -> xr.Dataset:
     """Reshape a long table of draws into a ``(chain, draw, channel)`` Dataset.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Columns ``draw``, ``channel``, one per parameter, and optionally
-        ``chain``; one row per draw and channel.
-    params : sequence of str
-        Parameter columns to keep.
-
-    Returns
-    -------
-    xarray.Dataset
+    ``frame`` has one row per draw and channel: columns ``draw``, ``channel``,
+    optionally ``chain``, and the ``params`` columns (the ones kept).
 
     Examples
     --------
@@ -38,13 +30,12 @@ def draws_from_frame(frame: pd.DataFrame, params: list[str] | tuple[str, ...]) -
     ('chain', 'draw', 'channel')
     """
     required = ["draw", "channel", *params]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"The table of draws lacks the columns {missing} (columns: "
-            f"{list(frame.columns)}). Expected one row per draw and channel with "
-            f"columns {required} (and optionally 'chain')."
-        )
+    check_columns(
+        frame,
+        required,
+        "The table of draws",
+        f"Expected one row per draw and channel with columns {required} (and optionally 'chain').",
+    )
     frame = frame if "chain" in frame.columns else frame.assign(chain=0)
     keys = ["chain", "draw", "channel"]
     duplicated = frame.duplicated(keys)
@@ -80,32 +71,20 @@ def view_from_draws(
     Parameters
     ----------
     draws : pandas.DataFrame, xarray.Dataset or xarray.DataTree
-        A long table (see :func:`draws_from_frame`) or draws with dims
-        ``(chain, draw, channel)`` named after the parameters (``alpha``,
-        ``lam``, ``adstock_alpha``...). Read, never modified.
-    name : str, default "vendor"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The shape the draws parametrise.
-    adstock : AdstockTransformation, str or mapping, optional
-        The adstock the draws include, if any.
+        A long table (see :func:`draws_from_frame`) or draws ``(chain, draw,
+        channel)`` named after the shape's parameters; never modified.
+    name, saturation, adstock
+        The view's name and the shape the draws parametrise (see
+        :class:`~pymc_robust_alloc.CurveShape`).
     channels : list of str, optional
         Channels the view must have; an error names any missing or extra one.
     evidence : mapping or DataArray, optional
-        The spend per period the draws' evidence covers, ``{channel: (lower,
-        upper)}``, as declared by whoever made them; unknown by default.
+        As for :class:`~pymc_robust_alloc.CurveView`, declared by whoever made the draws.
 
     Returns
     -------
     FitResult
-        Method ``"draws"``; ``result.view`` is a :class:`~pymc_robust_alloc.CurveView`.
-
-    Raises
-    ------
-    ValueError
-        Missing parameters, non-finite draws, draws outside a parameter's support
-        (e.g. a negative ``lam`` or an adstock ``alpha`` above 1), or channels
-        that do not match ``channels``.
+        Method ``"draws"``; draws outside a parameter's support are refused.
 
     Examples
     --------
@@ -154,7 +133,4 @@ def view_from_draws(
                 "match across views."
             )
         posterior = posterior.sel(channel=list(channels))
-    view = CurveView(
-        name, posterior, saturation=shape.saturation, adstock=shape.adstock, evidence=evidence
-    )
-    return FitResult(view=view, method="draws", shape=shape)
+    return FitResult(view=CurveView(name, posterior, shape, evidence=evidence), method="draws")

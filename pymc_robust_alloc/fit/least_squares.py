@@ -13,11 +13,12 @@ import xarray as xr
 from scipy.optimize import least_squares
 from scipy.special import expit, logit
 
+from pymc_robust_alloc.checks import check_count
 from pymc_robust_alloc.evidence import evidence_from_spend
 from pymc_robust_alloc.fit.result import FitResult
-from pymc_robust_alloc.fit.shapes import CurveShape
-from pymc_robust_alloc.fit.tables import as_spend_response
+from pymc_robust_alloc.fit.tables import as_spend_response, unit_maxima
 from pymc_robust_alloc.views.curves import CurveView
+from pymc_robust_alloc.views.shapes import CurveShape
 
 __all__ = ["fit_least_squares"]
 
@@ -52,14 +53,9 @@ def fit_least_squares(
     Parameters
     ----------
     table : pandas.DataFrame or xarray.Dataset
-        Long or wide spend/response table (see
-        :func:`~pymc_robust_alloc.fit.as_spend_response`), or its result.
-    name : str, default "attribution"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The curve shape.
-    adstock : AdstockTransformation, str or mapping, optional
-        E.g. ``GeometricAdstock(l_max=4)`` or ``{"type": "geometric", "l_max": 4}``.
+        A spend/response table, see :func:`~pymc_robust_alloc.fit.as_spend_response`.
+    name, saturation, adstock
+        The view's name and shape (see :class:`~pymc_robust_alloc.CurveShape`).
     n_draws : int, default 200
         Bootstrap replicates, i.e. draws of the view.
     bootstrap : {"residual", "case"}, default "residual"
@@ -67,14 +63,13 @@ def fit_least_squares(
     random_seed : int or numpy.random.Generator, optional
         Seed of the bootstrap.
     **columns : str
-        Column names (and ``date_format``) passed to
-        :func:`~pymc_robust_alloc.fit.as_spend_response`.
+        Column names (and ``date_format``) for ``as_spend_response``.
 
     Returns
     -------
     FitResult
-        ``result.view`` is a :class:`~pymc_robust_alloc.CurveView`; ``result.info``
-        holds the point estimates (``"estimate"``) and fit time (``"seconds"``).
+        ``result.view`` is a :class:`~pymc_robust_alloc.CurveView`;
+        ``result.estimate`` holds the point estimates.
 
     Examples
     --------
@@ -83,15 +78,15 @@ def fit_least_squares(
     >>> table = pd.DataFrame({"date": range(20), "channel": "tv", "spend": x,
     ...                       "response": 3 * x / (2 + x)})
     >>> result = fit_least_squares(table, n_draws=20, random_seed=0)
-    >>> round(float(result.info["estimate"]["lam"].sel(channel="tv")), 3)
+    >>> round(float(result.estimate["lam"].sel(channel="tv")), 3)
     2.0
     """
     if bootstrap not in ("residual", "case"):
         raise ValueError(f"bootstrap must be 'residual' or 'case', got {bootstrap!r}.")
-    if int(n_draws) < 2:
-        raise ValueError(f"n_draws must be at least 2, got {n_draws!r}.")
+    n_draws = check_count(n_draws, "n_draws", minimum=2, example=500)
     shape = CurveShape(saturation, adstock)
-    data = _as_data(table, len(shape.params) + 1, columns)
+    data = as_spend_response(table, min_points=len(shape.params) + 1, **columns)
+    spend_scale, response_scale = unit_maxima(shape, data)
     rng = np.random.default_rng(random_seed)
     start = time.perf_counter()
     channels = data["channel"].values.tolist()
@@ -101,7 +96,8 @@ def fit_least_squares(
     for j, channel in enumerate(channels):
         x = data["spend"].sel(channel=channel).values
         y = data["response"].sel(channel=channel).values
-        fit = _ChannelFit(shape, x, y)
+        scales = float(spend_scale[j]), float(response_scale[j])
+        fit = _ChannelFit(shape, x, y, *scales)
         z_hat = fit.solve(fit.starts())
         fitted = fit.predict(z_hat)
         # Inflate the residuals by sqrt(n / (n - k)): fitted residuals are too small.
@@ -139,47 +135,26 @@ def fit_least_squares(
     estimates = xr.Dataset(
         {p: ("channel", v) for p, v in estimate.items()}, coords={"channel": channels}
     )
-    view = CurveView(
-        name,
-        posterior,
-        saturation=shape.saturation,
-        adstock=shape.adstock,
-        evidence=evidence_from_spend(data["spend"]),
-    )
+    evidence = evidence_from_spend(data["spend"])
     return FitResult(
-        view=view,
+        view=CurveView(name, posterior, shape, evidence=evidence),
         method="least_squares",
-        shape=shape,
         data=data,
-        info={
-            "bootstrap": bootstrap,
-            "n_draws": int(n_draws),
-            "estimate": estimates,
-            "at_bound": at_bound,
-            "seconds": time.perf_counter() - start,
-        },
+        estimate=estimates,
+        bootstrap=bootstrap,
+        at_bound=at_bound,
+        seconds=time.perf_counter() - start,
     )
-
-
-def _as_data(table, min_points: int, columns) -> xr.Dataset:
-    if isinstance(table, xr.Dataset):
-        from pymc_robust_alloc.fit.tables import check_spend
-
-        check_spend(table["spend"], min_points=min_points)
-        return table
-    return as_spend_response(table, min_points=min_points, **columns)
 
 
 class _ChannelFit:
     """Least squares of one channel on the unconstrained (log/logit) scale."""
 
-    def __init__(self, shape: CurveShape, x: np.ndarray, y: np.ndarray) -> None:
+    def __init__(
+        self, shape: CurveShape, x: np.ndarray, y: np.ndarray, x_scale: float, y_scale: float
+    ) -> None:
         self.shape = shape
-        if shape.rescalable:
-            self.x_scale = float(np.max(x))
-            self.y_scale = float(np.max(np.abs(y))) or 1.0
-        else:
-            self.x_scale = self.y_scale = 1.0
+        self.x_scale, self.y_scale = x_scale, y_scale
         self.x = (x / self.x_scale)[:, None]
         self.y = y / self.y_scale
         self.support = [shape.support(p) for p in shape.params]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -18,8 +17,10 @@ from pymc_marketing.mmm.lift_test import (
 from pymc_robust_alloc.evidence import evidence_from_lift_tests
 from pymc_robust_alloc.fit.bayesian import posterior_to_raw, resolve_priors
 from pymc_robust_alloc.fit.result import FitResult
-from pymc_robust_alloc.fit.shapes import CurveShape
+from pymc_robust_alloc.fit.sampling import sample
+from pymc_robust_alloc.fit.tables import check_columns
 from pymc_robust_alloc.views.curves import CurveView
+from pymc_robust_alloc.views.shapes import CurveShape
 
 __all__ = ["LIFT_TEST_COLUMNS", "check_lift_tests", "fit_lift_tests"]
 
@@ -44,14 +45,13 @@ def check_lift_tests(lift_tests: pd.DataFrame) -> pd.DataFrame:
         raise TypeError(
             f"Expected a pandas DataFrame of lift tests, got {type(lift_tests).__name__}."
         )
-    missing = [c for c in LIFT_TEST_COLUMNS if c not in lift_tests.columns]
-    if missing:
-        raise ValueError(
-            f"The lift-test table lacks the columns {missing} (columns: "
-            f"{list(lift_tests.columns)}). PyMC-Marketing's schema is "
-            f"{list(LIFT_TEST_COLUMNS)}: spend before the test, its change, the "
-            "measured change in response, and the standard error of that change."
-        )
+    check_columns(
+        lift_tests,
+        LIFT_TEST_COLUMNS,
+        "The lift-test table",
+        f"PyMC-Marketing's schema is {list(LIFT_TEST_COLUMNS)}: spend before the test, its "
+        "change, the measured change in response, and the standard error of that change.",
+    )
     if lift_tests.empty:
         raise ValueError("The lift-test table has no rows.")
     tests = lift_tests[list(LIFT_TEST_COLUMNS)].copy()
@@ -105,39 +105,29 @@ def fit_lift_tests(
         - f(x_i; \theta_c),\ \sigma_i\big),
 
     added with PyMC-Marketing's
-    :func:`~pymc_marketing.mmm.lift_test.add_lift_measurements_to_likelihood_from_saturation`.
-    Per channel, spend is divided by the largest tested level
-    :math:`\max(x + \Delta x)` and response by :math:`\max |\Delta y| (x + \Delta
-    x) / \Delta x` (a lower bound of the response there) so that the component's
-    default priors are weakly informative; the draws are converted back. Lift
-    tests measure the response per period at steady spend, so the view has no
-    adstock.
+    :func:`~pymc_marketing.mmm.lift_test.add_lift_measurements_to_likelihood_from_saturation`,
+    on spend and response scaled per channel so that the default priors are
+    weakly informative; the draws are converted back. Lift tests measure the
+    response per period at steady spend, so the view has no adstock.
 
     Parameters
     ----------
     lift_tests : pandas.DataFrame
         Columns ``channel, x, delta_x, delta_y, sigma`` (not modified).
-    name : str, default "experiment"
-        The view's name.
-    saturation : str or SaturationTransformation, default "michaelis_menten"
-        The curve shape.
+    name, saturation
+        The view's name and saturation (see :class:`~pymc_robust_alloc.CurveShape`).
     channels : sequence of str, optional
-        The channels the view must cover (default: those tested plus those in
-        ``untested_priors``). A channel without tests needs ``untested_priors``.
+        The view's channels (default: those tested and those in ``untested_priors``).
     priors : mapping of str to Prior, optional
         Overrides of the component's priors on the scaled tests.
     untested_priors : mapping, optional
-        ``{channel: {parameter: Prior}}`` in raw units, for channels without
-        tests: their draws come from these priors.
+        ``{channel: {parameter: Prior}}`` in raw units: the draws of untested channels.
     likelihood : Prior, optional
         ``Prior("Normal")`` (default), ``Prior("StudentT", nu=...)`` or
         ``Prior("Gamma")``; its ``sigma`` comes from the table.
-    draws, tune, chains : int
-        Passed to :func:`pymc.sample`.
-    random_seed : int, optional
-        Seed of the sampler and of the untested channels' draws.
-    sample_kwargs : mapping, optional
-        Further arguments of :func:`pymc.sample`.
+    draws, tune, chains, random_seed, sample_kwargs
+        Passed to :func:`pymc.sample`; ``random_seed`` also seeds the untested
+        channels' draws.
 
     Returns
     -------
@@ -190,46 +180,32 @@ def fit_lift_tests(
             tested,
             resolved,
             likelihood,
-            draws,
-            tune,
-            chains,
-            random_seed,
-            sample_kwargs,
+            f"View {name!r}: the lift-test fit",
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            sample_kwargs=sample_kwargs,
         )
         parts.append(part)
     untested = [c for c in channels if c not in tested]
     if untested:
         parts.append(_draw_untested(shape, untested, untested_priors, chains, draws, random_seed))
     posterior = xr.concat(parts, dim="channel").sel(channel=channels)
-    if divergences:
-        warnings.warn(
-            f"View {name!r}: the lift-test fit had {divergences} divergent "
-            "transitions; "
-            "its posterior may be biased. Increase `tune` or pass "
-            "`sample_kwargs={'target_accept': 0.95}`.",
-            UserWarning,
-            stacklevel=2,
-        )
     evidence = evidence_from_lift_tests(tests, channels)
-    view = CurveView(name, posterior, saturation=shape.saturation, evidence=evidence)
     return FitResult(
-        view=view,
+        view=CurveView(name, posterior, shape, evidence=evidence),
         method="lift_tests",
-        shape=shape,
         data=tests,
         idata=idata,
         divergences=divergences,
-        info={
-            "priors": resolved,
-            "untested": untested,
-            "seconds": time.perf_counter() - start,
-        },
+        priors=resolved,
+        untested=tuple(untested),
+        seconds=time.perf_counter() - start,
     )
 
 
-def _fit_tested(
-    shape, tests, tested, resolved, likelihood, draws, tune, chains, seed, sample_kwargs
-):
+def _fit_tested(shape, tests, tested, resolved, likelihood, what, **sampler):
     after = tests["x"] + tests["delta_x"]
     spend_scale = after.groupby(tests["channel"]).max()
     lower = (tests["delta_y"].abs() * after / tests["delta_x"]).groupby(tests["channel"])
@@ -252,9 +228,7 @@ def _fit_tested(
         add_lift_measurements_to_likelihood_from_saturation(
             scaled, shape.saturation, model=model, likelihood=likelihood
         )
-        kwargs = {"progressbar": False, **(sample_kwargs or {})}
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed, **kwargs)
-    divergences = int(idata["sample_stats"]["diverging"].sum())
+    idata, divergences = sample(model, what, stacklevel=4, **sampler)
     posterior = idata["posterior"].to_dataset()
     posterior = posterior[list(mapping.values())].rename({v: p for p, v in mapping.items()})
     to_da = {

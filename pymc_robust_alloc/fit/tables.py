@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.views.shapes import CurveShape
+
 __all__ = ["as_spend_response", "parse_dates", "read_table"]
 
 #: Day-month orders tried on text dates that are not ISO 8601: (month first, day first).
@@ -15,16 +17,7 @@ _ORDERS = tuple((f"%m{sep}%d{sep}%Y", f"%d{sep}%m{sep}%Y") for sep in "/.-")
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    r"""Read a CSV or Parquet file into a DataFrame, never modifying it.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A ``.csv`` or ``.parquet`` file.
-
-    Returns
-    -------
-    pandas.DataFrame
+    r"""Read a ``.csv`` or ``.parquet`` file into a DataFrame, never modifying it.
 
     Examples
     --------
@@ -52,7 +45,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def as_spend_response(
-    table: pd.DataFrame,
+    table: pd.DataFrame | xr.Dataset,
     *,
     date: str = "date",
     channel: str = "channel",
@@ -63,21 +56,20 @@ def as_spend_response(
 ) -> xr.Dataset:
     """Validate a spend/response table and return it as ``(date, channel)`` arrays.
 
-    Two layouts are accepted:
-
-    - **long**: one row per date and channel, columns ``date, channel, spend,
-      response`` (names set by the keyword arguments);
-    - **wide**: one row per date, columns ``<channel>_<spend>`` and
-      ``<channel>_<response>`` (e.g. ``search_spend``, ``search_response``).
+    **Long**: one row per date and channel, columns ``date, channel, spend,
+    response``; **wide**: one row per date, columns such as ``search_spend``,
+    ``search_response``.
 
     Parameters
     ----------
-    table : pandas.DataFrame
-        The table (not modified).
+    table : pandas.DataFrame or xarray.Dataset
+        The table (not modified), or this function's result (checked again
+        against ``min_points`` and returned).
     date, channel, spend, response : str
         Column names (long) or suffixes after ``_`` (wide).
     min_points : int, default 1
-        Least number of distinct positive spend levels each channel needs.
+        Least number of distinct positive spend levels per channel (see
+        :func:`check_spend`).
     date_format : str, optional
         :func:`~datetime.datetime.strptime` format of text dates, e.g.
         ``"%d/%m/%Y"``; by default inferred (see :func:`parse_dates`).
@@ -85,15 +77,7 @@ def as_spend_response(
     Returns
     -------
     xarray.Dataset
-        Variables ``spend`` and ``response``, dims ``("date", "channel")``, sorted
-        by date.
-
-    Raises
-    ------
-    ValueError
-        Missing columns, missing or negative spend, missing response, duplicated
-        rows, a channel whose spend is zero throughout (its curve cannot be
-        identified) or fewer than ``min_points`` distinct spend levels.
+        ``spend`` and ``response``, dims ``("date", "channel")``, sorted by date.
 
     Examples
     --------
@@ -103,6 +87,9 @@ def as_spend_response(
     >>> as_spend_response(wide)["spend"].dims
     ('date', 'channel')
     """
+    if isinstance(table, xr.Dataset):
+        check_spend(table["spend"], min_points=min_points)
+        return table
     if not isinstance(table, pd.DataFrame):
         raise TypeError(
             f"Expected a pandas DataFrame of spend and response, got "
@@ -116,13 +103,13 @@ def as_spend_response(
     long = (
         table if channel in table.columns else _wide_to_long(table, date, channel, spend, response)
     )
-    missing = [c for c in (spend, response) if c not in long.columns]
-    if missing:
-        raise ValueError(
-            f"The table lacks the columns {missing} (columns: {list(long.columns)}). "
-            "A long table needs date, channel, spend and response columns; set "
-            "their names with `spend=` and `response=`."
-        )
+    check_columns(
+        long,
+        (spend, response),
+        "The table",
+        "A long table needs date, channel, spend and response columns; set "
+        "their names with `spend=` and `response=`.",
+    )
     long = long[[date, channel, spend, response]].copy()
     long[date] = parse_dates(long[date], date_format, column=date)
     duplicated = long.duplicated([date, channel])
@@ -166,24 +153,12 @@ def parse_dates(
 ) -> pd.Series:
     """Return text dates as datetimes, so that they sort in time, not as text.
 
-    Numbers (period indices) and datetimes are returned as they are. Text is
-    read with ``date_format`` if given, else as ISO 8601 (``2024-01-07``), else
-    as month-first or day-first dates with ``/``, ``.`` or ``-``; when both
-    orders read every value (no day above 12), the order is ambiguous and an
-    error asks for ``date_format``.
+    Numbers and datetimes are returned as they are; text is read with
+    ``date_format``, else as ISO 8601, else month first or day first (an error
+    asks for ``date_format`` when both orders read every value).
 
-    Parameters
-    ----------
-    values : pandas.Series
-        The date column (not modified).
-    date_format : str, optional
-        :func:`~datetime.datetime.strptime` format, e.g. ``"%m/%d/%Y"``.
-    column : str, default "date"
-        The column's name, for messages.
-
-    Returns
-    -------
-    pandas.Series
+    ``date_format`` is a :func:`~datetime.datetime.strptime` format, e.g.
+    ``"%m/%d/%Y"``; ``column`` names the column in messages.
 
     Examples
     --------
@@ -297,3 +272,26 @@ def _wide_to_long(table, date, channel, spend, response) -> pd.DataFrame:
         for c in channels
     ]
     return pd.concat(frames, ignore_index=True)
+
+
+def check_columns(frame: pd.DataFrame, columns, what: str, expected: str) -> None:
+    """Refuse a table that lacks any of ``columns``; ``expected`` says what it needs."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what} lacks the columns {missing} (columns: {list(frame.columns)}). {expected}"
+        )
+
+
+def unit_maxima(shape: CurveShape, data: xr.Dataset) -> tuple[xr.DataArray, xr.DataArray]:
+    """Per-channel maxima of spend and of absolute response, the scales a fit runs on.
+
+    Both are 1 for a shape whose parameters' units are unknown (not rescalable),
+    and the response's is 1 for a channel whose response is zero throughout.
+    """
+    spend = data["spend"].max("date")
+    response = abs(data["response"]).max("date")
+    response = response.where(response > 0, 1.0)
+    if not shape.rescalable:
+        spend, response = xr.ones_like(spend), xr.ones_like(response)
+    return spend.drop_vars("channel"), response.drop_vars("channel")

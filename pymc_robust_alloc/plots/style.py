@@ -9,6 +9,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from pymc_robust_alloc.checks import check_interval
+from pymc_robust_alloc.names import AVERAGED, MINIMAX
+
 if TYPE_CHECKING:  # pragma: no cover
     from pymc_robust_alloc.views.base import View
 
@@ -31,7 +34,6 @@ OTHER_PLAN_COLOR = "#D4D4D4"
 OTHER_PLAN_HATCHES = ("//", "\\\\", "xx", "..", "++")
 #: Channel colours (bars of a plan), kept apart from the view colours.
 CHANNEL_PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
-AVERAGED, MINIMAX = "averaged", "minimax"
 Colors = Mapping[str, str] | None
 
 
@@ -63,8 +65,7 @@ def view_colors(views: Sequence[str | View], colors: Colors = None) -> dict[str,
 
 def band(interval: float) -> tuple[float, float]:
     """Return the lower and upper quantiles of a central ``interval``."""
-    if not 0 < interval < 1:
-        raise ValueError(f"interval must lie strictly between 0 and 1, got {interval!r}.")
+    interval = check_interval(interval)
     return (1 - interval) / 2, (1 + interval) / 2
 
 

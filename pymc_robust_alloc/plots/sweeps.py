@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator, PercentFormatter
 
 from pymc_robust_alloc.frontier import BUDGET_DIM, Frontier
+from pymc_robust_alloc.names import MINIMAX
 from pymc_robust_alloc.plots.style import (
-    MINIMAX,
     MINIMAX_COLOR,
     OTHER_PLAN_COLOR,
     channel_color,

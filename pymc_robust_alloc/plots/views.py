@@ -13,6 +13,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from scipy.stats import gaussian_kde
 
+from pymc_robust_alloc.checks import check_positive
 from pymc_robust_alloc.plots.style import (
     Colors,
     band,
@@ -144,7 +145,7 @@ def plot_response_curves(
     channels = _channels(curve_views)
     if max_spend is None:
         max_spend = _default_max_spend(curve_views)
-    _check_max_spend(max_spend)
+    max_spend = check_positive(max_spend, "max_spend", what="spend per period")
     grid = np.linspace(0.0, float(max_spend), int(n_points))
     fig, axes, owned = panels(axes, (1, len(channels)), figsize or (4.2 * len(channels), 3.4 + 0.4))
     axes = axes[0]
@@ -222,7 +223,7 @@ def plot_view_responses(
         )
     if max_spend is None:
         max_spend = _decision_range(result)
-    _check_max_spend(max_spend)
+    max_spend = check_positive(max_spend, "max_spend", what="spend per period")
     channels = list(coords["channel"])
     grid = np.linspace(0.0, float(max_spend), int(n_points))
     zero = allocator.responses(dict.fromkeys(channels, 0.0))
@@ -253,11 +254,6 @@ def plot_view_responses(
 
 
 # -- helpers ----------------------------------------------------------------------
-
-
-def _check_max_spend(max_spend: float) -> None:
-    if not np.isfinite(max_spend) or max_spend <= 0:
-        raise ValueError(f"max_spend must be a positive number, got {max_spend!r}.")
 
 
 def _decision_range(result: AllocationResult | None) -> float:

@@ -48,18 +48,19 @@ def _hard(problem: PolicyProblem, choice: np.ndarray) -> np.ndarray:
     return psi
 
 
+def hard_plans(problem: PolicyProblem, index: np.ndarray) -> np.ndarray:
+    """Hard plans number ``index`` of the K**M, shape ``(len(index), M, K)``.
+
+    Plan ``i`` puts bucket ``g`` on policy ``(i // K**(M - 1 - g)) % K``.
+    """
+    m, k = problem.n_buckets, problem.n_policies
+    return _hard(problem, (index[:, None] // k ** np.arange(m)[::-1]) % k)
+
+
 def greedy_plan(problem: PolicyProblem) -> np.ndarray:
-    """Greedy1D: in each bucket, the policy with the highest mean value.
+    """Greedy1D: in each bucket, the policy with the highest mean value, as a hard plan.
 
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics (for 2-D outcomes the value component is used).
-
-    Returns
-    -------
-    numpy.ndarray
-        Hard plan of shape (M, K).
+    For 2-D outcomes the value component is used.
 
     Examples
     --------
@@ -75,19 +76,8 @@ def bruteforce_plan(
 ) -> np.ndarray:
     """Bruteforce: the best of all K**M hard plans by success probability.
 
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
-    max_plans : int, default 100_000
-        Refuse problems with more hard plans than this.
-
-    Returns
-    -------
-    numpy.ndarray
-        Hard plan of shape (M, K) with the highest log success probability.
+    ``threshold`` is ``r`` (1-D) or ``(r_v, r_c)`` (2-D); problems with more than
+    ``max_plans`` hard plans are refused.
 
     Examples
     --------
@@ -108,11 +98,9 @@ def bruteforce_plan(
             "use success_proba_max."
         )
     best, best_logc = None, -np.inf
-    chunk = max(1, 20_000)
+    chunk = 20_000
     for start in range(0, n_plans, chunk):
-        idx = np.arange(start, min(start + chunk, n_plans))
-        choice = (idx[:, None] // k ** np.arange(m)[::-1]) % k
-        psi = _hard(problem, choice)
+        psi = hard_plans(problem, np.arange(start, min(start + chunk, n_plans)))
         logc = log_success_probability(problem, psi, threshold)
         i = int(np.argmax(logc))
         if best is None or logc[i] > best_logc:
@@ -175,59 +163,27 @@ def _solve_lp(problem: PolicyProblem, threshold: ArrayLike, integral: bool) -> n
 def linprog_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray | None:
     """LinProg: maximise expected value subject to expected cost <= r_c (soft plan).
 
-    Solved with SciPy's HiGHS. For a 1-D outcome there is no cost constraint and the
-    plan is the greedy one. If no plan meets the cost budget the result is ``None``,
-    with a ``RuntimeWarning`` giving the reason.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    threshold : float or array_like
-        ``(r_v, r_c)`` for 2-D outcomes (only ``r_c`` is used).
-
-    Returns
-    -------
-    numpy.ndarray or None
-        Plan of shape (M, K); ``None`` if the cost budget is infeasible.
+    Solved with SciPy's HiGHS; only ``r_c`` of ``threshold = (r_v, r_c)`` is used. For
+    a 1-D outcome there is no cost constraint and the plan is the greedy one. If no
+    plan meets the cost budget the result is ``None``, with a ``RuntimeWarning``.
 
     Examples
     --------
-    >>> from pymc_robust_alloc.policy import PolicyProblem, linprog_plan
+    The soft plan spends the cost budget exactly; the 0/1 plan of
+    :func:`mixed_int_plan` stays within it:
+
+    >>> from pymc_robust_alloc.policy import PolicyProblem, linprog_plan, mixed_int_plan
     >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]  # one bucket, two policies, (value, cost)
     >>> cov = [[[[9, 0], [0, 1]], [[1, 0], [0, 1]]]]
     >>> problem = PolicyProblem(mu, cov)
-    >>> linprog_plan(problem, (0.0, 0.75)).round(3)
-    array([[0.5, 0.5]])
+    >>> linprog_plan(problem, (0.0, 0.75)).round(3), mixed_int_plan(problem, (0.0, 0.75))
+    (array([[0.5, 0.5]]), array([[0., 1.]]))
     """
     return _solve_lp(problem, threshold, integral=False)
 
 
 def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.ndarray | None:
-    """MixedInt: the 0/1 version of :func:`linprog_plan` (SciPy ``milp``, HiGHS).
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    threshold : float or array_like
-        ``(r_v, r_c)`` for 2-D outcomes (only ``r_c`` is used).
-
-    Returns
-    -------
-    numpy.ndarray or None
-        Hard plan of shape (M, K); ``None`` (with a ``RuntimeWarning``) if no hard
-        plan meets the cost budget.
-
-    Examples
-    --------
-    >>> from pymc_robust_alloc.policy import PolicyProblem, mixed_int_plan
-    >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]  # one bucket, two policies, (value, cost)
-    >>> cov = [[[[9, 0], [0, 1]], [[1, 0], [0, 1]]]]
-    >>> problem = PolicyProblem(mu, cov)
-    >>> mixed_int_plan(problem, (0.0, 0.75))
-    array([[0., 1.]])
-    """
+    """MixedInt: the 0/1 version of :func:`linprog_plan` (SciPy ``milp``, HiGHS), same example."""
     psi = _solve_lp(problem, threshold, integral=True)
     return None if psi is None else np.round(psi)
 
@@ -235,24 +191,10 @@ def mixed_int_plan(problem: PolicyProblem, threshold: ArrayLike = 0.0) -> np.nda
 def baseline_plans(
     problem: PolicyProblem, threshold: ArrayLike, max_plans: int = 100_000
 ) -> dict[str, np.ndarray]:
-    """All baselines for one threshold, by name.
+    """All baselines for one threshold, by name (Greedy1D, LinProg, MixedInt, Bruteforce).
 
-    Bruteforce is included when K**M <= ``max_plans``; LinProg and MixedInt are
-    left out (with a ``RuntimeWarning``) when no plan meets the cost budget.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
-    max_plans : int, default 100_000
-        Size limit for Bruteforce.
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        ``{"Greedy1D": ..., "LinProg": ..., "MixedInt": ..., "Bruteforce": ...}``.
+    Bruteforce is included when K**M <= ``max_plans``; LinProg and MixedInt are left
+    out (with a ``RuntimeWarning``) when no plan meets the cost budget.
 
     Examples
     --------

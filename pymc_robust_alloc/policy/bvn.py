@@ -1,18 +1,9 @@
-r"""Bivariate normal CDF, in log space, as NumPy functions and as a PyTensor Op.
-
-The standard bivariate normal CDF with correlation :math:`\rho` is
-
-.. math::
-
-    \Phi_2(a, b; \rho) = P(X \le a, Y \le b)
-    = \int_{-\infty}^{a} \phi(x)\,
-      \Phi\!\left(\frac{b - \rho x}{\sqrt{1 - \rho^2}}\right) dx .
+r"""Bivariate normal CDF :math:`\Phi_2(a, b; \rho) = P(X \le a, Y \le b)`, in log space.
 
 In the bulk it is evaluated with Owen's T function (absolute accuracy near machine
-precision); near 1 through its complement; and where it is small (``< 1e-3``) by
-Gauss-Legendre quadrature of the log-concave integrand above, in log space, which keeps
-the *relative* accuracy in the far tail where the probability underflows.
-
+precision), near 1 through its complement, and below ``1e-3`` by Gauss-Legendre
+quadrature of :math:`\int_{-\infty}^{a} \phi(x)\, \Phi((b - \rho x)/\sqrt{1 - \rho^2})\,dx`
+in log space, which keeps the relative accuracy where the probability underflows.
 Correlations are clipped to :math:`|\rho| \le 1 - 10^{-12}`.
 """
 
@@ -58,18 +49,8 @@ def _owen_cdf(a: np.ndarray, b: np.ndarray, rho: np.ndarray) -> np.ndarray:
 def bvn_logcdf(a: ArrayLike, b: ArrayLike, rho: ArrayLike) -> np.ndarray:
     r"""Log of the standard bivariate normal CDF, :math:`\log \Phi_2(a, b; \rho)`.
 
-    Parameters
-    ----------
-    a, b : array_like
-        Upper limits (broadcast together); ``+inf`` and ``-inf`` are allowed.
-    rho : array_like
-        Correlation in ``[-1, 1]``, clipped to :math:`|\rho| \le 1 - 10^{-12}`.
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`\log P(X \le a, Y \le b)`, relatively accurate also where the
-        probability itself underflows.
+    ``a``, ``b`` (infinities allowed) and ``rho`` broadcast together; the result is
+    relatively accurate also where the probability itself underflows.
 
     Examples
     --------
@@ -115,22 +96,7 @@ def bvn_logcdf(a: ArrayLike, b: ArrayLike, rho: ArrayLike) -> np.ndarray:
 
 
 def bvn_cdf(a: ArrayLike, b: ArrayLike, rho: ArrayLike) -> np.ndarray:
-    r"""Evaluate the bivariate normal CDF :math:`\Phi_2(a, b; \rho)`.
-
-    :math:`\Phi_2(a, b; \rho) = P(X \le a, Y \le b)` for standard normals with
-    correlation :math:`\rho`.
-
-    Parameters
-    ----------
-    a, b : array_like
-        Upper limits (broadcast together); infinities are allowed.
-    rho : array_like
-        Correlation in ``[-1, 1]``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The probability (``exp`` of :func:`bvn_logcdf`).
+    r"""Bivariate normal CDF :math:`\Phi_2(a, b; \rho)`, the ``exp`` of :func:`bvn_logcdf`.
 
     Examples
     --------
@@ -153,17 +119,8 @@ class BivariateNormalLogCDF(Op):
         \qquad
         \partial_\rho \Phi_2 = \phi_2(a, b; \rho),
 
-    divided by :math:`\Phi_2` in log space. Inputs must have the same shape (use
-    :func:`bvn_logcdf_graph`, which broadcasts them).
-
-    Examples
-    --------
-    >>> import pytensor.tensor as pt
-    >>> from pymc_robust_alloc.policy import bvn_logcdf_graph
-    >>> a = pt.dvector("a")
-    >>> logp = bvn_logcdf_graph(a, 0.0, 0.5)
-    >>> round(float(logp.eval({a: [0.0]})[0]), 12)
-    -1.098612288668
+    divided by :math:`\Phi_2` in log space. Inputs must have the same shape: build it
+    with :func:`bvn_logcdf_graph`, which broadcasts them.
     """
 
     __props__ = ()
@@ -212,17 +169,9 @@ _bvn_logcdf_op = BivariateNormalLogCDF()
 
 
 def bvn_logcdf_graph(a, b, rho) -> pt.TensorVariable:
-    r"""PyTensor graph of :math:`\log \Phi_2(a, b; \rho)`, differentiable in all inputs.
+    r"""PyTensor graph of :math:`\log \Phi_2(a, b; \rho)` with closed-form gradients.
 
-    Parameters
-    ----------
-    a, b, rho : TensorLike
-        Limits and correlation; broadcast together.
-
-    Returns
-    -------
-    TensorVariable
-        The log CDF, with closed-form gradients (see :class:`BivariateNormalLogCDF`).
+    ``a``, ``b`` and ``rho`` broadcast together.
 
     Examples
     --------

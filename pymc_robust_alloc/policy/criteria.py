@@ -1,19 +1,11 @@
 r"""Success criteria of a soft allocation :math:`\psi`, in log space.
 
-Under :math:`\psi` (shape ``(M, K)``, rows on the simplex) the outcome is
-:math:`Y \sim N(m, V)` with :math:`m = \sum_{g,k} \psi_{gk}\mu_{gk}` and
-:math:`V = \sum_{g,k} \psi_{gk}\Sigma_{gk}` (variance linear in :math:`\psi`).
-
-- 1-D: :math:`C(\psi) = P(Y > r) = \Phi\big((m - r)/\sqrt{V}\big)`.
-- 2-D, :math:`Y = (Y_v, Y_c)`: :math:`C(\psi) = P(Y_v > r_v,\ Y_c \le r_c)
-  = \Phi_2(a, b; -\rho)` with :math:`a = (m_v - r_v)/s_v`, :math:`b = (r_c - m_c)/s_c`,
-  one bivariate-normal orthant probability (no difference of probabilities).
-
-A plan with zero variance is a point mass: its probability is exactly 1 or 0
-(:math:`Y > r` is strict, :math:`Y_c \le r_c` is not), with zero gradient.
-Each criterion exists as a NumPy kernel with its exact gradient, behind the outcome
-types of :mod:`~pymc_robust_alloc.policy.outcomes` (which also hold the public
-evaluators), and as a PyTensor graph (:func:`log_success_probability_graph`).
+Under :math:`\psi` the outcome is :math:`Y \sim N(m, V)`, :math:`m` and :math:`V` linear in
+:math:`\psi`. 1-D: :math:`C = P(Y > r) = \Phi((m - r)/\sqrt{V})`. 2-D:
+:math:`C = P(Y_v > r_v,\ Y_c \le r_c) = \Phi_2(a, b; -\rho)`, one orthant probability.
+A plan of zero variance is a point mass: :math:`C` is exactly 1 or 0, with zero gradient.
+NumPy kernels with exact gradients serve :mod:`~pymc_robust_alloc.policy.outcomes`;
+:func:`log_success_probability_graph` is the PyTensor graph.
 """
 
 from __future__ import annotations
@@ -167,22 +159,9 @@ def _log_complement_2d(psi, mu, cov, r_v, r_c, grad=False):
 def log_success_probability_graph(psi, mu, cov, threshold) -> pt.TensorVariable:
     r"""PyTensor graph of :math:`\log C(\psi)` with exact gradients.
 
-    Parameters
-    ----------
-    psi : TensorLike
-        Plan, shape ``(M, K)``.
-    mu : TensorLike
-        Means, ``(M, K)`` (1-D) or ``(M, K, 2)`` (2-D).
-    cov : TensorLike
-        Variances ``(M, K)`` (1-D) or covariances ``(M, K, 2, 2)`` (2-D).
-    threshold : TensorLike
-        Scalar ``r`` (1-D) or vector ``(r_v, r_c)`` (2-D). Use a shared variable or an
-        input to reuse one compiled function across thresholds.
-
-    Returns
-    -------
-    TensorVariable
-        Scalar :math:`\log C(\psi)`.
+    ``psi`` has shape ``(M, K)``; ``mu`` and ``cov`` are as in
+    :class:`~pymc_robust_alloc.policy.PolicyProblem`; ``threshold`` is ``r`` or
+    ``(r_v, r_c)``, best a shared variable or an input to reuse one compiled function.
 
     Examples
     --------

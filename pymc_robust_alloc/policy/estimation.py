@@ -1,16 +1,10 @@
 r"""Estimate a :class:`PolicyProblem` from RCT-level data by a seeded bootstrap.
 
-Each row of the data is one unit of a randomised trial: the policy it received, its
-bucket (or a feature cut into quantile buckets), its value and optionally its cost.
-For every (bucket, policy) cell the rows are resampled with replacement and summed;
-the total is scaled to the whole bucket (``n_g / n_gk`` times the cell sum: the outcome
-if every unit of bucket ``g`` had received policy ``k``). The mean and the (co)variance
-of the bootstrap totals are :math:`\mu_{gk}` and :math:`\Sigma_{gk}`.
-
-With ``relative=True`` the totals are expressed, per bootstrap draw, as differences
-to the reference policy in the same bucket divided by the reference policy's total
-over all buckets, as the paper's private data are: the reference column is then zero
-and a threshold ``r = 0.01`` reads "+1 % over the reference plan".
+Each row is one unit of a randomised trial. For every (bucket, policy) cell the rows are
+resampled with replacement, summed and scaled to the whole bucket (``n_g / n_gk``
+times the cell sum); the mean and (co)variance of these totals are :math:`\mu_{gk}` and
+:math:`\Sigma_{gk}`. With ``relative=True`` totals are differences to the reference
+policy over its total, as in the paper's private data: ``r = 0.01`` reads "+1 %".
 """
 
 from __future__ import annotations
@@ -28,21 +22,10 @@ __all__ = ["estimate_policy_problem", "quantile_edges"]
 
 
 def quantile_edges(values: ArrayLike, n_buckets: int) -> np.ndarray:
-    """Bucket edges at the quantiles of a feature, open-ended on both sides.
+    """Edges of ``n_buckets`` quantile buckets of a feature (fewer if quantiles tie).
 
-    Use the edges computed on a training split to bucket a test split the same way.
-
-    Parameters
-    ----------
-    values : array_like
-        Feature values.
-    n_buckets : int
-        Number of quantile buckets (fewer if quantiles tie).
-
-    Returns
-    -------
-    numpy.ndarray
-        Increasing edges, the first ``-inf`` and the last ``+inf``.
+    The first edge is ``-inf``, the last ``+inf``. Use the edges computed on a training
+    split to bucket a test split the same way.
 
     Examples
     --------
@@ -99,33 +82,19 @@ def estimate_policy_problem(
     ----------
     data : pandas.DataFrame
         One row per unit of the trial.
-    policy : hashable
-        Column with the policy each unit received.
-    value : hashable
-        Column with the outcome value.
+    policy, value : hashable
+        Columns of the policy each unit received and of its outcome.
     cost : hashable, optional
-        Column with the cost; gives a (value, cost) problem with their covariance.
-    bucket : hashable, optional
-        Column of bucket labels. Pass this or ``feature``.
-    feature : hashable, optional
-        Numeric column cut into buckets by ``bins``.
-    bins : int or sequence of float, default 8
-        Number of quantile buckets of ``feature``, or bucket edges (e.g. from
-        :func:`quantile_edges` on a training split, to bucket a test split alike).
+        Column of the cost; gives a (value, cost) problem.
+    bucket, feature : hashable, optional
+        A column of bucket labels, or a numeric column cut into buckets by ``bins``
+        (a number of quantile buckets, or edges from :func:`quantile_edges`).
     reference : hashable, optional
-        Label of the reference policy; default the first policy in sorted order.
+        The reference policy; default the first in sorted order.
     relative : bool, default False
-        Express totals as differences to the reference policy divided by the
-        reference policy's total over all buckets (per bootstrap draw).
-    n_bootstrap : int, default 100
-        Number of bootstrap draws per cell.
-    seed : int, default 0
-        Seed of the bootstrap.
-
-    Returns
-    -------
-    PolicyProblem
-        With bucket and policy labels from the data.
+        Express totals relative to the reference policy's (see the module).
+    n_bootstrap, seed : int
+        Bootstrap draws per cell (at least 2), and their seed.
 
     Examples
     --------
@@ -133,14 +102,9 @@ def estimate_policy_problem(
     >>> import pandas as pd
     >>> from pymc_robust_alloc.policy import estimate_policy_problem
     >>> rng = np.random.default_rng(0)
-    >>> data = pd.DataFrame({
-    ...     "policy": rng.choice(["control", "treated"], 2000),
-    ...     "age": rng.uniform(18, 80, 2000),
-    ... })
-    >>> data["sales"] = rng.normal(1.0 + 0.2 * (data["policy"] == "treated"), 1.0)
-    >>> problem = estimate_policy_problem(
-    ...     data, "policy", "sales", feature="age", bins=4, reference="control"
-    ... )
+    >>> data = pd.DataFrame({"policy": rng.choice(["control", "treated"], 2000),
+    ...                      "age": rng.uniform(18, 80, 2000), "sales": rng.normal(1, 1, 2000)})
+    >>> problem = estimate_policy_problem(data, "policy", "sales", feature="age", bins=4)
     >>> problem.n_buckets, problem.policies
     (4, ['control', 'treated'])
     """

@@ -1,13 +1,7 @@
 r"""Evaluate plans chosen on one split (train) on another (test), as the paper does.
 
-A threshold chosen on the training split can be carried to the test split in two ways:
-
-- **relative** (the paper's convention): the same relative gain over the test split's
-  own reference totals, :math:`r_{test} = (1 + g)\, R_{test}` with
-  :math:`g = r_{train} / R_{train} - 1`. For outcomes already expressed relative to
-  the reference (reference totals of zero, as in the paper's private data) the
-  threshold is a gain itself and is carried over unchanged.
-- **absolute**: the train threshold as it is.
+A train threshold is carried to the test split as the same relative gain over the test
+split's reference totals (:func:`transfer_threshold`), or as it is.
 """
 
 from __future__ import annotations
@@ -46,18 +40,8 @@ def transfer_threshold(
 ) -> np.ndarray:
     """Carry a train threshold to the test split as the same gain over its reference.
 
-    Parameters
-    ----------
-    train, test : PolicyProblem
-        The two splits.
-    threshold : float or array_like
-        ``r`` or ``(r_v, r_c)`` on the train split; leading axes are broadcast.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(1 + g) * R_test`` with ``g = r / R_train - 1`` per outcome; unchanged for an
-        outcome whose train reference total is zero (already a relative gain).
+    Returns ``(1 + g) * R_test`` with ``g = r / R_train - 1`` per outcome, ``R`` the
+    reference totals; unchanged where ``R_train`` is zero (already a relative gain).
 
     Examples
     --------
@@ -98,13 +82,9 @@ def evaluate_plans(
     Returns
     -------
     xarray.Dataset
-        Dims ``(threshold, plan)``: ``C_train``; ``C_test`` at the transferred
-        thresholds (:func:`transfer_threshold`, the paper's convention);
-        ``C_test_train_threshold`` at the train thresholds as they are;
-        ``log_failure_train``, ``log_failure_test`` and
-        ``log_failure_test_train_threshold``, :math:`\log(1 - C)` of each, computed
-        without cancellation (read them where C rounds to one); and the coordinates
-        ``r_train`` and ``r_test`` (with an ``outcome`` dim in 2-D).
+        Dims ``(threshold, plan)``: ``C_train``, ``C_test`` (at the transferred
+        thresholds), ``C_test_train_threshold`` and the ``log_failure_*``
+        :math:`\log(1 - C)` of each; coordinates ``r_train`` and ``r_test``.
 
     Examples
     --------

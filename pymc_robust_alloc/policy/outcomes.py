@@ -1,20 +1,10 @@
-r"""The two kinds of outcome a policy problem has: one scalar, or (value, cost).
+r"""The two kinds of outcome of a policy problem, and the public success evaluators.
 
-Each outcome type holds what the solvers, baselines and evaluation need of it: the log
-success criterion and its gradient, the survival form :math:`\log(1 - C)` (accurate
-where :math:`C` rounds to one), a margin to rank plans whose :math:`C` underflows, and
-an upper bound on the best :math:`C` over all plans. The public evaluators
-(:func:`success_probability`, :func:`log_success_probability`,
-:func:`log_failure_probability`) validate their input and call them.
-
-- :class:`ScalarOutcome`: :math:`C = P(Y > r)` is maximised exactly on the upper
-  boundary of the reachable (variance, mean) polygon (:class:`Frontier`), so its bound
-  is the optimum itself.
-- :class:`ValueCostOutcome`: :math:`C = P(Y_v > r_v,\ Y_c \le r_c)`. For
-  :math:`\alpha > 0, \beta \ge 0` the success event implies
-  :math:`\alpha Y_v - \beta Y_c > \alpha r_v - \beta r_c`, a scalar outcome whose
-  mean and variance are linear in the plan; its exact optimum bounds :math:`C` from
-  above, and the smallest such bound over directions is the certificate.
+:class:`ScalarOutcome` (:math:`C = P(Y > r)`, maximised exactly on the upper boundary of
+the reachable (variance, mean) polygon) and :class:`ValueCostOutcome`
+(:math:`C = P(Y_v > r_v,\ Y_c \le r_c)`, bounded above by the exact optimum of
+:math:`\alpha Y_v - \beta Y_c` over directions) hold what the solvers need: the log
+criterion and its gradient, :math:`\log(1 - C)`, a margin and an upper bound.
 """
 
 from __future__ import annotations
@@ -60,12 +50,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class UpperBound:
-    """An upper bound on the best success probability of any plan.
-
-    ``z`` is the standardised margin whose normal tail is the bound, so
-    ``log_bound = log Phi(z)`` and ``log_survival = log Phi(-z)`` (no cancellation
-    near one); ``exact`` says the bound is the optimum itself (1-D outcomes).
-    """
+    """An upper bound ``Phi(z)`` on the best success probability; ``exact`` in 1-D."""
 
     z: float
     exact: bool
@@ -86,9 +71,7 @@ class Frontier:
     """Upper boundary of the reachable (V, m) polygon of a scalar outcome.
 
     Vertices are hard plans; edge ``i`` moves bucket ``g[i]`` from policy ``k0[i]`` to
-    ``k1[i]``, sorted by decreasing slope dm / dV (the merge of the buckets' upper
-    hulls, which is the upper hull of their Minkowski sum). Variances increase along
-    the boundary, so only its first vertex can be a point mass.
+    ``k1[i]``, by decreasing slope dm / dV (the upper hull of the Minkowski sum).
     """
 
     def __init__(self, mu: np.ndarray, var: np.ndarray) -> None:
@@ -96,11 +79,7 @@ class Frontier:
         self.start, self.g, self.k0, self.k1 = frontier_edges(self.mu, self.var)
 
     def best(self, r: float) -> tuple[np.ndarray, float, bool]:
-        """Find the boundary plan maximising (m - r) / sqrt(V).
-
-        Returns the plan, the supremum of the margin over all plans, and whether the
-        plan attains it (see :func:`~pymc_robust_alloc.policy._numba.frontier_best`).
-        """
+        """Return the plan maximising (m - r) / sqrt(V), the supremum margin, and if attained."""
         n_moves, share, z, attained = frontier_best(
             self.mu, self.var, self.start, self.g, self.k0, self.k1, r
         )
@@ -118,10 +97,7 @@ class Frontier:
 class ScalarOutcome:
     r"""A scalar outcome :math:`Y \sim N(\sum \psi\mu, \sum \psi\Sigma)`, success ``Y > r``.
 
-    Parameters
-    ----------
-    mu, var : numpy.ndarray
-        Means and variances per (bucket, policy), shape ``(M, K)``.
+    ``mu`` and ``var`` have shape ``(M, K)``.
     """
 
     n_outcomes = 1
@@ -180,12 +156,7 @@ class ScalarOutcome:
 class ValueCostOutcome:
     r"""A (value, cost) outcome; success is :math:`Y_v > r_v` and :math:`Y_c \le r_c`.
 
-    Parameters
-    ----------
-    mu : numpy.ndarray
-        Means, shape ``(M, K, 2)``.
-    cov : numpy.ndarray
-        Covariances, shape ``(M, K, 2, 2)``.
+    ``mu`` has shape ``(M, K, 2)``, ``cov`` ``(M, K, 2, 2)``.
     """
 
     n_outcomes = 2
@@ -251,11 +222,8 @@ class ValueCostOutcome:
     def upper_bound(self, threshold) -> UpperBound:
         r"""Return the smallest exact 1-D bound over directions :math:`\theta \in [0, \pi/2)`.
 
-        Direction :math:`\theta` bounds :math:`C` by the best probability of
-        :math:`\cos\theta\, Y_v - \sin\theta\, Y_c > \cos\theta\, r_v -
-        \sin\theta\, r_c` over all plans (exact 1-D frontier). Every direction gives a
-        valid bound; the smallest is searched on a grid of ``N_GRID`` angles, then
-        refined between the grid neighbours of the best one.
+        Every direction bounds :math:`C`; the best is searched on ``N_GRID`` angles,
+        then refined between the grid neighbours of the best one.
         """
         top = 0.5 * np.pi * (1.0 - 1e-9)  # alpha > 0: the implied event is strict
         grid = np.linspace(0.0, top, self.N_GRID)
@@ -285,58 +253,7 @@ def outcome_of(problem: PolicyProblem) -> ScalarOutcome | ValueCostOutcome:
 def _checked(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike):
     """Validate a plan (or stack) and thresholds broadcast against its leading axes."""
     psi = problem.check_plan(psi)
-    t = np.asarray(threshold, dtype=float)
-    if problem.n_outcomes == 2 and t.shape[-1:] != (2,):
-        raise ValueError(
-            "A (value, cost) problem needs thresholds (r_v, r_c), an array whose last "
-            f"axis has length 2; got shape {t.shape}."
-        )
-    if not np.all(np.isfinite(t)):
-        raise ValueError(
-            f"Thresholds must be finite, got {t.tolist()}. Replace NaN or infinite "
-            "thresholds by the gain you require."
-        )
-    return psi, t, outcome_of(problem)
-
-
-def log_failure_probability(
-    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
-) -> np.ndarray:
-    r"""Log failure probability :math:`\log(1 - C(\psi))`, the survival scale (NumPy).
-
-    Computed from the complementary tails, without forming :math:`1 - C`: it stays
-    relatively accurate where :math:`C` rounds to one. Arguments as in
-    :func:`log_success_probability`.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    psi : array_like
-        Plan(s), shape ``(..., M, K)``; rows on the simplex.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D), broadcast against the leading axes.
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`\log(1 - C)`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pymc_robust_alloc.policy import (
-    ...     PolicyProblem, log_failure_probability, success_probability
-    ... )
-    >>> problem = PolicyProblem([[12.0, 1.0]], [[1.0, 1.0]])
-    >>> psi = np.array([[1.0, 0.0]])  # Y ~ N(12, 1): C = 1 - Phi(-12)
-    >>> float(success_probability(problem, psi, 0.0))
-    1.0
-    >>> round(float(log_failure_probability(problem, psi, 0.0)), 6)  # log Phi(-12)
-    -75.410673
-    """
-    psi, threshold, outcome = _checked(problem, psi, threshold)
-    return outcome.log_survival(psi, threshold)
+    return psi, problem.check_threshold(threshold, broadcast=True), outcome_of(problem)
 
 
 def log_success_probability(
@@ -372,25 +289,31 @@ def log_success_probability(
     return outcome.log_probability(psi, threshold)
 
 
+def log_failure_probability(
+    problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike
+) -> np.ndarray:
+    r"""Log failure probability :math:`\log(1 - C(\psi))` (NumPy).
+
+    Arguments as in :func:`log_success_probability`. Computed from the complementary
+    tails, it stays relatively accurate where :math:`C` rounds to one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pymc_robust_alloc.policy import PolicyProblem, log_failure_probability
+    >>> problem = PolicyProblem([[12.0, 1.0]], [[1.0, 1.0]])
+    >>> psi = np.array([[1.0, 0.0]])  # Y ~ N(12, 1): C = 1 - Phi(-12) rounds to 1
+    >>> round(float(log_failure_probability(problem, psi, 0.0)), 6)  # log Phi(-12)
+    -75.410673
+    """
+    psi, threshold, outcome = _checked(problem, psi, threshold)
+    return outcome.log_survival(psi, threshold)
+
+
 def success_probability(problem: PolicyProblem, psi: ArrayLike, threshold: ArrayLike) -> np.ndarray:
-    r"""Success probability :math:`C(\psi)` (NumPy).
+    r"""Success probability :math:`C(\psi)`, arguments as in :func:`log_success_probability`.
 
-    1-D: :math:`P(Y > r)`; 2-D: :math:`P(Y_v > r_v, Y_c \le r_c)`. See
-    :func:`log_success_probability` for the arguments.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    psi : array_like
-        Plan(s), shape ``(..., M, K)``.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
-
-    Returns
-    -------
-    numpy.ndarray
-        :math:`C(\psi)`.
+    1-D: :math:`P(Y > r)`; 2-D: :math:`P(Y_v > r_v,\ Y_c \le r_c)`.
 
     Examples
     --------
@@ -398,10 +321,9 @@ def success_probability(problem: PolicyProblem, psi: ArrayLike, threshold: Array
     >>> from pymc_robust_alloc.policy import PolicyProblem, success_probability
     >>> mu = [[[2.0, 1.0], [1.0, 1.5]]]  # one bucket, two policies, (value, cost)
     >>> cov = [[[[9.0, 3.0], [3.0, 4.0]], [[1.0, 0.5], [0.5, 1.0]]]]
-    >>> problem = PolicyProblem(mu, cov)
     >>> psi = np.array([[1.0, 0.0]])
     >>> # P(Y_v > 0, Y_c <= 2), Y ~ N((2, 1), [[9, 3], [3, 4]]); scipy.stats: 0.465145
-    >>> round(float(success_probability(problem, psi, (0.0, 2.0))), 6)
+    >>> round(float(success_probability(PolicyProblem(mu, cov), psi, (0.0, 2.0))), 6)
     0.465145
     """
     return np.exp(log_success_probability(problem, psi, threshold))

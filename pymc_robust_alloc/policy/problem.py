@@ -22,7 +22,7 @@ def _labels(labels: Sequence | None, n: int, prefix: str, name: str) -> list:
             f"Pass {n} labels or leave {name}=None for default labels."
         )
     if len(set(labels)) != n:
-        raise ValueError(f"{name} labels must be unique, got {labels}.")
+        raise ValueError(f"{name} labels must be unique, got {labels}; rename the repeats.")
     return labels
 
 
@@ -101,7 +101,7 @@ class PolicyProblem:
                 bad = np.argwhere(cov < 0)[0].tolist()
                 raise ValueError(
                     f"Variances must be non-negative, got {cov[tuple(bad)]:.3g} at "
-                    f"(bucket, policy) = {tuple(bad)}."
+                    f"(bucket, policy) = {tuple(bad)}; check that cell's estimate."
                 )
         else:
             if not np.allclose(cov[..., 0, 1], cov[..., 1, 0], rtol=1e-8, atol=0.0):
@@ -139,95 +139,32 @@ class PolicyProblem:
 
     @property
     def n_buckets(self) -> int:
-        """Number of buckets M.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> PolicyProblem([[2.0, 1.0], [0.5, 1.5], [1.0, 1.0]], np.ones((3, 2))).n_buckets
-        3
-        """
+        """Number of buckets M."""
         return self.mu.shape[0]
 
     @property
     def n_policies(self) -> int:
-        """Number of policies K.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> PolicyProblem([[2.0, 1.0], [0.5, 1.5], [1.0, 1.0]], np.ones((3, 2))).n_policies
-        2
-        """
+        """Number of policies K."""
         return self.mu.shape[1]
 
     @property
     def n_outcomes(self) -> int:
-        """1 for a scalar outcome, 2 for (value, cost).
-
-        Examples
-        --------
-        One bucket, two policies, each with a (value, cost) mean and a flattened
-        2x2 covariance ``[vv, vc, cv, cc]``:
-
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> mu = [[[2.0, 1.0], [1.0, 0.5]]]
-        >>> cov = [[[1.0, 0.2, 0.2, 1.0], [1.0, 0.0, 0.0, 1.0]]]
-        >>> problem = PolicyProblem(mu, cov)
-        >>> problem.n_outcomes, problem.cov.shape
-        (2, (1, 2, 2, 2))
-        """
+        """1 for a scalar outcome, 2 for (value, cost)."""
         return 1 if self.mu.ndim == 2 else 2
 
     @property
     def reference_totals(self) -> np.ndarray:
-        """Expected outcome of the all-reference plan (a scalar or (value, cost)).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> problem = PolicyProblem([[2.0, 1.0], [0.5, 1.5]], np.ones((2, 2)), reference=1)
-        >>> float(problem.reference_totals)
-        2.5
-        """
+        """Expected outcome of the all-reference plan (a scalar or (value, cost))."""
         return self.mu[:, self.reference].sum(axis=0)
 
     def reference_plan(self) -> np.ndarray:
-        """Hard plan putting every bucket on the reference policy, shape (M, K).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> problem = PolicyProblem(np.zeros((2, 3)), np.ones((2, 3)), reference="policy1")
-        >>> problem.reference_plan()
-        array([[0., 1., 0.],
-               [0., 1., 0.]])
-        """
+        """Hard plan putting every bucket on the reference policy, shape (M, K)."""
         psi = np.zeros((self.n_buckets, self.n_policies))
         psi[:, self.reference] = 1.0
         return psi
 
     def as_plan(self, psi: ArrayLike) -> xr.DataArray:
-        """Label a plan ``psi`` of shape (M, K) with dims ``(bucket, policy)``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> problem = PolicyProblem(
-        ...     np.zeros((2, 2)),
-        ...     np.ones((2, 2)),
-        ...     buckets=["new", "returning"],
-        ...     policies=["control", "treatment"],
-        ... )
-        >>> plan = problem.as_plan([[0.5, 0.5], [0.0, 1.0]])
-        >>> plan.dims, float(plan.sel(bucket="returning", policy="treatment"))
-        (('bucket', 'policy'), 1.0)
-        """
+        """Label a plan ``psi`` of shape (M, K) with dims ``(bucket, policy)``."""
         psi = np.asarray(psi, dtype=float)
         template = getattr(self, "_plan_template", None)
         if template is None:
@@ -243,37 +180,10 @@ class PolicyProblem:
         return template.copy(data=psi.copy())
 
     def check_plan(self, psi: ArrayLike, name: str = "plan", atol: float = 1e-6) -> np.ndarray:
-        """Validate a plan: shape (..., M, K), finite, each row on the simplex.
+        """Return a plan (or a stack ``(..., M, K)`` of plans) as floats, rows on the simplex.
 
         Rows may miss the simplex by ``atol`` (entries above ``-atol``, sums within
-        ``atol`` of one); they are returned as given, converted to floats.
-
-        Parameters
-        ----------
-        psi : array_like
-            Plan, shape ``(M, K)``, or a stack of plans ``(..., M, K)``.
-        name : str, default "plan"
-            What the plan is, for the error message (e.g. ``"warm_start"``).
-        atol : float, default 1e-6
-            Tolerance of the simplex rule.
-
-        Returns
-        -------
-        numpy.ndarray
-            The plan as floats.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> problem = PolicyProblem(np.zeros((2, 2)), np.ones((2, 2)))
-        >>> problem.check_plan([[0.5, 0.5], [0.0, 1.0]])
-        array([[0.5, 0.5],
-               [0. , 1. ]])
-        >>> problem.check_plan([[0.5, 0.6], [0.0, 1.0]])
-        Traceback (most recent call last):
-            ...
-        ValueError: Each row of plan must lie on the simplex (entries >= 0 summing to 1); ...
+        ``atol`` of one); ``name`` says what the plan is in the error message.
         """
         psi = np.asarray(psi, dtype=float)
         shape = (self.n_buckets, self.n_policies)
@@ -284,7 +194,7 @@ class PolicyProblem:
         if not np.all(np.isfinite(psi)):
             raise ValueError(
                 f"{name} contains {int(np.sum(~np.isfinite(psi)))} NaN or infinite "
-                "entries; every share must be a finite number in [0, 1]."
+                "entries; give every share as a number in [0, 1]."
             )
         sums, low = psi.sum(axis=-1), psi.min(axis=-1)
         bad = (low < -atol) | (np.abs(sums - 1.0) > atol)
@@ -297,57 +207,41 @@ class PolicyProblem:
             )
         return psi
 
-    def check_threshold(self, threshold: ArrayLike, batch: bool = False) -> np.ndarray:
-        """Validate a threshold: finite, ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
+    def check_threshold(
+        self, threshold: ArrayLike, batch: bool = False, *, broadcast: bool = False
+    ) -> np.ndarray:
+        """Return finite thresholds ``r`` (1-D outcome) or ``(r_v, r_c)`` (2-D) as floats.
 
-        Parameters
-        ----------
-        threshold : float or array_like
-            One threshold, or with ``batch=True`` a sequence of them: shape ``(T,)``
-            for a 1-D outcome, ``(T, 2)`` for (value, cost).
-        batch : bool, default False
-            Whether several thresholds are accepted.
-
-        Returns
-        -------
-        numpy.ndarray
-            Shape ``()`` or ``(2,)``; with ``batch=True``, ``(T,)`` or ``(T, 2)``.
-
-        Examples
-        --------
-        >>> from pymc_robust_alloc.policy import PolicyProblem
-        >>> problem = PolicyProblem([[2.0, 1.0]], [[9.0, 1.0]])
-        >>> problem.check_threshold([0.0, 0.5], batch=True)
-        array([0. , 0.5])
-        >>> problem.check_threshold([0.0, 0.5])
-        Traceback (most recent call last):
-            ...
-        ValueError: Expected one threshold r (a scalar) for a 1-D outcome, got shape (2,). ...
+        One threshold by default: shape ``()`` or ``(2,)``. With ``batch=True`` a
+        sequence of them, ``(T,)`` or ``(T, 2)`` (one threshold is promoted). With
+        ``broadcast=True`` any leading axes, to broadcast against a stack of plans.
         """
         t = np.asarray(threshold, dtype=float)
-        if self.n_outcomes == 1:
-            one, what = (), "one threshold r (a scalar)"
-        else:
-            one, what = (2,), "one threshold (r_v, r_c)"
-        if batch:
-            ok = t.ndim == len(one) + 1 and t.shape[1:] == one and t.shape[0] >= 1
-            if not ok and t.shape == one:
-                t, ok = t[None], True
-            if not ok:
-                expected = "(T,)" if self.n_outcomes == 1 else "(T, 2)"
+        pair = self.n_outcomes == 2
+        one = (2,) if pair else ()
+        if broadcast:
+            if pair and t.shape[-1:] != one:
                 raise ValueError(
-                    f"Expected thresholds of shape {expected} for a {self.n_outcomes}-D "
-                    f"outcome, got shape {t.shape}."
+                    "A (value, cost) problem needs thresholds (r_v, r_c), an array whose "
+                    f"last axis has length 2; got shape {t.shape}."
+                )
+        elif batch:
+            if t.shape == one:
+                t = t[None]
+            if t.ndim != len(one) + 1 or t.shape[1:] != one or t.shape[0] < 1:
+                raise ValueError(
+                    f"Expected thresholds of shape {'(T, 2)' if pair else '(T,)'} for a "
+                    f"{self.n_outcomes}-D outcome, got shape {t.shape}."
                 )
         elif t.shape != one:
+            what = "one threshold (r_v, r_c)" if pair else "one threshold r (a scalar)"
             raise ValueError(
                 f"Expected {what} for a {self.n_outcomes}-D outcome, got shape "
                 f"{t.shape}. Solve several thresholds with solve_path."
             )
         if not np.all(np.isfinite(t)):
             raise ValueError(
-                f"Thresholds must be finite, got {t.tolist()}. Replace NaN or infinite "
-                "thresholds by the gain you require."
+                f"Thresholds must be finite, got {t.tolist()}; give the gain you require."
             )
         return t
 

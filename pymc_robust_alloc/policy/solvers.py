@@ -1,54 +1,41 @@
 r"""Maximise the success probability :math:`C(\psi)` over soft allocations.
 
-- :func:`algorithm1` is the paper's Algorithm 1 (Betlei et al., AAAI-24), the reference:
-  projected gradient ascent along :math:`\nabla C / C` with a Euclidean projection of
-  each row on the simplex (Duchi et al., 2008), batched over thresholds.
-- :class:`SuccessProbaMax` / :func:`success_proba_max` is the fast solver.
-
-  - 1-D outcomes are solved exactly: :math:`C = \Phi((m - r)/\sqrt{V})` increases
-    with the mean :math:`m` at a fixed variance :math:`V`, and both are linear in
-    :math:`\psi`, so the optimum lies on the upper boundary of the polygon of
-    reachable :math:`(V, m)`, the Minkowski sum of each bucket's hull of
-    :math:`(\Sigma_{gk}, \mu_{gk})`. Its edges move one bucket between two policies;
-    the best point of each edge has a closed form.
-  - 2-D outcomes: SLSQP on :math:`\log C` (on :math:`\log(1 - C)` near one) with one
-    equality constraint per bucket, multi-started from the previous threshold's plan,
-    the best hard plans, the baselines given, the uniform plan and seeded Dirichlet
-    draws.
+- :func:`algorithm1`, the paper's Algorithm 1 (Betlei et al., AAAI-24), is the
+  reference: projected gradient ascent along :math:`\nabla C / C`.
+- :class:`SuccessProbaMax` / :func:`success_proba_max` is the fast solver. In 1-D it is
+  exact: :math:`C = \Phi((m - r)/\sqrt{V})` with :math:`m, V` linear in :math:`\psi`,
+  so the optimum lies on the upper boundary of the reachable :math:`(V, m)` polygon,
+  whose edges each move one bucket between two policies. In 2-D it runs multi-start
+  SLSQP on :math:`\log C` (on :math:`\log(1 - C)` near one).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
 
-from pymc_robust_alloc.policy.baselines import greedy_plan
+from pymc_robust_alloc.checks import check_positive
+from pymc_robust_alloc.policy.baselines import greedy_plan, hard_plans
 from pymc_robust_alloc.policy.outcomes import ScalarOutcome, ValueCostOutcome, outcome_of
 from pymc_robust_alloc.policy.problem import PolicyProblem
 
-_CONTROLLER = []
+
+@cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()  # built on first use: it inspects the loaded libraries
 
 
 def _single_blas_thread():
-    """Limit BLAS to one thread (the controller is built once).
-
-    SLSQP's BLAS calls are tiny: threads only add overhead, a lot on a loaded machine.
-    """
-    try:
-        if not _CONTROLLER:
-            from threadpoolctl import ThreadpoolController
-
-            _CONTROLLER.append(ThreadpoolController())
-        return _CONTROLLER[0].limit(limits=1, user_api="blas")
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return nullcontext()
+    """Limit BLAS to one thread: SLSQP's BLAS calls are tiny, threads only add overhead."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 __all__ = [
@@ -66,15 +53,7 @@ _LOG_NEAR_ONE = np.log1p(-1e-3)  # above this, polish on log(1 - C)
 def project_rows_to_simplex(v: ArrayLike) -> np.ndarray:
     """Project each row (last axis) onto the simplex (Euclidean; Duchi et al., 2008).
 
-    Parameters
-    ----------
-    v : array_like
-        Array of shape ``(..., K)``.
-
-    Returns
-    -------
-    numpy.ndarray
-        The closest points with non-negative entries summing to one.
+    Returns the closest points with non-negative entries summing to one.
 
     Examples
     --------
@@ -97,59 +76,39 @@ def project_rows_to_simplex(v: ArrayLike) -> np.ndarray:
 class SuccessProbaResult:
     r"""Result of a success-probability maximisation for one threshold.
 
+    Unpacks as ``(psi, probability)``. ``C``, ``log_C`` and ``baseline_C`` are
+    deprecated aliases of ``probability``, ``log_probability`` and
+    ``baseline_probability``.
+
     Attributes
     ----------
     psi : xarray.DataArray
         The plan, dims ``(bucket, policy)``.
     probability, log_probability : float
-        Success probability :math:`C` of the plan and its log (``C`` and ``log_C``
-        are deprecated aliases).
+        Success probability :math:`C` of the plan and its log.
     threshold : float or tuple
         ``r`` or ``(r_v, r_c)``.
-    method : str
-        Solver name.
-    converged : bool
-        Whether the solver's stated convergence criterion held.
-    message : str
-        Solver messages and flags in words.
-    wall_time : float
-        Seconds spent.
+    method, converged, message, wall_time : str, bool, str, float
+        Solver name, whether its stated convergence criterion held, its messages and
+        flags in words, and the seconds spent.
     reachable : bool
         False when :math:`C` underflows to 0 for every plan tried; the plan then
         maximises :math:`\log C` (the standardised margin) instead.
     beats_baselines : bool
         Whether :math:`C` is at least the best baseline's (within 1e-9).
     baseline_probability : dict
-        Success probability of each baseline plan (``baseline_C`` is a deprecated
-        alias).
+        Success probability of each baseline plan.
     log_survival : float
-        :math:`\log(1 - C)`, computed without cancellation: read it where
-        :math:`C` rounds to one.
-    bound, log_bound : float or None
-        An upper bound on the best :math:`C` of any plan, and its log. 1-D outcomes
-        are solved exactly: the bound is the optimum (a supremum when
-        ``attained`` is False). 2-D: the smallest bound over directions
-        :math:`(\alpha, \beta)` of the exact 1-D optimum of
-        :math:`\alpha Y_v - \beta Y_c`. None when not computed (Algorithm 1).
-    gap : float or None
-        ``bound - probability`` (computed from the survival forms near one).
+        :math:`\log(1 - C)` without cancellation: read it where :math:`C` rounds to one.
+    bound, log_bound, gap : float or None
+        An upper bound on the best :math:`C` of any plan (exact in 1-D, the smallest
+        directional bound in 2-D), its log and ``bound - probability``; None for
+        Algorithm 1.
     certified : bool
-        Whether the plan is certified optimal: ``log_bound - log_probability <=
-        1e-6``, i.e. :math:`C` within a relative 1e-6 of the bound.
+        Whether ``log_bound - log_probability <= 1e-6``.
     attained : bool
         False when the best value is a supremum no plan attains (a point mass
         exactly at the threshold); the plan then comes within 1e-8 of it.
-
-    Examples
-    --------
-    >>> from pymc_robust_alloc.policy import PolicyProblem, SuccessProbaMax
-    >>> problem = PolicyProblem([[2.0, 1.9, 0.0]], [[9.0, 1.0, 9.0]])
-    >>> result = SuccessProbaMax(problem).solve(1.0)
-    >>> result.reachable, result.certified, result.gap, result.message
-    (True, True, 0.0, 'exact (frontier)')
-    >>> psi, C = result  # unpacks as (plan, success probability)
-    >>> psi.values, round(C, 3)
-    (array([[0., 1., 0.]]), 0.816)
     """
 
     psi: xr.DataArray
@@ -203,12 +162,7 @@ def _deprecated(old: str, new: str) -> None:
 
 
 class _Segment:
-    """One bucket, two policies: the plan is a point of a segment, searched directly.
-
-    ``psi = [1 - p, p]``; log C (or log(1 - C) near one) is evaluated on a grid of
-    ``p`` in [0, 1], then on finer grids around the best point until the bracket is
-    narrower than 1e-11: a handful of vectorised evaluations.
-    """
+    """One bucket, two policies: ``psi = [1 - p, p]``, searched on ever finer grids of p."""
 
     COARSE, FINE, WIDTH = 257, 65, 1e-11
 
@@ -242,6 +196,7 @@ class _Segment:
 
 
 def _check_count(name: str, value: int, low: int) -> int:
+    # Not checks.check_count: the policy API's tests pin a ValueError and this wording.
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
     return int(value)
@@ -251,30 +206,25 @@ class SuccessProbaMax:
     r"""Fast maximiser of :math:`C(\psi)` for one problem, across thresholds.
 
     Every result carries an upper bound on the best :math:`C` of any plan and the
-    gap to it (:class:`SuccessProbaResult`): exact in 1-D, certified by directional
-    1-D bounds in 2-D.
+    gap to it: exact in 1-D, certified by directional 1-D bounds in 2-D.
 
     Parameters
     ----------
     problem : PolicyProblem
         Outcome statistics.
     method : {"auto", "frontier", "segment", "slsqp"}, default "auto"
-        ``"frontier"`` (1-D outcomes only) is exact: the best point of the upper
-        boundary of the reachable (variance, mean) polygon. ``"segment"`` (one
-        bucket, two policies) searches the one free share directly, on ever finer
-        grids. ``"slsqp"``: multi-start SLSQP on :math:`\log C`.
-        ``"auto"``: the frontier in 1-D, the segment for one bucket and two
-        policies, SLSQP otherwise.
+        ``"frontier"`` (1-D only, exact): the best point of the upper boundary of
+        the reachable (variance, mean) polygon. ``"segment"`` (one bucket, two
+        policies): grid search of the one free share. ``"slsqp"``: multi-start
+        SLSQP on :math:`\log C`. ``"auto"`` picks the first that applies.
     n_random : int, default 8
-        Seeded Dirichlet starting points for SLSQP, in addition to the best hard plans
-        (when K**M <= ``max_hard_plans``), the uniform plan, the Greedy1D plan, a warm
-        start and any baselines given.
+        Seeded Dirichlet starts for SLSQP, besides the best hard plans, the uniform
+        and Greedy1D plans, a warm start and any baselines given.
     n_local : int, default 3
-        Number of best starting points refined by SLSQP.
+        Number of best starts refined by SLSQP.
     n_local_warm : int, optional
-        With a warm start (e.g. in :meth:`solve_path`): SLSQP runs from the warm
-        start and from this many best other starting points; default ``n_local``
-        (so a warm-started solve is never worse than a cold one).
+        With a warm start (:meth:`solve_path`), the number of other starts refined
+        besides it; default ``n_local``.
     max_hard_plans : int, default 20_000
         Screen every hard plan as a start when there are at most this many.
     seed : int, default 0
@@ -339,14 +289,7 @@ class SuccessProbaMax:
         starts = [np.full((m, k), 1.0 / k)]
         starts += list(rng.dirichlet(np.ones(k), size=(n_random, m)))
         n_hard = k**m
-        if n_hard <= max_hard_plans:
-            idx = np.arange(n_hard)
-            choice = (idx[:, None] // k ** np.arange(m)[::-1]) % k
-            hard = np.zeros((n_hard, m, k))
-            np.put_along_axis(hard, choice[..., None], 1.0, axis=-1)
-            self._hard = hard
-        else:
-            self._hard = None
+        self._hard = hard_plans(problem, np.arange(n_hard)) if n_hard <= max_hard_plans else None
         self._starts = np.stack(starts)
         self._greedy = greedy_plan(problem)
         self.n_local = n_local
@@ -387,10 +330,7 @@ class SuccessProbaMax:
         return psi, float(crit(psi, threshold)), res
 
     def _polish_near_one(self, plans, threshold):
-        """Minimise log(1 - C) from each plan, where log C has lost the resolution.
-
-        Returns the best plan, its log C and log(1 - C).
-        """
+        """Minimise log(1 - C) from each plan; return the best, its log C and log(1 - C)."""
         best_psi, best_logq = None, np.inf
         for psi in plans:
             logq = float(self.outcome.log_survival(psi, threshold))
@@ -416,18 +356,15 @@ class SuccessProbaMax:
         threshold : float or array_like
             ``r`` (1-D) or ``(r_v, r_c)`` (2-D); finite.
         baselines : dict of str to ndarray, optional
-            Baseline plans (e.g. :func:`baseline_plans`) to compare with, and for
-            SLSQP to start from. Default: Greedy1D only (the LP and MILP solves cost
-            more than the solve itself; the best hard plans are starts anyway).
+            Baseline plans (e.g. :func:`baseline_plans`) to compare with and start
+            SLSQP from; default Greedy1D only.
         warm_start : array_like, optional
-            A plan of shape (M, K) to start SLSQP from, e.g. the solution at a nearby
-            threshold.
+            A plan of shape (M, K) to start SLSQP from, e.g. a nearby threshold's.
 
         Returns
         -------
         SuccessProbaResult
-            The plan and its success probability, with an upper bound, the gap to it,
-            and flags.
+            The plan, its success probability, an upper bound, the gap and flags.
 
         Examples
         --------
@@ -435,14 +372,8 @@ class SuccessProbaMax:
         >>> mu = [[2.0, 1.9, 0.0], [2.0, 1.0, 0.0], [2.0, 1.0, 0.0]]
         >>> var = [[9.0, 1.0, 9.0], [9.0, 1.0, 9.0], [1.0, 1.0, 1.0]]
         >>> result = SuccessProbaMax(PolicyProblem(mu, var)).solve(2.0)
-        >>> result.psi.values
-        array([[0., 1., 0.],
-               [0., 1., 0.],
-               [1., 0., 0.]])
         >>> round(result.probability, 3), result.certified, result.beats_baselines
         (0.953, True, True)
-        >>> round(result.baseline_probability["Greedy1D"], 3)
-        0.821
         """
         t0 = time.perf_counter()
         problem = self.problem
@@ -539,23 +470,11 @@ class SuccessProbaMax:
         )
 
     def solve_path(self, thresholds: ArrayLike) -> list[SuccessProbaResult]:
-        """Solve a sequence of thresholds, each warm-started from the previous plan.
-
-        Parameters
-        ----------
-        thresholds : array_like
-            Shape ``(T,)`` (1-D) or ``(T, 2)`` (2-D), best ordered so that
-            neighbours are close.
-
-        Returns
-        -------
-        list of SuccessProbaResult
-            One per threshold.
+        """Solve thresholds ``(T,)`` or ``(T, 2)`` in turn, each warm-started from the last.
 
         Examples
         --------
-        A (value, cost) problem: one bucket, two policies, thresholds ``(r_v, r_c)``.
-        As ``r_v`` rises the plan moves from ``policy1`` to ``policy0``.
+        As ``r_v`` rises the plan moves from ``policy1`` to ``policy0``:
 
         >>> from pymc_robust_alloc.policy import PolicyProblem, SuccessProbaMax
         >>> mu = [[[2.0, 1.0], [1.0, 1.5]]]
@@ -627,24 +546,10 @@ class SuccessProbaMax:
 
 
 def success_proba_max(problem: PolicyProblem, threshold: ArrayLike, **kwargs) -> SuccessProbaResult:
-    """Maximise the success probability of a plan at one threshold.
+    """Maximise the success probability of a plan at one threshold ``r`` or ``(r_v, r_c)``.
 
     A shortcut for ``SuccessProbaMax(problem, **kwargs).solve(threshold)``; build a
     :class:`SuccessProbaMax` once to sweep thresholds.
-
-    Parameters
-    ----------
-    problem : PolicyProblem
-        Outcome statistics.
-    threshold : float or array_like
-        ``r`` (1-D) or ``(r_v, r_c)`` (2-D).
-    **kwargs
-        Passed to :class:`SuccessProbaMax`.
-
-    Returns
-    -------
-    SuccessProbaResult
-        The plan and its success probability.
 
     Examples
     --------
@@ -672,11 +577,8 @@ def algorithm1(
     r"""Run the paper's Algorithm 1, projected gradient ascent on :math:`C`.
 
     Each step moves along :math:`\nabla C / C` and projects every row back on the
-    simplex.
-
-    Runs one trajectory per threshold, all thresholds batched in one vectorised loop.
-    As in the paper, :math:`C` is computed on the linear scale, so where it underflows
-    to 0 the step is zero (the flat region): such runs are flagged in ``message``.
+    simplex, one trajectory per threshold. As in the paper, :math:`C` is computed on the
+    linear scale, so where it underflows to 0 the step is zero (flagged in ``message``).
 
     Parameters
     ----------
@@ -684,32 +586,19 @@ def algorithm1(
         Outcome statistics.
     thresholds : array_like
         Shape ``(T,)`` for 1-D outcomes, ``(T, 2)`` for 2-D.
-    eta : float, default 0.01
-        Step size.
-    n_steps : int, default 100_000
-        Number of steps.
+    eta, n_steps : float, int
+        Step size and number of steps.
     start : {"dirichlet", "uniform"} or array_like, default "dirichlet"
-        ``"dirichlet"``: the best (per threshold) of ``n_dirichlet`` seeded draws;
-        ``"uniform"``; or a plan of shape (M, K) (e.g. a baseline's).
-    n_dirichlet : int, default 50_000
-        Number of Dirichlet draws.
-    seed : int, default 0
-        Seed of the draws.
+        The best (per threshold) of ``n_dirichlet`` Dirichlet draws seeded by
+        ``seed``, the uniform plan, or a plan of shape (M, K).
     backend : {"numba", "numpy"}, default "numba"
-        ``"numba"`` runs each trajectory in a compiled loop (Genz's bivariate normal
-        CDF); ``"numpy"`` steps all thresholds together in vectorised NumPy (Owen's
-        T), about a thousand times slower per step.
+        A compiled loop per trajectory, or all thresholds stepped together in NumPy
+        (about a thousand times slower per step).
     tol : float, default 1e-6
-        Convergence criterion: a run has converged when its final plan is a fixed
-        point of the step to within ``tol``, i.e. the projected gradient
-        :math:`\max |\psi - P(\psi + \eta \nabla \log C)| / \eta \le` ``tol``
-        (:math:`\nabla \log C` computed accurately, not on the linear scale). A
-        converged run is a stationary point, not necessarily the optimum.
+        A run has converged (to a stationary point) when its projected gradient
+        :math:`\max |\psi - P(\psi + \eta \nabla \log C)| / \eta` is at most ``tol``.
 
-    Returns
-    -------
-    list of SuccessProbaResult
-        One per threshold; ``wall_time`` is the total time divided by T.
+    Returns one :class:`SuccessProbaResult` per threshold (``wall_time``: total / T).
 
     Examples
     --------
@@ -721,10 +610,8 @@ def algorithm1(
     """
     t0 = time.perf_counter()
     thr = problem.check_threshold(thresholds, batch=True)
-    if not (np.isfinite(eta) and eta > 0.0):
-        raise ValueError(f"eta must be a positive step size, got {eta!r}.")
-    if not (np.isfinite(tol) and tol > 0.0):
-        raise ValueError(f"tol must be positive, got {tol!r}.")
+    eta = check_positive(eta, "eta", what="step size", hint="Pass e.g. eta=0.01.")
+    tol = check_positive(tol, "tol", hint="Pass e.g. tol=1e-6.")
     n_steps = _check_count("n_steps", n_steps, 0)
     n_dirichlet = _check_count("n_dirichlet", n_dirichlet, 1)
     if backend not in ("numba", "numpy"):

@@ -27,16 +27,10 @@ _SUFFIXES = (".yaml", ".yml", ".toml")
 
 @dataclass(frozen=True)
 class ConfigViews:
-    """The views of a config, fitted where the problem runs (a :class:`ViewSource`).
+    """The views of a config (paths filled for the entry), fitted where the problem runs.
 
-    Attributes
-    ----------
-    specs : dict of str to ViewConfig
-        The views, with the entry's ``{market}``/``{brand}`` filled into paths.
-    base : pathlib.Path
-        Folder the paths start from (on a cluster, a path every worker can read).
-    seed : int
-        View ``i`` is fitted with seed ``seed + i``.
+    ``base`` is the folder paths start from (on a cluster, one every worker can read);
+    view ``i`` is fitted with seed ``seed + i``.
     """
 
     specs: Mapping[str, ViewConfig]
@@ -45,7 +39,7 @@ class ConfigViews:
 
     @property
     def key(self) -> str:
-        """Problems whose views have the same files, settings and seed share them."""
+        """Same files, settings and seed: the same views."""
         specs = {name: spec.model_dump() for name, spec in self.specs.items()}
         return json.dumps([str(self.base.resolve()), self.seed, specs], sort_keys=True)
 

@@ -25,8 +25,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*$")
 class ViewSource(Protocol):
     """Views built where the problem runs (e.g. fitted from files on a worker).
 
-    ``key`` identifies the views: problems whose sources share a key share the
-    views and one compiled allocator. ``build()`` returns the views.
+    Problems whose sources share a ``key`` share the views and one compiled allocator.
     """
 
     key: str
@@ -40,16 +39,14 @@ class ViewSource(Protocol):
 class Problem:
     """One allocation: views, a budget and the questions asked of them.
 
-    Problems that pass the same view objects (or :class:`ViewSource` with the
-    same key) and the same ``num_periods`` and ``n_draws`` share one compiled
-    :class:`~pymc_robust_alloc.RobustAllocator` in
+    Problems with the same view objects (or :class:`ViewSource` key), ``num_periods``
+    and ``n_draws`` share one compiled allocator in
     :func:`~pymc_robust_alloc.portfolio.allocate_many`.
 
     Parameters
     ----------
     name : str
-        Unique within a portfolio; also the name of the problem's result file
-        (letters, digits, ``_ . -`` and spaces).
+        Unique; names the result file (letters, digits, ``_ . -`` and spaces).
     views : sequence of View or ViewSource
         At least two views over the same channels.
     total_budget : float
@@ -63,13 +60,10 @@ class Problem:
     labels : mapping, optional
         ``market``, ``brand`` and ``scenario`` of the problem (any subset).
     seed : int, optional
-        Seed of the problem's random starts; by default derived from the
-        portfolio's seed and the problem's name, so it never depends on the order
-        or the place the problem runs.
+        Seed of the random starts; by default derived from the portfolio's seed and
+        the problem's name, never from where or when it runs.
     options : mapping, optional
-        Further keyword arguments of
-        :meth:`~pymc_robust_alloc.RobustAllocator.allocate`, e.g.
-        ``{"regret": "relative"}``.
+        Further keywords of ``allocate``, e.g. ``{"regret": "relative"}``.
 
     Examples
     --------
@@ -112,14 +106,7 @@ class Problem:
 
 
 def check_problems(problems: Sequence[Problem], seed: int = 0) -> list[Problem]:
-    """Validate a portfolio's problems and give each its seed.
-
-    Raises
-    ------
-    ValueError
-        An empty portfolio, a duplicate or unusable name, an unknown label or too
-        few views, naming the problem.
-    """
+    """Validate a portfolio's problems (names, labels, views) and give each its seed."""
     problems = list(problems)
     if not problems:
         raise ValueError("The portfolio has no problems; pass at least one Problem.")
@@ -157,22 +144,13 @@ def check_problems(problems: Sequence[Problem], seed: int = 0) -> list[Problem]:
 
 
 def problem_seed(seed: int, name: str) -> int:
-    """Derive a problem's seed from the portfolio's seed and its name (not its position).
-
-    Examples
-    --------
-    >>> problem_seed(0, "FR-100") == problem_seed(0, "FR-100") != problem_seed(1, "FR-100")
-    True
-    """
+    """Derive a problem's seed from the portfolio's seed and its name (not its position)."""
     sequence = np.random.SeedSequence(int(seed), spawn_key=(zlib.crc32(name.encode()),))
     return int(sequence.generate_state(1)[0])
 
 
 def views_key(problem: Problem, ids: dict[tuple[int, ...], str]) -> str:
-    """Key a problem's views: a source's key, else the identity of its view objects.
-
-    ``ids`` numbers the distinct tuples of view objects seen so far (updated).
-    """
+    """Key a problem's views: its source's key, else its views' identity (numbered in ``ids``)."""
     if isinstance(problem.views, ViewSource):
         return problem.views.key
     identity = tuple(id(v) for v in problem.views)
@@ -180,10 +158,7 @@ def views_key(problem: Problem, ids: dict[tuple[int, ...], str]) -> str:
 
 
 def fingerprint(problem: Problem) -> str:
-    """Hash everything a problem's result depends on: inputs, draws and seed.
-
-    A saved result is reused on resume only if its fingerprint matches.
-    """
+    """Hash everything a problem's result depends on (inputs, draws, seed), for resuming."""
     digest = hashlib.sha256()
     settings = problem.allocate_kwargs()
     settings.update(num_periods=problem.num_periods, n_draws=problem.n_draws)

@@ -12,14 +12,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc.names import MINIMAX
 from pymc_robust_alloc.portfolio.problem import LABELS
+from pymc_robust_alloc.result import AllocationResult
 
 __all__ = ["PortfolioResult"]
 
 #: The plan a problem recommends.
-RECOMMENDED = "minimax"
-#: Per-solve fields kept in the ``convergence`` group.
-SOLVE_FIELDS = ("plan", "objective", "success", "iterations", "value", "first_order", "gap")
+RECOMMENDED = MINIMAX
 FILES = ("portfolio.nc", "summary.csv", "report.html")
 
 
@@ -30,18 +30,14 @@ class PortfolioResult:
     Attributes
     ----------
     records : list of dict
-        One per problem, in portfolio order: ``name``, ``labels``, ``status``
-        (``"converged"``, ``"not converged"`` or ``"failed"``), ``error``,
-        ``warnings``, ``compiled``, ``resumed`` (kept from an earlier run), ``seconds``
-        and ``result``
-        (:meth:`AllocationResult.to_dict <pymc_robust_alloc.AllocationResult.to_dict>`,
-        ``None`` for a failure). Each is also the problem's JSON file.
+        One per problem (its JSON file): ``name``, ``labels``, ``status``
+        (``"converged"``, ``"not converged"``, ``"failed"``), ``error``, ``warnings``,
+        ``compiled``, ``resumed``, ``seconds``, ``cpu_seconds`` and ``result``
+        (:meth:`AllocationResult.to_dict <pymc_robust_alloc.AllocationResult.to_dict>`).
     dataset : xarray.Dataset
-        ``plans`` (problem, plan, channel), ``value`` and ``regret`` (problem,
-        plan, view), ``v_star`` (problem, view), ``max_regret`` (problem, plan),
-        ``converged``, ``status`` and ``error`` (problem); coordinates ``budget``
-        and the labels along ``problem``. Missing entries (a failed problem, a
-        plan only some problems ask for) are NaN.
+        ``plans``, ``value``, ``regret``, ``v_star``, ``max_regret``, ``converged``,
+        ``status`` and ``error`` over ``problem``, with ``budget`` and the labels as
+        coordinates; NaN where a problem failed or lacks a plan.
 
     Examples
     --------
@@ -80,25 +76,12 @@ class PortfolioResult:
 
     @property
     def failures(self) -> dict[str, str]:
-        """``{problem: error}`` of the problems that failed.
-
-        Examples
-        --------
-        >>> portfolio.failures
-        {}
-        """
+        """``{problem: error}`` of the problems that failed."""
         return {r["name"]: r["error"] for r in self.records if r["status"] == "failed"}
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per problem: labels, budget, status, the minimax plan and its max regret.
-
-        Examples
-        --------
-        >>> list(portfolio.summary.columns)  # doctest: +NORMALIZE_WHITESPACE
-        ['market', 'budget', 'status', 'max regret', 'search', 'social', 'display',
-         'seconds', 'error']
-        """
+        """One row per problem: labels, budget, status, the minimax plan and its max regret."""
         ds = self.dataset
         table = pd.DataFrame(index=pd.Index(ds["problem"].values, name="problem"))
         for label in LABELS:
@@ -117,42 +100,25 @@ class PortfolioResult:
         table["error"] = ds["error"].values
         return table
 
-    def to_datatree(self) -> xr.DataTree:
-        """Return the results as a DataTree: the Dataset at the root, solves in ``convergence``.
+    @property
+    def results(self) -> dict[str, AllocationResult]:
+        """Each solved problem's :class:`~pymc_robust_alloc.AllocationResult`, by name."""
+        return {
+            r["name"]: AllocationResult.from_dict(r["result"]) for r in self.records if r["result"]
+        }
 
-        Examples
-        --------
-        >>> tree = portfolio.to_datatree()
-        >>> sorted(tree.children), tree["convergence"]["success"].dims
-        (['convergence'], ('problem', 'solve'))
+    def to_datatree(self) -> xr.DataTree:
+        """Return the Dataset as group ``portfolio`` and each solved problem's result tree.
+
+        ``problems/<name>`` is :meth:`AllocationResult.to_datatree
+        <pymc_robust_alloc.AllocationResult.to_datatree>`, read back by ``from_datatree``.
         """
-        solves = [
-            pd.DataFrame([{k: s[k] for k in SOLVE_FIELDS} for s in r["result"]["solves"]])
-            if r["result"]
-            else pd.DataFrame(columns=list(SOLVE_FIELDS))
-            for r in self.records
-        ]
-        n = max(len(s) for s in solves)
-        convergence = xr.Dataset(
-            {
-                name: (
-                    ("problem", "solve"),
-                    np.array([_padded(s[name].tolist(), n, name) for s in solves]),
-                )
-                for name in SOLVE_FIELDS
-            },
-            coords={"problem": self.dataset["problem"].values, "solve": np.arange(n)},
-        )
-        return xr.DataTree.from_dict({"/": self.dataset, "/convergence": convergence})
+        trees = {f"/problems/{name}": r.to_datatree() for name, r in self.results.items()}
+        # Siblings, not root and children: a child would inherit the root's coordinates.
+        return xr.DataTree.from_dict({"/portfolio": self.dataset, **trees})
 
     def report(self, title: str = "Portfolio of robust allocations") -> str:
-        """Render an HTML page listing every problem, its recommendation and any failure.
-
-        Examples
-        --------
-        >>> portfolio.report().startswith("<!DOCTYPE html>")
-        True
-        """
+        """Render an HTML page listing every problem, its recommendation and any failure."""
         from pymc_robust_alloc.report import _STYLE
 
         table = self.summary.drop(columns=["seconds"])
@@ -200,7 +166,7 @@ class PortfolioResult:
                 "overwrite=True to replace them."
             )
         folder.mkdir(parents=True, exist_ok=True)
-        self.to_datatree().to_netcdf(targets[0])
+        self.to_datatree().to_netcdf(targets[0], engine="h5netcdf", mode="w")
         self.summary.to_csv(targets[1])
         targets[2].write_text(self.report())
         return targets
@@ -247,10 +213,3 @@ def _problem_dataset(record: Mapping[str, Any]) -> xr.Dataset:
         list(worst.values()), dims="plan", coords={"plan": list(worst)}
     )
     return out.assign_coords(view=views, budget=float(result["settings"]["total_budget"]))
-
-
-def _padded(values: list, n: int, name: str) -> list:
-    fill: Any = "" if name in ("plan", "objective") else np.nan
-    if name == "success":
-        values = [float(v) for v in values]
-    return values + [fill] * (n - len(values))

@@ -10,7 +10,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from pymc_robust_alloc.budget import check_count, check_num_periods
+from pymc_robust_alloc.checks import as_posterior, check_count, check_finite, check_num_periods
 
 __all__ = ["Horizon", "View"]
 
@@ -22,9 +22,8 @@ DATE = "date"
 class Horizon:
     """The date axis every view of one decision is built on.
 
-    The axis is three blocks, as in :class:`~pymc_marketing.mmm.BudgetOptimizer`:
-    ``carry_in_periods`` of spend already made (held fixed), ``num_periods`` of
-    decisions, then ``adstock_periods`` of carry-over with no new spend.
+    Three blocks, as in :class:`~pymc_marketing.mmm.BudgetOptimizer`: fixed
+    carry-in spend, the decisions, then carry-over without new spend.
 
     Parameters
     ----------
@@ -35,14 +34,14 @@ class Horizon:
     adstock_periods : int, default 0
         Trailing periods in which earlier spend still has an effect.
     dates : sequence, optional
-        Labels of the whole axis; defaults to ``0, 1, ...``.
+        Labels of the whole axis (default ``0, 1, ...``).
     carry_in : numpy.ndarray, optional
-        Spend in the carry-in periods, shape ``(carry_in_periods, *budget_shape)``.
+        Spend ``(carry_in_periods, *budget_shape)`` of the carry-in periods.
 
     Examples
     --------
-    >>> Horizon(num_periods=8).dates
-    (0, 1, 2, 3, 4, 5, 6, 7)
+    >>> Horizon(num_periods=8, carry_in_periods=2, adstock_periods=3).length
+    13
     """
 
     num_periods: int
@@ -68,45 +67,29 @@ class Horizon:
 
     @property
     def length(self) -> int:
-        """Number of periods on the whole date axis.
-
-        Examples
-        --------
-        >>> Horizon(num_periods=8, carry_in_periods=2, adstock_periods=3).length
-        13
-        """
+        """Number of periods on the whole date axis."""
         return len(self.dates)
 
 
 class View(abc.ABC):
     """One measurement system's belief about how spend drives response.
 
-    A view knows its channel labels (and any further budget dims such as
-    ``geo``), holds posterior draws, and builds a PyMC model on a given
-    :class:`Horizon` whose spend input is ``channel_data`` with dims
-    ``("date", *budget_dims)`` and whose response is the scalar deterministic
-    :attr:`response_variable`. Everything along the spend-to-response path is
-    written with :mod:`pymc.dims`, as :class:`~pymc_marketing.mmm.BudgetOptimizer`
-    requires.
-
-    Subclasses: :class:`~pymc_robust_alloc.CurveView` (saturation curves with
-    parameter uncertainty), :class:`~pymc_robust_alloc.ModelView` (any PyMC
-    model with its posterior) and :class:`~pymc_robust_alloc.MMMView` (a
-    fitted PyMC-Marketing ``MMM``).
-
-    Examples
-    --------
-    ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
-
-    >>> view = views[0]
-    >>> isinstance(view, View), view.name
-    (True, 'regression')
+    A view holds posterior draws over its budget dims (``channel``, maybe
+    ``geo``) and builds, on a :class:`Horizon`, a :mod:`pymc.dims` model whose
+    spend input is ``channel_data`` ``("date", *budget_dims)`` and whose
+    response is the scalar :attr:`response_variable`, as
+    :class:`~pymc_marketing.mmm.BudgetOptimizer` requires. Claims
+    (:attr:`concave`, ``separable_*``) are ``False`` ("not known") unless a
+    subclass proves them.
     """
 
     #: Name of the scalar response deterministic in the built model.
     response_variable: str = "response"
     #: Spend range per budget cell covered by the view's evidence (see :attr:`evidence`).
     _evidence: xr.DataArray | None = None
+    #: Set by subclasses (or override :attr:`budget_coords` and :attr:`posterior`).
+    _budget_coords: dict[str, tuple]
+    _posterior: xr.Dataset
 
     def __init__(self, name: str) -> None:
         if not isinstance(name, str) or not name.isidentifier():
@@ -118,173 +101,82 @@ class View(abc.ABC):
         self.name = name
 
     @property
-    @abc.abstractmethod
     def budget_coords(self) -> dict[str, tuple]:
-        """Labels of the budget dims (every dim of ``channel_data`` but ``date``).
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
-
-        >>> views[0].budget_coords
-        {'channel': ('search', 'social', 'display')}
-        """
+        """Labels of the budget dims (every dim of ``channel_data`` but ``date``)."""
+        return dict(self._budget_coords)
 
     @property
     def channels(self) -> tuple:
-        """Channel labels, in the view's own order.
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
-
-        >>> views[0].channels
-        ('search', 'social', 'display')
-        """
+        """Channel labels, in the view's own order."""
         return self.budget_coords["channel"]
 
     @property
-    @abc.abstractmethod
     def posterior(self) -> xr.Dataset:
-        """Posterior draws, dims ``(chain, draw, ...)``.
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
-
-        >>> dict(views[0].posterior["alpha"].sizes)
-        {'chain': 1, 'draw': 100, 'channel': 3}
-        """
+        """Posterior draws, dims ``(chain, draw, ...)``."""
+        return self._posterior
 
     @property
     def evidence(self) -> xr.DataArray | None:
         """The spend per period the view's evidence covers in each budget cell, or ``None``.
 
-        Dims ``(*budget_dims, "bound")`` with ``bound`` ``["lower", "upper"]``;
-        NaN where unknown, ``None`` if unknown everywhere. Outside this range the
-        view's curve is extrapolated (see :mod:`pymc_robust_alloc.evidence`).
-        Lift-test fits cover the tested spend, table fits and MMMs the spend they
-        observed; views built by hand cover what their ``evidence=`` declares.
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three views built by hand, none
-        declaring its evidence.
-
-        >>> views[0].evidence is None
-        True
+        Dims ``(*budget_dims, "bound")``, NaN where unknown; outside it the
+        curve is extrapolated (see :mod:`pymc_robust_alloc.evidence`).
         """
         return self._evidence
 
     def horizon(self, num_periods: int) -> Horizon | None:
-        """Return the horizon this view imposes, or ``None`` if it can take any.
-
-        A view built from a fitted MMM fixes its dates and carry-in history; a
-        view defined by response curves adapts to whatever horizon it is given.
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
-
-        >>> views[0].horizon(num_periods=4) is None
-        True
-        """
+        """Return the horizon this view imposes (an MMM's window), or ``None`` if it takes any."""
         return None
 
     @property
     def adstock_periods(self) -> int:
-        """Carry-over periods the view needs after the last decision period.
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`,
-        without adstock.
-
-        >>> views[0].adstock_periods
-        0
-        """
+        """Carry-over periods the view needs after the last decision period."""
         return 0
 
     @property
     def concave(self) -> bool:
         """Whether the view's value is provably concave in spend (so normalised regret is convex).
 
-        ``False`` unless a subclass can prove it: ``False`` means "not known",
-        not "not concave". The value meant is the mean increment over the draws
-        (:func:`~pymc_robust_alloc.view_values`); with every view concave,
-        weighted minimax regret is a convex problem, so a local solver's optimum
-        is global. A lower quantile of the draws is not concave in general.
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three Michaelis-Menten
-        :class:`~pymc_robust_alloc.CurveView`, concave in spend.
-
-        >>> views[0].concave
-        True
+        The value meant is the mean increment over the draws
+        (:func:`~pymc_robust_alloc.view_values`): with every view concave, a
+        local solver's minimax optimum is global.
         """
         return False
 
     @property
     def separable_over_periods(self) -> bool:
-        """Whether each period's response depends only on that period's spend.
-
-        ``False`` unless a subclass can prove it (e.g. no adstock carrying
-        spend from one period into the next).
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`,
-        without adstock.
-
-        >>> views[0].separable_over_periods
-        True
-        """
+        """Whether each period's response depends only on that period's spend."""
         return False
 
     @property
     def separable_over_cells(self) -> bool:
         """Whether each budget cell's response depends only on that cell's spend.
 
-        ``False`` unless a subclass can prove it. A concave view that is also
-        separable gets a machine-precision certificate (a Lagrangian bound
-        solved cell by cell, see :mod:`pymc_robust_alloc.engine`).
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
-
-        >>> views[0].separable_over_cells
-        True
+        A concave, separable view gets a certificate solved cell by cell (see
+        :mod:`pymc_robust_alloc.engine`).
         """
         return False
 
     @abc.abstractmethod
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:
-        """Build the view's optimisation model on ``horizon``.
+        """Build a new optimisation model on ``horizon``, budget dims in ``budget_coords``'s order.
 
-        Parameters
-        ----------
-        horizon : Horizon
-            The common date axis.
-        budget_coords : mapping
-            Budget dims and labels, in the order the merged model uses.
-
-        Returns
-        -------
-        pymc.Model
-            A new model; the view's own inputs are never modified.
-
-        Examples
-        --------
-        ``views`` is ``demo_views(draws=100)``: three :class:`~pymc_robust_alloc.CurveView`.
-
-        >>> view = views[0]
-        >>> model = view.build(Horizon(num_periods=4), view.budget_coords)
-        >>> tuple(model.named_vars_to_dims["channel_data"]), view.response_variable in model
-        (('date', 'channel'), True)
+        The view's own inputs are never modified.
         """
 
     def __repr__(self) -> str:
         dims = ", ".join(f"{d}={list(v)}" for d, v in self.budget_coords.items())
         return f"{type(self).__name__}(name={self.name!r}, {dims})"
+
+
+def free_posterior(idata, model: pm.Model, owner: str, fix: str) -> xr.Dataset:
+    """Return the finite draws of ``model``'s free variables; ``fix``: what to do if some lack."""
+    posterior = as_posterior(idata, owner=owner)
+    free = [rv.name for rv in model.free_RVs]
+    missing = [v for v in free if v not in posterior]
+    if missing:
+        raise ValueError(
+            f"{owner}: the posterior lacks the model's free variables {missing}. {fix}"
+        )
+    check_finite(posterior[free], owner=owner)
+    return posterior[free]

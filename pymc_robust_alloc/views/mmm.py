@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
+from pymc_marketing.mmm import MMM
+from pymc_marketing.mmm.utils import infer_frequency
 from pytensor.xtensor.type import XTensorType
 
 from pymc_robust_alloc.evidence import as_evidence, evidence_from_spend
-from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
-from pymc_robust_alloc.views.validation import as_posterior, check_finite
+from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View, free_posterior
 
 __all__ = ["MMM_RESPONSE", "MMMView"]
 
@@ -26,14 +27,10 @@ MMM_RESPONSE = "total_media_contribution_original_scale"
 class MMMView(View):
     r"""A view from a fitted PyMC-Marketing ``MMM``, on one optimisation window.
 
-    The view uses the MMM's own optimisation model
-    (``mmm.create_optimization_model(start_date, end_date)``), so the media
-    transformations, scaling and carry-over are exactly the MMM's. Its date axis
-    is fixed by the MMM: ``carry_in_periods`` periods of real spend before
-    ``start_date`` (held fixed), the decision periods from ``start_date`` to
-    ``end_date``, and ``mmm.effective_carryover_lags()`` periods of carry-over.
-    ``channel_data`` holds money (the MMM scales it inside the graph), so the
-    channel scale is 1.
+    The view uses the MMM's own ``mmm.create_optimization_model(start_date,
+    end_date)``, so media transformations, scaling and carry-over are the MMM's,
+    and so is the date axis: real spend before ``start_date`` (held fixed), the
+    decisions, then ``mmm.effective_carryover_lags()`` periods of carry-over.
 
     The response :math:`Y(a)` sums the media contribution over the whole axis,
     history included, so :math:`Y(0) \neq 0`. What a plan :math:`a` controls is
@@ -46,23 +43,16 @@ class MMMView(View):
     mmm : pymc_marketing.mmm.MMM
         A fitted MMM (``mmm.idata`` holds a ``posterior`` group).
     start_date, end_date : str or pandas.Timestamp
-        First and last decision period (inclusive). A window off the MMM's date
-        grid (e.g. Sunday to Sunday on Monday-dated weeks) is narrowed to the
-        grid dates inside it, with a warning naming the dates used.
+        First and last decision period (inclusive); a window off the MMM's date
+        grid is narrowed to the grid dates inside it, with a warning.
     response_variable : str, default "total_media_contribution_original_scale"
-        Scalar deterministic of the optimisation model to use as the response;
-        ``"total_response_original_scale"`` for a model whose media response
-        partly flows through a ``mu_effect``.
+        Scalar response of the optimisation model (``"total_response_original_scale"``
+        when media flows partly through a ``mu_effect``).
     control_data : pandas.DataFrame or xarray.DataArray, optional
-        Planned control values after the training data ends, passed to
-        ``mmm.create_optimization_model``.
+        Planned control values, passed to ``mmm.create_optimization_model``.
 
-    Notes
-    -----
-    When merged with other views, the MMM's window sets the common date axis
-    and its ``channel_data`` (with the carry-in history) is the shared spend
-    input. The merged model must use the MMM's channel order; other views are
-    rebuilt on it, as they align channels by label.
+    Merged with other views, the MMM's window and channel order set the common
+    axis; the other views are rebuilt on it.
 
     Examples
     --------
@@ -71,8 +61,9 @@ class MMMView(View):
 
     >>> from pymc_robust_alloc import CurveView, MMMView, merge_views
     >>> regression = MMMView("regression", mmm, "2024-09-01", "2024-10-06")
-    >>> regression.horizon(num_periods=6).carry_in_periods  # periods of history
-    2
+    >>> window = regression.horizon(num_periods=6)
+    >>> window.carry_in_periods, window.num_periods, window.adstock_periods
+    (2, 6, 2)
     >>> experiment = CurveView.from_estimates(
     ...     "experiment", {"alpha": [20.0, 15.0], "lam": [30.0, 20.0]}, 0.1,
     ...     channels=["search", "social"], draws=40, random_seed=2,
@@ -153,16 +144,8 @@ class MMMView(View):
             carry_in=spend[:carry_in_periods].copy(),
         )
 
-        posterior = as_posterior(idata, owner=owner)
-        free = [rv.name for rv in template.free_RVs]
-        missing = [v for v in free if v not in posterior]
-        if missing:
-            raise ValueError(
-                f"{owner}: the MMM's posterior lacks its free variables {missing}. "
-                "Refit the MMM, or pass the idata it was fitted with."
-            )
-        self._posterior = posterior[free]
-        check_finite(self._posterior, owner=owner)
+        fix = "Refit the MMM, or pass the idata it was fitted with."
+        self._posterior = free_posterior(idata, template, owner, fix)
         # The MMM's evidence: the spend per period it was trained on.
         trained = evidence_from_spend(mmm.xarray_dataset["_channel"], dim=DATE)
         self._evidence = as_evidence(trained, self._budget_coords, owner)
@@ -178,21 +161,8 @@ class MMMView(View):
     ) -> MMMView:
         """Load an MMM saved with ``mmm.save(path)`` and view it on a window.
 
-        Parameters
-        ----------
-        name : str
-            The view's name.
-        path : str or pathlib.Path
-            A file written by ``MMM.save`` (NetCDF, or Zarr with the ``zarr``
-            package), read with PyMC-Marketing's ``MMM.load``; never modified.
-        start_date, end_date : str or pandas.Timestamp
-            First and last decision period (inclusive).
-        **kwargs
-            ``response_variable`` and ``control_data``, as for :class:`MMMView`.
-
-        Returns
-        -------
-        MMMView
+        ``path`` is read with PyMC-Marketing's ``MMM.load`` (never modified); the
+        other arguments are those of :class:`MMMView`.
 
         Examples
         --------
@@ -204,8 +174,6 @@ class MMMView(View):
         >>> view.horizon().num_periods
         6
         """
-        from pymc_marketing.mmm import MMM
-
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(
@@ -226,8 +194,6 @@ class MMMView(View):
         self, start: pd.Timestamp, end: pd.Timestamp, owner: str
     ) -> tuple[pd.Timestamp, pd.Timestamp]:
         """Return the window on the MMM's date grid, refusing one it cannot plan."""
-        from pymc_marketing.mmm.utils import infer_frequency
-
         if end < start:
             raise ValueError(
                 f"{owner}: end_date {end.date()} is before start_date "
@@ -278,42 +244,12 @@ class MMMView(View):
             self.start_date, self.end_date, control_data=self.control_data
         )
 
-    @property
-    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
-        return dict(self._budget_coords)
-
-    @property
-    def posterior(self) -> xr.Dataset:
-        """The MMM's posterior draws of its free variables.
-
-        Examples
-        --------
-        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
-
-        >>> sorted(mmm_view.posterior.data_vars)  # doctest: +NORMALIZE_WHITESPACE
-        ['adstock_alpha', 'intercept_contribution', 'saturation_beta', 'saturation_lam',
-         'y_sigma']
-        """
-        return self._posterior
-
     def historical_plan(self, total_budget: float) -> xr.DataArray:
         """Return the MMM's historical spend mix, scaled to a budget per period.
 
-        The mean spend of each budget cell over the data the MMM was fitted on,
-        rescaled so that the cells add up to ``total_budget``: "what we usually
-        do", at the budget being decided. This is the default reference plan of
-        success probability (``reference_plan="historical"`` in
-        :meth:`~pymc_robust_alloc.RobustAllocator.allocate`).
-
-        Parameters
-        ----------
-        total_budget : float
-            Budget per period.
-
-        Returns
-        -------
-        xarray.DataArray
-            Spend per period over the budget dims.
+        The mean spend of each budget cell over the MMM's data, rescaled to add
+        up to ``total_budget``: "what we usually do", the default reference plan
+        of success probability (``reference_plan="historical"``).
 
         Examples
         --------
@@ -335,55 +271,18 @@ class MMMView(View):
 
     @property
     def adstock_periods(self) -> int:
-        """Carry-over periods after the window: ``mmm.effective_carryover_lags()``.
-
-        Examples
-        --------
-        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``; its
-        adstock has ``l_max=2``.
-
-        >>> mmm_view.adstock_periods
-        2
-        """
+        """Carry-over periods after the window: ``mmm.effective_carryover_lags()``."""
         return self._horizon.adstock_periods
 
     @property
     def channel_scales(self) -> float:
-        """Scale of ``channel_data``: 1, as it holds money.
-
-        Examples
-        --------
-        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
-
-        >>> mmm_view.channel_scales
-        1.0
-        """
+        """Scale of ``channel_data``: 1, as it holds money."""
         return 1.0
 
     def horizon(self, num_periods: int | None = None) -> Horizon:
-        """Return the date axis fixed by the MMM's optimisation window.
+        """Return the date axis fixed by the MMM's window: dates, carry-in history, carry-over.
 
-        Parameters
-        ----------
-        num_periods : int, optional
-            Number of decision periods the caller expects; must equal the number
-            of periods from ``start_date`` to ``end_date`` (leave it out to take
-            the window's).
-
-        Returns
-        -------
-        Horizon
-            The window's dates, carry-in history and carry-over.
-
-        Examples
-        --------
-        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
-
-        >>> window = mmm_view.horizon(num_periods=6)
-        >>> window.carry_in_periods, window.num_periods, window.adstock_periods
-        (2, 6, 2)
-        >>> str(window.dates[window.carry_in_periods])[:10]  # the first decision period
-        '2024-09-01'
+        ``num_periods``, if given, must be the window's number of decision periods.
         """
         window = self._horizon
         if num_periods is not None and int(num_periods) != window.num_periods:
@@ -397,27 +296,9 @@ class MMMView(View):
         return window
 
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:
-        """Build a new copy of the MMM's optimisation model.
+        """Build a new copy of the MMM's optimisation model (the MMM is not modified).
 
-        Parameters
-        ----------
-        horizon : Horizon
-            Must be :meth:`horizon` (the MMM's window).
-        budget_coords : mapping
-            Budget dims and labels; must be the MMM's, in the MMM's order.
-
-        Returns
-        -------
-        pymc.Model
-            A new model; the MMM and its ``idata`` are not modified.
-
-        Examples
-        --------
-        ``mmm_view`` is ``MMMView("regression", mmm, "2024-09-01", "2024-10-06")``.
-
-        >>> model = mmm_view.build(mmm_view.horizon(), mmm_view.budget_coords)
-        >>> model is mmm.model, tuple(model.named_vars_to_dims["channel_data"])
-        (False, ('date', 'channel'))
+        ``horizon`` must be :meth:`horizon` and ``budget_coords`` the MMM's, in its order.
         """
         own = self._horizon
         if (horizon.dates, horizon.carry_in_periods, horizon.num_periods) != (

@@ -11,8 +11,7 @@ from pymc.model.fgraph import clone_model
 from pytensor.xtensor.type import XTensorType
 
 from pymc_robust_alloc.evidence import as_evidence
-from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
-from pymc_robust_alloc.views.validation import as_posterior, check_finite
+from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View, free_posterior
 
 __all__ = ["ModelView"]
 
@@ -38,15 +37,12 @@ class ModelView(View):
     name : str
         The view's name.
     model : pymc.Model
-        The model.
+        The model, and ``idata`` its posterior (e.g. from ``pm.sample``).
     idata : xarray.DataTree
-        Its posterior (``posterior`` group), e.g. from ``pm.sample``.
     response_variable : str
-        Name of the scalar response deterministic, summed over the date axis.
+        Name of the scalar response deterministic (a total over the horizon).
     evidence : mapping or DataArray, optional
-        The spend per period the model's data cover, ``{channel: (lower,
-        upper)}`` (see :func:`~pymc_robust_alloc.evidence.as_evidence`);
-        unknown by default.
+        As for :class:`~pymc_robust_alloc.CurveView`.
 
     Examples
     --------
@@ -115,17 +111,10 @@ class ModelView(View):
                 f"over the horizon), it has dims {response.type.dims}. Register "
                 "`pmd.Deterministic(name, contribution.sum())`."
             )
-        posterior = as_posterior(idata, owner=owner)
-        free = [rv.name for rv in model.free_RVs]
-        missing = [n for n in free if n not in posterior]
-        if missing:
-            raise ValueError(
-                f"{owner}: the posterior lacks the model's free variables {missing}. "
-                "Pass the idata sampled from this model."
-            )
-        check_finite(posterior[free], owner=owner)
+        self._posterior = free_posterior(
+            idata, model, owner, "Pass the idata sampled from this model."
+        )
         self.model = model
-        self._posterior = posterior[free]
         self.response_variable = response_variable
         self._budget_dims = tuple(d for d in dims if d != DATE)
         self._budget_coords = {d: tuple(model.coords[d]) for d in self._budget_dims}
@@ -133,41 +122,7 @@ class ModelView(View):
 
     @classmethod
     def from_wrapper(cls, name: str, wrapper, response_variable: str) -> ModelView:
-        """Build a view from a legacy ``CustomModelWrapper``.
-
-        Parameters
-        ----------
-        name : str
-            The view's name.
-        wrapper : pymc_marketing.mmm.budget_optimizer.CustomModelWrapper
-            The deprecated wrapper; its ``base_model`` and ``idata`` are used.
-        response_variable : str
-            The scalar response deterministic.
-
-        Returns
-        -------
-        ModelView
-
-        Examples
-        --------
-        >>> import warnings
-        >>> import numpy as np, pymc as pm, pymc.dims as pmd, xarray as xr
-        >>> from pymc_marketing.mmm.budget_optimizer import CustomModelWrapper
-        >>> with pm.Model(coords={"date": range(4), "channel": ["tv", "radio"]}) as model:
-        ...     x = pmd.Data("channel_data", np.ones((4, 2)), dims=("date", "channel"))
-        ...     beta = pmd.HalfNormal("beta", dims="channel")
-        ...     _ = pmd.Deterministic("total", (beta * pmd.math.log1p(x)).sum())
-        >>> post = xr.Dataset({"beta": (("chain", "draw", "channel"), np.ones((1, 5, 2)))},
-        ...                   coords={"channel": ["tv", "radio"]})
-        >>> with warnings.catch_warnings():
-        ...     warnings.simplefilter("ignore", DeprecationWarning)  # the wrapper is deprecated
-        ...     wrapper = CustomModelWrapper(
-        ...         base_model=model, idata=xr.DataTree.from_dict({"posterior": post}),
-        ...         channels=["tv", "radio"],
-        ...     )
-        >>> ModelView.from_wrapper("platform", wrapper, "total").channels
-        ('tv', 'radio')
-        """
+        """Build a view from a legacy ``CustomModelWrapper``: its ``base_model`` and ``idata``."""
         if wrapper.channel_data_var != CHANNEL_DATA:
             raise ValueError(
                 f"view {name!r}: the wrapper's spend input is "
@@ -175,14 +130,6 @@ class ModelView(View):
                 "Rename the `pmd.Data` variable in the base model."
             )
         return cls(name, wrapper.base_model, wrapper.idata, response_variable)
-
-    @property
-    def budget_coords(self) -> dict[str, tuple]:  # noqa: D102
-        return dict(self._budget_coords)
-
-    @property
-    def posterior(self) -> xr.Dataset:  # noqa: D102
-        return self._posterior
 
     def build(self, horizon: Horizon, budget_coords: Mapping[str, Sequence]) -> pm.Model:  # noqa: D102
         model = clone_model(self.model)

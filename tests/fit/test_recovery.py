@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 from pymc_marketing.mmm import GeometricAdstock
 
 from pymc_robust_alloc.fit import fit_bayesian, fit_least_squares, fit_lift_tests
-from pymc_robust_alloc.fit.shapes import CurveShape
+from pymc_robust_alloc.views.shapes import CurveShape
 from tests.fit.data import TRUE, covered, lift_tests, table
 
 FAST = {"draws": 200, "tune": 200, "chains": 1, "random_seed": 1}
@@ -31,13 +31,6 @@ def bayesian_fit(data):
 @pytest.fixture(scope="module")
 def lift_fit():
     return fit_lift_tests(lift_tests(0), "lift", **FAST)
-
-
-def test_shape_evaluates_the_pymc_marketing_component():
-    shape = CurveShape("michaelis_menten")
-    x = np.array([[0.0, 1.0], [2.0, 3.0]])
-    got = shape.evaluate(x, {"alpha": [2.0, 3.0], "lam": [1.0, 2.0]})
-    np.testing.assert_allclose(got, [[0.0, 1.0], [4 / 3, 9 / 5]])
 
 
 @pytest.mark.parametrize("bootstrap", ["residual", "case"])
@@ -70,7 +63,7 @@ def test_least_squares_recovers_the_adstock_decay():
     result = fit_least_squares(
         frame, adstock={"type": "geometric", "l_max": 4}, n_draws=30, random_seed=0
     )
-    estimate = result.info["estimate"]
+    estimate = result.estimate
     assert abs(float(estimate["adstock_alpha"][0]) - decay) < 0.1
     assert result.view.adstock_periods == 4
 

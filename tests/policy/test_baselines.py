@@ -1,9 +1,12 @@
 """LP and MILP baselines say so when no plan meets the cost budget."""
 
+import itertools
+
 import numpy as np
 import pytest
 
-from pymc_robust_alloc.policy import baseline_plans, linprog_plan, mixed_int_plan
+from pymc_robust_alloc.policy import PolicyProblem, baseline_plans, linprog_plan, mixed_int_plan
+from pymc_robust_alloc.policy.baselines import hard_plans
 from tests.policy.cases import problem_2d
 
 
@@ -31,3 +34,11 @@ def test_value_cost_baselines_need_a_pair_of_thresholds(solve):
         solve(problem_2d(4), 0.5)
     with pytest.raises(ValueError, match="Thresholds must be finite"):
         solve(problem_2d(4), (0.0, np.nan))
+
+
+def test_hard_plans_enumerate_every_policy_choice_once_in_product_order():
+    problem = PolicyProblem(np.zeros((3, 2)), np.ones((3, 2)))
+    plans = hard_plans(problem, np.arange(2**3))
+    choices = [tuple(int(k) for k in plan.argmax(axis=1)) for plan in plans]
+    assert choices == list(itertools.product(range(2), repeat=3))
+    assert np.all(plans.sum(axis=-1) == 1.0)

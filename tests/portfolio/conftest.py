@@ -2,6 +2,7 @@ import pytest
 
 from pymc_robust_alloc import CurveView
 from pymc_robust_alloc.portfolio import Problem
+from pymc_robust_alloc.portfolio.run import CLUSTER_CONFIG
 
 CHANNELS = ("search", "social")
 #: (alpha per channel) of two views in each market: tiny, quick problems.
@@ -49,7 +50,7 @@ def client():
     import dask
 
     with (
-        dask.config.set({"distributed.scheduler.work-stealing": False}),  # as allocate_many's
+        dask.config.set(CLUSTER_CONFIG),  # as allocate_many's
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,

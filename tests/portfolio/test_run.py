@@ -8,7 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from pymc_robust_alloc import AllocationResult
 from pymc_robust_alloc.portfolio import Problem, allocate_many
+from pymc_robust_alloc.portfolio.run import COMPILE_SOLVES, _place, _units
 from tests.portfolio.conftest import market_views, portfolio
 
 
@@ -145,11 +147,38 @@ def test_combined_results_round_trip_through_netcdf(serial, tmp_path):
 
     serial.save(tmp_path)
     with xr.open_datatree(tmp_path / "portfolio.nc") as tree:
-        np.testing.assert_array_equal(tree["plans"].values, serial.dataset["plans"].values)
-        assert list(tree["market"].values) == ["north"] * 3 + ["south"] * 3
-        assert bool(tree["convergence"]["success"].all())
+        combined = tree["portfolio"]
+        np.testing.assert_array_equal(combined["plans"].values, serial.dataset["plans"].values)
+        assert list(combined["market"].values) == ["north"] * 3 + ["south"] * 3
+        for name, result in serial.results.items():
+            saved = AllocationResult.from_datatree(tree["problems"][name])
+            assert saved.equals(result)
+            assert bool(saved.convergence["success"].all())
     with pytest.raises(FileExistsError, match="overwrite=True"):
         serial.save(tmp_path)
+
+
+def test_a_lone_group_is_split_across_two_workers_and_equal_groups_are_not():
+    views = market_views("north")
+    lone = [Problem(f"p{b}", views, float(b), 2) for b in range(1, 41)]
+    assert sorted(len(u) for u in _units(lone, True, 2)) == [20, 20]
+    assert len(_units(lone, True, 1)) == 1  # serially a split only adds a compile
+    markets = [market_views("north", seed) for seed in range(8)]
+    eight = [Problem(f"m{i}-{b}", v, float(b), 2) for i, v in enumerate(markets) for b in range(5)]
+    units = _units(eight, True, 2)
+    assert [len(u) for u in units] == [5] * 8
+    # Four groups per worker: the same work on each.
+    assert sorted(_place(units, 2)[0]) == [0] * 4 + [1] * 4
+
+
+def test_three_groups_on_two_workers_split_one_when_that_shortens_the_run():
+    markets = [market_views("north", seed) for seed in range(3)]
+    three = [Problem(f"m{i}-{b}", v, float(b), 2) for i, v in enumerate(markets) for b in range(5)]
+    units = _units(three, True, 2)
+    loads = _place(units, 2)[1]
+    # Whole groups would give one worker 2 x (5 + compile) = 16 solves' work, the other 8.
+    assert sorted(len(u) for u in units) == [2, 3, 5, 5]
+    assert max(loads) == 2 * COMPILE_SOLVES + 8 < 2 * (5 + COMPILE_SOLVES)
 
 
 def test_duplicate_problem_names_are_refused():

@@ -10,6 +10,7 @@ import pytest
 from pymc_robust_alloc import allocate
 from pymc_robust_alloc.config import OBJECTIVES, ConfigError, load_config, run_config
 from pymc_robust_alloc.fit import fit_least_squares, read_table, view_from_draws
+from tests.mmms import synthetic_mmm
 
 EXAMPLES = files("pymc_robust_alloc") / "examples"
 
@@ -233,40 +234,17 @@ MMM_DRAWS = 30
 
 def saved_mmm(path):
     """A PyMC-Marketing MMM on Monday-dated weeks, seeded draws in place of a fit, saved."""
-    import xarray as xr
-    from pymc_marketing.mmm import MMM, GeometricAdstock, LogisticSaturation
-
-    channels = ["search", "social", "display"]
-    rng = np.random.default_rng(0)
-    n_weeks = 40
-    X = pd.DataFrame(
-        {"date": pd.date_range("2024-01-01", periods=n_weeks, freq="W-MON")}
-        | {c: rng.uniform(5, 40, n_weeks) for c in channels}
+    spend = dict.fromkeys(["search", "social", "display"], (5, 40))
+    mmm = synthetic_mmm(
+        spend,
+        "2024-01-01",
+        "W-MON",
+        level=1000,
+        noise=10,
+        lam_high=4,
+        beta_high=0.4,
+        n_draws=MMM_DRAWS,
     )
-    y = pd.Series(1000 + rng.normal(0, 10, n_weeks), name="y")
-    mmm = MMM(
-        date_column="date",
-        channel_columns=channels,
-        adstock=GeometricAdstock(l_max=2),
-        saturation=LogisticSaturation(),
-    )
-    mmm.build_model(X, y)
-    shape = (1, MMM_DRAWS, len(channels))
-    per_channel = ("chain", "draw", "channel")
-    posterior = xr.Dataset(
-        {
-            "adstock_alpha": (per_channel, rng.uniform(0.3, 0.6, shape)),
-            "saturation_lam": (per_channel, rng.uniform(1, 4, shape)),
-            "saturation_beta": (per_channel, rng.uniform(0.1, 0.4, shape)),
-            "intercept_contribution": (("chain", "draw"), rng.uniform(0.5, 0.7, shape[:2])),
-            "y_sigma": (("chain", "draw"), rng.uniform(0.01, 0.02, shape[:2])),
-        },
-        coords={"chain": [0], "draw": np.arange(MMM_DRAWS), "channel": channels},
-    )
-    mmm.idata = xr.DataTree.from_dict(
-        {"posterior": posterior, "fit_data": mmm.create_fit_data(X, y)}
-    )
-    mmm.set_idata_attrs(mmm.idata)
     mmm.save(str(path))
     return mmm
 
@@ -450,3 +428,49 @@ def test_config_run_with_a_frontier_section_writes_it_and_shows_it(tmp_path):
     run = run_config(path, output_dir=tmp_path / "out", progress=False)
     assert {"frontier.csv", "frontier.nc", "frontier.png"} <= {p.name for p in run.files}
     assert "Budget frontier: total budgets 50, 60" in (tmp_path / "out" / "report.html").read_text()
+
+
+@pytest.mark.slow  # three allocators compiled: ~40 s
+def test_flighting_and_cost_per_unit_of_a_config_reach_the_plans(tmp_path):
+    shutil.copy(EXAMPLES / "vendor_draws.csv", tmp_path / "vendor_draws.csv")
+    (tmp_path / "c.yaml").write_text(
+        "views:\n"
+        "  vendor: {source: draws, path: vendor_draws.csv}\n"
+        "  copy: {source: draws, path: vendor_draws.csv}\n"
+        "budget:\n"
+        "  total: 60.0\n"
+        "  num_periods: 2\n"
+        "  budget_distribution_over_period: [0.8, 0.2]\n"
+        "  cost_per_unit: {search: 2.0, social: 1.0, display: 0.5}\n"
+    )
+    run = run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)
+    vendor = view_from_draws(read_table(tmp_path / "vendor_draws.csv"), "vendor").view
+    copy = view_from_draws(read_table(tmp_path / "vendor_draws.csv"), "copy").view
+    expected = allocate(
+        [vendor, copy],
+        total_budget=60.0,
+        num_periods=2,
+        budget_distribution_over_period=[0.8, 0.2],
+        cost_per_unit={"search": 2.0, "social": 1.0, "display": 0.5},
+    ).plans
+    plain = allocate([vendor, copy], total_budget=60.0, num_periods=2).plans
+    got = run.result.plans.sel(channel=expected["channel"])
+    np.testing.assert_allclose(got.values, expected.values, rtol=1e-6, atol=1e-6)
+    assert float(abs(got - plain.sel(channel=expected["channel"])).max()) > 1.0
+
+
+@pytest.mark.slow  # fits and writes a full run: ~30 s
+def test_config_constraints_reach_every_plan_and_the_report(run, tmp_path):
+    free = run.result.plans.sel(channel=["search", "social"]).sum("channel")
+    assert float(free.max()) > 46  # the constraint binds
+    for name in ("attribution.csv", "vendor_draws.csv"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    (tmp_path / "c.yaml").write_text(
+        CONFIG
+        + "constraints:\n  - {channels: [search, social], max: 45, name: search and social}\n"
+    )
+    capped = run_config(tmp_path / "c.yaml", output_dir=tmp_path / "out", progress=False)
+    pair = capped.result.plans.sel(channel=["search", "social"]).sum("channel")
+    assert float(pair.max()) <= 45 * (1 + 1e-6)
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "search + social: max 45" in page

@@ -1,0 +1,32 @@
+"""Names shared across the package: dims of its arrays and names of its plans."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AVERAGED",
+    "BOUND",
+    "BOUND_LABELS",
+    "MINIMAX",
+    "REFERENCE",
+    "RESERVED",
+    "RISK_AVERSE",
+    "SAMPLE",
+    "SUCCESS",
+    "VIEW",
+    "WEIGHTED",
+]
+
+# dims
+SAMPLE = "sample"
+VIEW = "view"
+BOUND = "bound"
+BOUND_LABELS = ("lower", "upper")
+
+# plans the allocator names itself; a user's candidate plan may not take these names
+AVERAGED = "averaged"
+MINIMAX = "minimax"
+WEIGHTED = "weighted minimax"
+RISK_AVERSE = "risk-averse minimax"
+REFERENCE = "reference"
+SUCCESS = "success"
+RESERVED = (AVERAGED, MINIMAX, WEIGHTED, RISK_AVERSE, REFERENCE, SUCCESS)
