@@ -14,6 +14,7 @@ from pymc_marketing.mmm import BudgetOptimizer
 from pymc_marketing.mmm.constraints import Constraint
 from pytensor.compile.mode import Mode
 from pytensor.xtensor.type import XTensorVariable
+from tqdm.auto import tqdm
 
 from pymc_robust_alloc.budget import as_bounds, as_period_factors, as_plan
 from pymc_robust_alloc.checks import (
@@ -81,31 +82,16 @@ QUANTILE_TOL = 1e-6
 
 
 class ConvergenceWarning(UserWarning):
-    """An optimisation did not converge; the result reports which one.
-
-    Examples
-    --------
-    ``allocator`` is a :class:`RobustAllocator` on the demo views; two iterations
-    are too few:
-
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always", ConvergenceWarning)
-    ...     quick = allocator.allocate(100.0, minimize_kwargs={"options": {"maxiter": 2}})
-    >>> any(w.category is ConvergenceWarning for w in caught), quick.converged
-    (True, False)
-    """
+    """An optimisation did not converge; the result reports which one."""
 
 
 class RobustAllocator:
     r"""Robust budget allocation across views, compiled once and solved many times.
 
     The views are merged into one model (:func:`~pymc_robust_alloc.merge_views`)
-    and handed to a :class:`~pymc_marketing.mmm.BudgetOptimizer`, which builds
-    the response of every view to the decision vector (periods, carry-in and
-    carry-over included). The :class:`~pymc_robust_alloc.engine.Engine` compiles
-    each view's value :math:`V(a, m)` with its gradient on that graph, once, and
-    every plan is a solve on those functions (see :mod:`pymc_robust_alloc.engine`):
+    whose response a :class:`~pymc_marketing.mmm.BudgetOptimizer` builds; the
+    :class:`~pymc_robust_alloc.engine.Engine` compiles each view's value
+    :math:`V(a, m)` and gradient once, and every plan is a solve on them:
 
     - each view's optimum :math:`\max_a V(a, m)` and the averaged plan
       :math:`\max_a \sum_m V(a, m)`;
@@ -116,10 +102,8 @@ class RobustAllocator:
     - on request, risk-averse regret (each view valued by a lower quantile of
       its draws) and the robust success probability against a reference plan.
 
-    Solves run in scaled variables with order-one objectives, so plans do not
-    depend on the units of spend or response. When a view is not provably
-    concave, every plan is the best of a seeded multistart and the result says
-    that no certificate exists.
+    Plans do not depend on units; without concavity every plan is the best of a
+    seeded multistart, with no certificate. See :doc:`/concepts`.
 
     Parameters
     ----------
@@ -129,28 +113,16 @@ class RobustAllocator:
         Number of decision periods; budgets are per period. Optional when an
         :class:`~pymc_robust_alloc.MMMView` fixes the window.
     n_draws : int, optional
-        Keep at most this many posterior draws per view, evenly spaced; by
-        default every view keeps all its draws, and each view's values are
-        expectations over its own draws. The result records the draws used
-        (``settings["view_draws"]``).
+        Keep at most this many evenly spaced draws per view; default all.
     mode : pytensor Mode or str, optional
-        PyTensor compilation mode of the views' values and gradients. By
-        default chosen by size: :func:`python_mode` (compiles in well under a
-        second) below :data:`COMPILED_SIZE` draws x cells x views, PyTensor's
-        compiled default (Numba, about 30x faster per evaluation, cached on disk
-        after its first compilation) above it.
+        Compilation mode; by default :func:`python_mode` below
+        :data:`COMPILED_SIZE` draws x cells x views, PyTensor's default above.
     budget_distribution_over_period : sequence, mapping or DataArray, optional
-        Flighting: each budget cell's share of its budget in each decision
-        period, summing to 1 over the periods; a sequence (one share per period,
-        every cell), ``{channel: shares}`` or a DataArray over
-        ``("date", *budget_dims)``. Passed to PyMC-Marketing's
-        ``BudgetOptimizer``, so every plan and objective sees the flighted spend;
-        budgets and bounds stay per-period levels (an even split reproduces the
-        default). By default spend is even over the periods.
+        Flighting: each cell's share of its budget per period (summing to 1),
+        as in PyMC-Marketing's ``BudgetOptimizer``; default even.
     cost_per_unit : sequence, mapping or DataArray, optional
-        Price of a unit of ``channel_data`` per period and cell (money per
-        impression, say), in the same forms; budgets are then money and the
-        views read units, as in ``BudgetOptimizer``.
+        Price of a unit of ``channel_data`` per period and cell, as in
+        ``BudgetOptimizer``; budgets are then money.
 
     Examples
     --------
@@ -284,26 +256,9 @@ class RobustAllocator:
         return plan.astype(float).transpose(*self.budget_coords)
 
     def responses(self, plan: xr.DataArray) -> xr.DataArray:
-        """Each view's response to a plan over the horizon, per draw.
+        """Each view's response to ``plan`` per draw, dims ``("sample", "view")``.
 
-        Parameters
-        ----------
-        plan : xarray.DataArray
-            Spend per period over the budget dims.
-
-        Returns
-        -------
-        xarray.DataArray
-            Dims ``("sample", "view")``. A view with fewer draws than the longest
-            is NaN after its own draws, so ``.mean("sample")`` is its expectation.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
-
-        >>> responses = allocator.responses({"search": 40.0, "social": 30.0, "display": 30.0})
-        >>> responses.dims, responses.shape
-        (('sample', 'view'), (100, 3))
+        A view with fewer draws than the longest is NaN after its own draws.
         """
         plan = as_plan(plan, self.budget_coords, "plan")
         response = self.optimizer.evaluate_response_distribution(plan, VIEW_RESPONSE)
@@ -319,35 +274,10 @@ class RobustAllocator:
         quantile: float | None = None,
         response_scale: Mapping[str, float] | None = None,
     ) -> xr.DataArray:
-        """:math:`V(a, m)`: each view's expected increment over the zero plan.
+        """:math:`V(a, m)`: each view's expected increment over the zero plan, dims ``("view",)``.
 
-        Parameters
-        ----------
-        plan : xarray.DataArray
-            Spend per period.
-        quantile : float, optional
-            A lower quantile of the draws instead of their mean.
-        response_scale : mapping, optional
-            Multiplier of a view's response, ``{view: k}``.
-
-        Returns
-        -------
-        xarray.DataArray
-            Dims ``("view",)``.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-        ``result`` comes from :meth:`allocate` with a reference plan ``current``.
-        Regret is :math:`1 - V(a, m) / V^*(m)`:
-
-        >>> import numpy as np
-        >>> value = allocator.values(result.plan("minimax"))
-        >>> bool(np.allclose(1 - value / result.v_star, result.regret.sel(plan="minimax")))
-        True
-        >>> low = allocator.values(result.plan("minimax"), quantile=0.1)
-        >>> bool((low < value).all())
-        True
+        ``quantile`` takes a lower quantile of the draws instead of their mean;
+        ``response_scale`` multiplies a view's response, ``{view: k}``.
         """
         flat = self._flat(as_plan(plan, self.budget_coords, "plan"))
         scale = self._scales(response_scale).values
@@ -382,26 +312,12 @@ class RobustAllocator:
     def extrapolation(self, plans: Mapping[str, xr.DataArray | Mapping]) -> xr.DataArray:
         r"""Share of each plan's value under each view from spend outside the view's evidence.
 
-        :math:`1 - (V(\mathrm{clip}(a, l, u), m) - V(l, m)) / V(a, m)` with
-        :math:`[l, u]` view :math:`m`'s :attr:`evidence` range per cell: the share
-        of the increment over the zero plan that the view's curve extrapolates
-        (see :mod:`pymc_robust_alloc.evidence`). NaN for a view whose evidence
-        is unknown in some cell.
-
-        Parameters
-        ----------
-        plans : mapping
-            Plans by name, spend per period (labelled, or ``{channel: spend}``).
-
-        Returns
-        -------
-        xarray.DataArray
-            Dims ``("plan", "view")``.
+        ``plans`` maps names to spend per period; returns dims ``("plan", "view")``,
+        NaN where the evidence is unknown (see :mod:`pymc_robust_alloc.evidence`).
 
         Examples
         --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``:
-        views built by hand, whose evidence is unknown.
+        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``.
 
         >>> share = allocator.extrapolation({"even": {"search": 40.0, "social": 30.0,
         ...                                           "display": 30.0}})
@@ -445,36 +361,10 @@ class RobustAllocator:
         required_gain: float = 0.0,
         method: str = "gaussian",
     ) -> xr.DataArray:
-        r""":math:`P_m(V(a) \ge (1 + r) V(a_{ref}))` under each view, draws paired.
+        r""":math:`P_m(V(a) \ge (1 + r) V(a_{ref}))` under each view (draws paired), dims ``view``.
 
-        See :mod:`pymc_robust_alloc.success`; increments are over the zero plan.
-
-        Parameters
-        ----------
-        plan, reference_plan : xarray.DataArray or mapping
-            Spend per period, labelled (a dict ``{channel: spend}`` too).
-        required_gain : float, default 0
-            Relative gain :math:`r > -1` over the reference's increment.
-        method : {"gaussian", "empirical"}, default "gaussian"
-            As in :func:`~pymc_robust_alloc.success_probability`.
-
-        Returns
-        -------
-        xarray.DataArray
-            Dims ``("view",)``.
-
-        Examples
-        --------
-        ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``;
-        ``result`` comes from :meth:`allocate` with a reference plan ``current``.
-
-        >>> import numpy as np
-        >>> current
-        {'search': 40.0, 'social': 30.0, 'display': 30.0}
-        >>> p = allocator.success_probability(result.plan("success"), current,
-        ...                                   required_gain=0.002)
-        >>> bool(np.allclose(p, result.success_probability.sel(plan="success")))
-        True
+        Arguments as in :func:`~pymc_robust_alloc.success_probability`; plans are
+        spend per period, labelled or ``{channel: spend}``.
         """
         reference = self._reference_responses(
             as_plan(reference_plan, self.budget_coords, REFERENCE)
@@ -576,18 +466,9 @@ class RobustAllocator:
         success_method : {"gaussian", "empirical"}, default "gaussian"
             As in :func:`~pymc_robust_alloc.success_probability`.
         regret : {"ratio", "relative"}, default "ratio"
-            How every minimax plan (plain, weighted, risk-averse) and
-            ``result.regret`` measure regret: ``"ratio"``,
-            :math:`1 - V(a, m) / V^*(m)`, against spending nothing; or
-            ``"relative"``, :math:`(V^*(m) - V(a, m)) / (V^*(m) - V(ref, m))`,
-            the share of the improvement over ``reference_plan`` that the plan
-            gives up (see :mod:`pymc_robust_alloc.utility`). Relative regret
-            ignores the level a view's curve extrapolates to at zero spend; it
-            needs a ``reference_plan`` on the budget and within the bounds, and
-            refuses a view under which the reference is already optimal.
-            Regret above 1 means the plan is worse than the reference under
-            that view; the minimax plan's is at most 1, as the reference is
-            feasible.
+            How every minimax plan and ``result.regret`` measure regret (see
+            :mod:`pymc_robust_alloc.utility`); ``"relative"`` needs a feasible
+            ``reference_plan`` that every view can improve on.
         extrapolation_threshold : float, default 0.5
             Warn when, under some view, more than this share of :math:`V^*(m)`
             or of the minimax plan's value comes from spend outside the view's
@@ -837,11 +718,8 @@ class RobustAllocator:
     ) -> Frontier:
         """Solve every plan family at each total budget: a budget frontier.
 
-        The budgets are solved in increasing order on this allocator's compiled
-        functions, each solve started from the same plan at the neighbouring
-        (smaller) budget, rescaled and projected onto the new bounds. Those
-        warm starts are starting points only: every plan is a solve's, with its
-        own convergence checks (``frontier.converged``).
+        Budgets are solved in increasing order, each warm-started from the plan
+        at the previous budget; every plan has its own convergence checks.
 
         Parameters
         ----------
@@ -871,8 +749,6 @@ class RobustAllocator:
         >>> bool(frontier.converged.all())
         True
         """
-        from tqdm.auto import tqdm
-
         totals = check_budgets(budgets)
         unreachable = {}
         for total in totals:

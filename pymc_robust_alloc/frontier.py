@@ -22,24 +22,12 @@ BUDGET_DIM = "total_budget"
 class Frontier:
     """Plans, regret and outcomes of every plan family across total budgets.
 
-    Regret at each budget is against that budget's best value of each view, so
-    it says how robust a plan is at its budget; the outcomes say what more
-    budget buys.
+    Regret at each budget is against that budget's best value of each view.
 
     Attributes
     ----------
     results : tuple of AllocationResult
         One allocation per budget, in the order of :attr:`budgets`.
-
-    Examples
-    --------
-    ``frontier`` is ``allocator.frontier([80.0, 100.0, 120.0], bounds)`` on the demo
-    (see :meth:`RobustAllocator.frontier`).
-
-    >>> frontier.plans.dims
-    ('total_budget', 'plan', 'channel')
-    >>> frontier.plans.sel(plan="minimax").sum("channel").round(6).values.tolist()
-    [80.0, 100.0, 120.0]
     """
 
     results: tuple[AllocationResult, ...]
@@ -82,10 +70,7 @@ class Frontier:
         )
 
     def outcomes(self, interval: float = 0.9) -> xr.Dataset:
-        """Return the expected outcomes with credible intervals at every budget.
-
-        See :meth:`AllocationResult.outcomes`; dims gain ``total_budget``.
-        """
+        """Return :meth:`AllocationResult.outcomes` at every budget (dims gain ``total_budget``)."""
         level = check_interval(interval)
         return xr.concat(
             [r.outcomes(level) for r in self.results],
@@ -115,10 +100,8 @@ class Frontier:
         )
 
     def plot(self, plan: str | None = None, interval: float = 0.9):
-        """Plot spend by channel, max regret and outcomes against the budget.
-
-        See :func:`pymc_robust_alloc.plots.plot_frontier`.
-        """
+        """Plot spend, max regret and outcomes by budget (see :func:`.plots.plot_frontier`)."""
+        # plots.sweeps imports this module: imported here to keep the import graph one-way.
         from pymc_robust_alloc.plots.sweeps import plot_frontier
 
         return plot_frontier(self, plan=plan, interval=interval)

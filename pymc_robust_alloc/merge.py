@@ -41,29 +41,18 @@ class MergedViews:
     r"""Views merged into one model on a shared ``channel_data`` input.
 
     The model holds each view's variables under the prefix ``<view>_`` and the
-    deterministic ``view_response`` with dim ``view``: each view's response
-    :math:`Y_m(a)`, from which :mod:`pymc_robust_alloc.utility`'s factories
-    compute values and regrets.
-
-    Merged with a ``reference_plan``, the model also evaluates every view at the
-    reference plan and at the zero plan on the same draw (paired), and holds:
-
-    - ``success_margin``: :math:`D = V(a) - (1 + r) V(a_{ref})`, increments over
-      the zero plan; :math:`\Phi(\bar D / s_D)` over the draws is the Gaussian
-      success probability;
-    - ``success_probability``: :math:`1[D \ge 0]`, whose mean over the draws is
-      the empirical success probability (no gradient: optimise with
-      :func:`~pymc_robust_alloc.robust_success_probability`).
+    deterministic ``view_response`` (dim ``view``), each view's response
+    :math:`Y_m(a)`. With a ``reference_plan`` it also holds, paired per draw,
+    ``success_margin`` :math:`D = V(a) - (1 + r) V(a_{ref})` and
+    ``success_probability`` :math:`1[D \ge 0]` (see :doc:`/concepts`).
 
     Attributes
     ----------
     model : pymc.Model
         The merged model, ready for :class:`~pymc_marketing.mmm.BudgetOptimizer`.
     idata : xarray.DataTree
-        The merged posterior, one chain of ``n_draws`` draws. View ``m``'s own
-        draws are the first ``view_draws[m]``; a view with fewer draws than the
-        longest repeats them to fill the chain, and those repeats must be left
-        out of its expectations (the allocator does).
+        The merged posterior, one chain; view ``m``'s own draws are the first
+        ``view_draws[m]``, repeated to fill the chain (leave the repeats out).
     views : tuple of str
         View names, in the order of the ``view`` dim.
     horizon : Horizon
@@ -71,24 +60,11 @@ class MergedViews:
     budget_coords : dict
         Budget dims and labels of ``channel_data`` (all but ``date``).
     reference_plan : xarray.DataArray, optional
-        The reference plan of the success deterministics (spend per period).
+        The reference plan of the success deterministics.
     required_gain : float
         Their required relative gain :math:`r`.
-    view_draws : dict of str to int
-        Draws each view contributes (all of its own unless ``n_draws`` thinned them).
-    available_draws : dict of str to int
-        Draws each view has.
-
-    Examples
-    --------
-    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)``, which
-    holds the views merged by :func:`merge_views`.
-
-    >>> merged = allocator.merged
-    >>> merged.views, merged.budget_coords
-    (('regression', 'experiment', 'attribution'), {'channel': ('search', 'social', 'display')})
-    >>> "view_response" in merged.model.named_vars
-    True
+    view_draws, available_draws : dict of str to int
+        Draws each view contributes, and has.
     """
 
     model: object
@@ -118,13 +94,9 @@ def merge_views(
     """Merge views into one model whose views all read the same spend.
 
     Built on :func:`pymc_marketing.mmm.merge_models_and_idata`. Channels are
-    aligned by label: every view is rebuilt on one channel order, that of the
-    view fixing the horizon (an MMM, whose graph cannot be reordered) if any,
-    else the first view's. That view also supplies the shared spend input.
-    Every view keeps all its draws unless ``n_draws`` asks for fewer; the merged
-    posterior is one chain as long as the longest, a shorter view's draws
-    repeated to fill it (``view_draws`` says how many are its own). The views'
-    own models and posteriors are not modified.
+    aligned by label on the order of the view fixing the horizon (an MMM) if
+    any, else the first view's, which also supplies the shared spend input. The
+    views' own models and posteriors are not modified.
 
     Parameters
     ----------
@@ -133,12 +105,9 @@ def merge_views(
     num_periods : int
         Number of decision periods.
     n_draws : int, optional
-        Keep at most this many draws per view, evenly spaced over its chains
-        (deterministic thinning); by default every view keeps all its draws.
+        Keep at most this many evenly spaced draws per view; default all.
     reference_plan : DataArray or mapping, optional
-        Spend per period of a plan to beat (``{channel: spend}`` or labelled by
-        the budget dims): adds the ``success_margin`` and ``success_probability``
-        deterministics.
+        Spend per period of a plan to beat: adds the success deterministics.
     required_gain : float, default 0
         Relative gain :math:`r > -1` over the reference's increment.
 
@@ -225,12 +194,7 @@ def merge_views(
 
 
 def _add_success(model, response, horizon: Horizon, plan: xr.DataArray, gain: float) -> None:
-    """Add the paired success deterministics against ``plan`` to ``model``.
-
-    The response is evaluated again, in the same graph and so on the same draw,
-    with the decision periods of ``channel_data`` set to ``plan`` and to zero;
-    carry-in history and carry-over are kept as in the optimizer's layout.
-    """
+    """Add the success deterministics against ``plan``, evaluated on the same draw."""
     spend = model[CHANNEL_DATA]
     decisions = slice(horizon.carry_in_periods, horizon.carry_in_periods + horizon.num_periods)
 
@@ -249,15 +213,7 @@ def _add_success(model, response, horizon: Horizon, plan: xr.DataArray, gain: fl
 
 
 def check_views(views: Sequence[View]) -> list[View]:
-    """Validate a collection of views for merging; return it as a list.
-
-    Examples
-    --------
-    >>> check_views([])
-    Traceback (most recent call last):
-    ...
-    ValueError: At least two views are needed to compare plans across ...
-    """
+    """Validate a collection of views for merging; return it as a list."""
     views = list(views)
     if len(views) < 2:
         raise ValueError(
@@ -300,18 +256,7 @@ def check_views(views: Sequence[View]) -> list[View]:
 
 
 def common_horizon(views: Sequence[View], num_periods: int) -> Horizon:
-    """Return the horizon every view is built on.
-
-    A view that fixes its own dates and carry-in history (an MMM) sets it;
-    otherwise the axis is ``num_periods`` plus the longest carry-over.
-
-    Examples
-    --------
-    >>> from pymc_robust_alloc import CurveView
-    >>> v = CurveView.from_estimates("a", {"alpha": {"tv": 1.0}, "lam": {"tv": 1.0}}, 0.1)
-    >>> common_horizon([v, v], 6).length
-    6
-    """
+    """Return the horizon of the view that fixes one (an MMM), else ``num_periods`` + carry-over."""
     imposed = {}
     for view in views:
         horizon = view.horizon(num_periods)
@@ -335,19 +280,7 @@ def common_horizon(views: Sequence[View], num_periods: int) -> Horizon:
 
 
 def window_periods(views: Sequence[View], num_periods: int | None) -> int:
-    """Return the number of decision periods: as given, else the window a view fixes.
-
-    Examples
-    --------
-    >>> from pymc_robust_alloc import CurveView
-    >>> v = CurveView.from_estimates("a", {"alpha": {"tv": 1.0}, "lam": {"tv": 1.0}}, 0.1)
-    >>> window_periods([v, v], 6)
-    6
-    >>> window_periods([v, v], None)
-    Traceback (most recent call last):
-    ...
-    ValueError: num_periods is needed: no view fixes a window ...
-    """
+    """Return the number of decision periods: as given, else the window a view fixes."""
     if num_periods is not None:
         return num_periods
     for view in views:
@@ -361,15 +294,7 @@ def window_periods(views: Sequence[View], num_periods: int | None) -> int:
 
 
 def draws_kept(available: Mapping[str, int], n_draws: int | None) -> dict[str, int]:
-    """Return the draws each view keeps: all, or at most ``n_draws``.
-
-    Examples
-    --------
-    >>> draws_kept({"a": 30, "b": 20}, None)
-    {'a': 30, 'b': 20}
-    >>> draws_kept({"a": 30, "b": 20}, 25)
-    {'a': 25, 'b': 20}
-    """
+    """Return the draws each view keeps: all, or at most ``n_draws``."""
     if n_draws is None:
         return dict(available)
     if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 2:
@@ -397,14 +322,7 @@ def thin(posterior: xr.Dataset, n_draws: int) -> xr.Dataset:
 
 
 def fill(posterior: xr.Dataset, length: int) -> xr.Dataset:
-    """Repeat a one-chain posterior's draws cyclically to ``length`` draws.
-
-    Examples
-    --------
-    >>> ds = xr.Dataset({"a": (("chain", "draw"), [[0.0, 1.0, 2.0]])})
-    >>> fill(ds, 5)["a"].values.tolist()
-    [[0.0, 1.0, 2.0, 0.0, 1.0]]
-    """
+    """Repeat a one-chain posterior's draws cyclically to ``length`` draws."""
     n = posterior.sizes["draw"]
     if n == length:
         return posterior

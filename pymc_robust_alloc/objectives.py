@@ -1,17 +1,8 @@
-r"""The allocator's objectives, built from the public factories and owning their parameters.
+r"""The allocator's objectives: PyTensor shared parameters and per-view criteria.
 
-Each objective holds its parameters as PyTensor shared variables (like cvxpy's
-``Parameter``: they belong to the expression that reads them) and exposes
-per-view :class:`~pymc_robust_alloc.engine.Criterion` objects that the
-:class:`~pymc_robust_alloc.engine.Engine` compiles once. :meth:`using` sets
-parameters for one block of solves and restores them afterwards, so no other
-object writes them.
-
-- :class:`RegretObjective`: :math:`V(a, m)`, the mean (or a lower quantile) of
-  each view's increment over the zero plan, by
-  :func:`~pymc_robust_alloc.view_values`; regret is an affine map of it.
-- :class:`SuccessObjective`: :math:`\log P_m` against a reference plan, by
-  :func:`~pymc_robust_alloc.log_success_probability`.
+Each objective exposes :class:`~pymc_robust_alloc.engine.Criterion` objects the
+:class:`~pymc_robust_alloc.engine.Engine` compiles once; :meth:`using` sets the
+parameters for one block of solves.
 """
 
 from __future__ import annotations
@@ -68,19 +59,9 @@ def _own_draws(samples, n: int | None):
 class RegretObjective(_Parameters):
     """Each view's value of a plan: the mean, or a lower quantile, of its increment.
 
-    Parameters
-    ----------
-    baseline : numpy.ndarray
-        Response at the zero plan per draw and view, shape ``(sample, view)``.
-    draws : sequence of int, optional
-        Each view's own draws, the first of the ``sample`` dim (see
-        :class:`~pymc_robust_alloc.MergedViews`); by default all of them.
-
-    Attributes
-    ----------
-    baseline, scale, quantile, bandwidth : pytensor shared variables
-        Zero-plan responses, per-view response multipliers, the lower quantile
-        and the quantile's smoothing bandwidth (in draws; 0 is the exact quantile).
+    ``baseline`` is the zero-plan response, shape ``(sample, view)``; ``draws``
+    each view's own draws (see :class:`~pymc_robust_alloc.MergedViews`). The
+    shared parameters are ``baseline``, ``scale``, ``quantile`` and ``bandwidth``.
     """
 
     def __init__(self, baseline: np.ndarray, draws: Sequence[int] | None = None) -> None:
@@ -115,17 +96,8 @@ class RegretObjective(_Parameters):
 class SuccessObjective(_Parameters):
     r""":math:`\log P_m(V(a) \ge (1 + r) V(a_{ref}))` per view, draws paired.
 
-    Parameters
-    ----------
-    baseline : pytensor shared variable
-        Zero-plan responses per draw and view (the regret objective's, shared).
-    draws : sequence of int, optional
-        Each view's own draws, as for :class:`RegretObjective`.
-
-    Attributes
-    ----------
-    reference, required_gain : pytensor shared variables
-        Reference plan's responses per draw and view, and :math:`r`.
+    Shares the regret objective's ``baseline``; its own shared parameters are
+    ``reference`` (responses per draw and view) and ``required_gain``.
     """
 
     def __init__(self, baseline: SharedVariable, draws: Sequence[int] | None = None) -> None:

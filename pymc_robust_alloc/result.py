@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from pymc_robust_alloc import __version__
 from pymc_robust_alloc.checks import check_interval
 
 __all__ = ["AllocationResult", "SolveReport"]
@@ -47,61 +48,24 @@ _ARRAYS = (
 class SolveReport:
     """How one optimisation went, and the checks its verdict rests on.
 
-    A solve is ``success`` only if SciPy reports convergence, the plan is
-    feasible (``violation`` at most ``1e-9`` of the budget) and the first-order
-    measure is at most ``tolerance``: the relative Frank-Wolfe gap for a
-    maximisation, the gap to the linearised problem's bound for a minimax.
-    ``certified`` solves carry a proven ``bound`` on the optimal objective (an
-    upper bound for a maximisation, a lower bound for a minimax; NaN when no
-    certificate exists: a view not provably concave, a quantile or a success
-    probability).
+    ``success`` only if SciPy converged (``scipy_success``), the plan is feasible
+    (``violation``, relative to the budget, at most ``1e-9``) and ``first_order``
+    (the relative Frank-Wolfe gap, or for a minimax the gap to the linearised
+    problem's bound) is at most ``tolerance``. A ``certified`` solve carries a
+    proven ``bound`` on the optimal objective and ``gap = |bound - value|`` (NaN
+    without a certificate); see :doc:`/concepts`.
 
     Attributes
     ----------
-    plan : str
-        Name of the plan the solve produced.
-    objective : str
-        What was optimised, in words.
-    success : bool
-        Converged: SciPy's verdict and both independent checks.
-    message : str
-        SciPy's message.
-    iterations : int
-        SLSQP iterations (of the best start).
-    scipy_success : bool
-        SciPy's verdict alone.
-    evaluations : int
-        Objective evaluations (of the best start).
-    value : float
-        The objective's value at the plan.
-    violation : float
-        Largest breach of the budget or a bound, relative to the budget.
-    first_order : float
-        First-order optimality measure (see above).
-    tolerance : float
-        Its tolerance.
-    certified : bool
-        Whether ``bound`` is a proven bound.
-    bound : float
-        Proven bound on the optimal objective, NaN without a certificate.
-    gap : float
-        ``|bound - value|``, NaN without a certificate.
-    starts : int
-        Starting points tried (1 for a certified solve).
-    local_optima : int
-        Distinct local optima found over the starts.
-    spread : float
-        Range of the objective over those local optima.
-
-    Examples
-    --------
-    ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-    >>> report = result.solves[0]
-    >>> report.plan, report.objective
-    ('regression', 'maximise V(a, regression)')
-    >>> report.success, report.certified, report.gap <= 1e-6 * report.value
-    (True, True, True)
+    plan, objective, message : str
+        The plan produced, what was optimised (in words), SciPy's message.
+    success, scipy_success, certified : bool
+        The verdicts described above.
+    iterations, evaluations, starts, local_optima : int
+        SLSQP iterations and objective evaluations (of the best start), starts
+        tried, distinct local optima found.
+    value, violation, first_order, tolerance, bound, gap, spread : float
+        As described above; ``spread`` is the objective's range over the local optima.
     """
 
     plan: str
@@ -153,66 +117,37 @@ class AllocationResult:
     Attributes
     ----------
     plans : xarray.DataArray
-        Spend per period, dims ``("plan", *budget_dims)``. Plans: each view's
-        optimum (named after the view), ``"averaged"`` (the plan maximising the
-        mean of the views' responses), ``"minimax"``, and, when asked for,
-        ``"weighted minimax"``, ``"risk-averse minimax"`` and the caller's
-        candidates.
+        Spend per period, dims ``("plan", *budget_dims)``: each view's optimum,
+        ``"averaged"``, ``"minimax"`` and, when asked for, the weighted,
+        risk-averse, success and caller's plans.
     value : xarray.DataArray
-        :math:`V(a, m)`, the expected increment of each plan's response over the
-        zero plan under each view over the horizon, dims ``("plan", "view")``.
+        :math:`V(a, m)`, expected increment over the zero plan, dims ``("plan", "view")``.
     v_star : xarray.DataArray
-        :math:`V^*(m)`, each view's best value, dims ``("view",)``.
+        :math:`V^*(m)`, each view's best value.
     regret : xarray.DataArray
-        :math:`R(a, m) = 1 - V(a, m) / V^*(m)`, dims ``("plan", "view")``; with
-        ``settings["regret"] == "relative"``, :math:`R_{ref}(a, m) = (V^*(m) -
-        V(a, m)) / (V^*(m) - V(ref, m))`, the share of the improvement over the
-        reference plan given up (above 1: worse than the reference).
+        :math:`R(a, m)`, ratio or relative (``settings["regret"]``), dims ``("plan", "view")``.
     solves : list of SolveReport
         Every optimisation run, in order.
     settings : dict
         The inputs: total budget, periods, bounds, draws, weights, quantile.
-    quantile_regret : xarray.DataArray, optional
-        Regret with each view's value taken at the ``quantile`` of its draws,
-        against its best such value (risk-averse runs only).
-    quantile_optima : xarray.DataArray, optional
-        Each view's quantile optimum, dims ``("plan", *budget_dims)`` (risk-averse
-        runs only).
-    quantile_v_star : xarray.DataArray, optional
-        :math:`V^*_q(m)`, each view's best quantile value (risk-averse runs only).
+    quantile_regret, quantile_optima, quantile_v_star : xarray.DataArray, optional
+        The same at the ``quantile`` of the draws (risk-averse runs).
     success_probability : xarray.DataArray, optional
-        :math:`P_m(V(a) \ge (1 + r)\, V(a_{ref}))` per plan and view, judged
-        per draw on the increments over the zero plan, dims ``("plan", "view")``
-        (when a reference plan was given; ``settings`` records it, ``r`` and the
-        method).
+        :math:`P_m(V(a) \ge (1 + r)\, V(a_{ref}))`, dims ``("plan", "view")``.
     increments : xarray.DataArray, optional
-        Each view's response increment over the zero plan per posterior draw,
-        dims ``("plan", "view", "sample")``; its mean over draws is ``value``.
-        The outcomes' credible intervals are its quantiles.
+        Increments per draw, dims ``("plan", "view", "sample")``.
     contribution : xarray.DataArray, optional
-        Each channel's expected contribution to ``value``: the increment lost
-        by setting that channel's spend to zero, dims ``("plan", "view",
-        "channel")``.
+        Each channel's contribution to ``value``, dims ``("plan", "view", "channel")``.
     reference_value : xarray.DataArray, optional
-        :math:`V(ref, m)`, dims ``("view",)`` (relative regret only).
-    evidence : xarray.DataArray, optional
-        Each view's evidence range, dims ``("view", *budget_dims, "bound")``, NaN
-        where unknown (``None`` if no view knows its own).
-    extrapolation : xarray.DataArray, optional
-        Share of :math:`V(a, m)` from spend outside view :math:`m`'s evidence,
-        dims ``("plan", "view")``, NaN where the evidence is unknown (see
-        :mod:`pymc_robust_alloc.evidence`).
-    v_star_extrapolation : xarray.DataArray, optional
-        Share of :math:`V^*(m)` from spend outside the evidence: that of the
-        plan attaining it, dims ``("view",)``.
+        :math:`V(ref, m)` (relative regret only).
+    evidence, extrapolation, v_star_extrapolation : xarray.DataArray, optional
+        Evidence ranges and the share of :math:`V(a, m)` and :math:`V^*(m)` from
+        spend outside them (see :mod:`pymc_robust_alloc.evidence`).
 
     Examples
     --------
     ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
-    >>> [str(p) for p in result.plans["plan"].values]  # doctest: +NORMALIZE_WHITESPACE
-    ['regression', 'experiment', 'attribution', 'averaged', 'reference', 'minimax',
-     'weighted minimax', 'success']
     >>> result.regret.dims
     ('plan', 'view')
     """
@@ -323,27 +258,7 @@ class AllocationResult:
         return pd.DataFrame([vars(s) for s in self.solves]).set_index("plan")
 
     def plan(self, name: str = "minimax") -> xr.DataArray:
-        """One plan's spend per period, labelled by the budget dims.
-
-        Parameters
-        ----------
-        name : str, default "minimax"
-            A label of the ``plan`` dim.
-
-        Returns
-        -------
-        xarray.DataArray
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> plan = result.plan("minimax")
-        >>> plan.dims
-        ('channel',)
-        >>> round(float(plan.sum()), 6)
-        100.0
-        """
+        """One plan's spend per period (``name`` in the ``plan`` dim), by the budget dims."""
         if name not in self.plans["plan"].values:
             raise KeyError(f"No plan {name!r}; plans are {list(self.plans['plan'].values)}.")
         return self.plans.sel(plan=name, drop=True)
@@ -394,36 +309,18 @@ class AllocationResult:
     def outcomes(self, interval: float = 0.9) -> xr.Dataset:
         r"""Return the expected outcome of every plan under every view, in its own units.
 
-        Outcomes are increments over the zero plan over the horizon (the
-        :math:`V(a, m)` that regret uses), never added across views: each view
-        counts its own thing (sales, attributed contacts, ...).
-
-        Parameters
-        ----------
-        interval : float, default 0.9
-            Level of the equal-tailed credible interval over the posterior draws.
-
-        Returns
-        -------
-        xarray.Dataset
-            ``expected``, ``lower``, ``upper`` (dims ``plan, view``); ``spend``
-            over the horizon (``plan``); ``return_on_spend`` (outcome per unit of
-            spend) and ``cost_per_outcome`` (``plan, view``); per channel
-            ``channel_spend`` and ``channel_return`` (the channel's contribution
-            per unit of its spend); with a baseline plan (see :attr:`baseline`)
-            ``change`` and ``change_share`` against it. The coordinate
-            ``outcome_unit`` and the attribute ``spend_unit`` hold the units.
+        Increments over the zero plan over the horizon (the :math:`V(a, m)` of
+        regret), never added across views. Returns an :class:`xarray.Dataset`:
+        ``expected``, ``lower``, ``upper`` (``interval`` credible interval),
+        ``spend``, ``return_on_spend``, ``cost_per_outcome``, ``channel_spend``,
+        ``channel_return`` and, with a baseline plan (:attr:`baseline`),
+        ``change`` and ``change_share``; units in ``outcome_unit`` and ``spend_unit``.
 
         Examples
         --------
         ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
 
         >>> out = result.outcomes(interval=0.9)
-        >>> out["expected"].dims
-        ('plan', 'view')
-        >>> inside = (out["lower"] <= out["expected"]) & (out["expected"] <= out["upper"])
-        >>> bool(inside.all())
-        True
         >>> float(out["change"].sel(plan="reference", view="experiment"))
         0.0
         """
@@ -463,20 +360,7 @@ class AllocationResult:
         return out
 
     def outcome_table(self, interval: float = 0.9) -> pd.DataFrame:
-        """Return the outcomes as a tidy table: one row per plan and view.
-
-        Parameters
-        ----------
-        interval : float, default 0.9
-            Level of the credible interval.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns ``expected``, ``lower``, ``upper``, ``unit``, ``spend``,
-            ``return_on_spend``, ``cost_per_outcome`` and, with a baseline plan,
-            ``change`` and ``change_share``.
-        """
+        """Return :meth:`outcomes` as a tidy table: one row per plan and view."""
         out = self.outcomes(interval)
         names = ["expected", "lower", "upper"]
         names += [n for n in ("change", "change_share") if n in out]
@@ -526,6 +410,7 @@ class AllocationResult:
         return self.v_star / self.value.sel(plan="reference", drop=True) - 1
 
     def _repr_html_(self) -> str:
+        # summary reads results: imported here to keep the import graph one-way.
         from pymc_robust_alloc.summary import result_html
 
         return result_html(self)
@@ -547,8 +432,6 @@ class AllocationResult:
 
     def to_datatree(self) -> xr.DataTree:
         """Everything as an :class:`xarray.DataTree`: one group per array, settings as JSON."""
-        from pymc_robust_alloc import __version__
-
         groups = {
             f"/{name}": xr.Dataset({name: getattr(self, name).drop_attrs()})
             for name in _ARRAYS
@@ -586,45 +469,14 @@ class AllocationResult:
         return cls(solves=solves, settings=json.loads(tree.attrs["settings"]), **arrays)
 
     def to_netcdf(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Save the result as a NetCDF file (HDF5, via h5netcdf); load it with :meth:`from_netcdf`.
-
-        Parameters
-        ----------
-        path : str or pathlib.Path
-            File to write.
-        overwrite : bool, default False
-            Replace an existing file.
-
-        Returns
-        -------
-        pathlib.Path
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo;
-        ``tmp_dir`` is a folder to write to.
-
-        >>> path = result.to_netcdf(tmp_dir / "result.nc")
-        >>> AllocationResult.from_netcdf(path).equals(result)
-        True
-        """
+        """Save as NetCDF (h5netcdf); ``overwrite`` replaces a file; see :meth:`from_netcdf`."""
         path = _new_file(path, overwrite)
         self.to_datatree().to_netcdf(path, engine="h5netcdf", mode="w")
         return path
 
     @classmethod
     def from_netcdf(cls, path: str | Path) -> AllocationResult:
-        """Load a result saved by :meth:`to_netcdf`.
-
-        Parameters
-        ----------
-        path : str or pathlib.Path
-            A file written by :meth:`to_netcdf`.
-
-        Returns
-        -------
-        AllocationResult
-        """
+        """Load a result saved by :meth:`to_netcdf`."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"No such file: '{path}'.")
@@ -639,17 +491,7 @@ class AllocationResult:
         return cls.from_datatree(tree, source=f"'{path}'")
 
     def to_json(self, path: str | Path, overwrite: bool = False) -> Path:
-        """Write :meth:`to_dict` as a JSON file; load it with :meth:`from_json`.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo;
-        ``tmp_dir`` is a folder to write to.
-
-        >>> path = result.to_json(tmp_dir / "result.json")
-        >>> AllocationResult.from_json(path).equals(result)
-        True
-        """
+        """Write :meth:`to_dict` as a JSON file; load it with :meth:`from_json`."""
         path = _new_file(path, overwrite)
         path.write_text(json.dumps(self.to_dict(), indent=2))
         return path
@@ -754,19 +596,7 @@ class AllocationResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything as plain JSON-able Python objects.
-
-        Examples
-        --------
-        ``result`` comes from :meth:`~pymc_robust_alloc.RobustAllocator.allocate` on the demo.
-
-        >>> import json
-        >>> out = json.loads(json.dumps(result.to_dict()))
-        >>> out["views"]
-        ['regression', 'experiment', 'attribution']
-        >>> out["settings"]["total_budget"], out["settings"]["required_gain"]
-        (100.0, 0.002)
-        """
+        """Everything as plain JSON-able Python objects."""
         out = {
             "kind": KIND,
             "settings": _plain(self.settings),

@@ -20,42 +20,14 @@ def scale_sweep(
     total_budget: float,
     bounds: Mapping | xr.DataArray | None = None,
 ) -> xr.Dataset:
-    r"""Re-solve with one view's response multiplied by each factor :math:`k`.
+    r"""Re-solve with one view's response multiplied by each positive factor :math:`k`.
 
-    Averaging the views' responses lets the view measured in the largest units
-    dominate, so the averaged plan drifts towards that view as :math:`k` grows;
-    normalised regret is scale-free, so the minimax plan stays put. Every solve
-    reuses the allocator's compiled graph.
-
-    Parameters
-    ----------
-    allocator : RobustAllocator
-        The compiled allocator.
-    view : str
-        The view whose response is scaled.
-    factors : sequence of float
-        Positive factors :math:`k`.
-    total_budget : float
-        Budget per period.
-    bounds : dict or DataArray, optional
-        Per-period bounds.
-
-    Returns
-    -------
-    xarray.Dataset
-        ``plans`` (dims ``factor, plan, *budget_dims``; plans ``averaged`` and
-        ``minimax``), ``max_regret`` (``factor, plan``), ``converged``
-        (``factor``), and every view's optimum ``optima`` (``factor, optimum,
-        *budget_dims``) with its value ``v_star`` (``factor, view``).
+    The averaged plan drifts towards the scaled view, the minimax plan stays put
+    (:doc:`/concepts`). Returns ``plans``, ``max_regret``, ``converged``, ``optima``, ``v_star``.
 
     Examples
     --------
-    ``allocator`` is ``RobustAllocator(demo_views(draws=100), num_periods=4)`` and
-    ``bounds`` is ``{channel: (0.0, 60.0)}``.
-
-    >>> sweep = scale_sweep(allocator, "attribution", [1, 10], 100.0, bounds)
-    >>> sweep["plans"].dims
-    ('factor', 'plan', 'channel')
+    >>> sweep = scale_sweep(allocator, "attribution", [1, 10], 100.0, bounds)  # the demo's
     >>> moved = abs(sweep["plans"].sel(factor=10.0) - sweep["plans"].sel(factor=1.0))
     >>> bool(moved.sel(plan="averaged").max() > 1), bool(moved.sel(plan="minimax").max() < 0.1)
     (True, True)

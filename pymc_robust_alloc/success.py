@@ -2,11 +2,17 @@ r"""Success probability: how likely a plan is to beat a reference plan.
 
 Per draw :math:`d` (paired), :math:`D_d(a) = V_d(a) - (1 + r) V_d(a_{ref})` with
 :math:`V_d` the increment over the zero plan, and :math:`P(a) = \Pr(D(a) \ge 0)`,
-estimated as ``"gaussian"`` :math:`\Phi(\bar D / s_D)` or ``"empirical"`` (the
-smoothed share of draws with :math:`D_d \ge 0`), after Betlei et al. (AAAI-24).
-Both are scale-free; the robust success probability is :math:`\min_m P_m(a)`.
-Everything is computed as :math:`\log P` so that gradients do not vanish when
-:math:`P` is tiny. See the concepts page, "Success probability".
+after Betlei et al. (AAAI-24); see :doc:`/concepts` ("Success probability").
+Shared parameters: ``reference`` holds the reference plan's responses on the
+optimizer's draws in their order (array, DataArray or shared variable, dims
+``("sample",)`` or ``("sample", "view")``, e.g.
+``optimizer.evaluate_response_distribution(a_ref)``); ``required_gain`` is
+:math:`r > -1`; ``method`` is ``"gaussian"`` (:math:`\Phi(\bar D / s_D)`) or
+``"empirical"`` (the share of draws with :math:`D_d \ge 0`, smoothed by
+``temperature`` standard deviations of :math:`D`); ``baseline`` is the response
+at the zero plan, as in :func:`~pymc_robust_alloc.view_values`; ``log`` returns
+:math:`\log P`, whose gradient does not vanish when :math:`P` is tiny; ``dim``
+names the view dim.
 """
 
 from __future__ import annotations
@@ -66,41 +72,7 @@ def log_success_probability(
     temperature: float | Variable = TEMPERATURE,
     dim: str = VIEW,
 ) -> XTensorVariable:
-    r""":math:`\log P(V(a) \ge (1 + r) V(a_{ref}))` under each view, draws paired.
-
-    Parameters
-    ----------
-    samples : XTensorVariable
-        Responses to the plan, dims ``("sample",)`` or ``("sample", dim)``.
-    reference : array, DataArray or shared variable
-        Responses to the reference plan on the same draws, in the same order:
-        shape ``(sample,)`` or ``(sample, view)``, or a DataArray with those dims.
-    required_gain : float or shared variable, default 0
-        :math:`r > -1`: the plan must add :math:`(1 + r)` times what the
-        reference adds over the zero plan.
-    baseline : float, array or shared variable, default 0
-        Response at the zero plan, as in :func:`~pymc_robust_alloc.view_values`.
-    method : {"gaussian", "empirical"}, default "gaussian"
-        :math:`\Phi(\bar D / s_D)`, or the smoothed share of draws with
-        :math:`D \ge 0`.
-    temperature : float or shared variable, default 0.1
-        Smoothing of ``"empirical"``, in standard deviations of :math:`D`.
-    dim : str, default "view"
-        Name of the view dim.
-
-    Returns
-    -------
-    XTensorVariable
-        :math:`\log P`, dims of ``samples`` without ``sample``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> plan = ptx.as_xtensor(np.array([2.0, 3.0, 4.0]), dims=("sample",))
-    >>> log_p = log_success_probability(plan, np.array([1.0, 2.0, 5.0]))
-    >>> round(float(np.exp(log_p.eval())), 4)  # Phi(1/3 / sqrt(8/9))
-    0.6382
-    """
+    r""":math:`\log P(V(a) \ge (1 + r) V(a_{ref}))` per view (parameters: module docstring)."""
     reference = _as_draws(reference, dim)
     baseline = _as_view_vector(baseline, dim)
     added = reference - baseline
@@ -133,39 +105,11 @@ def success_probability(
 
         P(a) = \Pr\big(V(a) \ge (1 + r)\, V(a_{ref})\big)
 
-    judged per posterior draw (see :mod:`pymc_robust_alloc.success`). With a
-    ``view`` dim, the views are pooled with equal weights,
-    :math:`\frac{1}{M} \sum_m P_m(a)`: the success probability if each view is
-    equally likely to be right. To guard against the least favourable view, use
-    :func:`robust_success_probability`.
-
-    Parameters
-    ----------
-    reference : array, DataArray or shared variable
-        The reference plan's responses on the optimizer's posterior draws, in
-        their order, e.g. ``optimizer.evaluate_response_distribution(a_ref)``:
-        dims ``("sample",)`` or ``("sample", "view")``.
-    required_gain : float, default 0
-        Relative gain :math:`r > -1` over the reference's increment; 0.05 asks
-        for 5% more than the reference adds.
-    method : {"gaussian", "empirical"}, default "gaussian"
-        The Gaussian approximation :math:`\Phi(\bar D / s_D)` (the paper's), or
-        the smoothed share of draws in which the plan succeeds.
-    temperature : float, default 0.1
-        Smoothing of ``"empirical"``, in standard deviations of :math:`D`.
-    baseline : float, array or shared variable, default 0
-        Response at the zero plan, e.g. a fitted MMM's carry-in history; 0 when
-        the responses are already increments.
-    log : bool, default True
-        Return :math:`\log P`, whose gradient stays of order one when :math:`P`
-        is tiny (SLSQP stops early on a flat objective); False returns :math:`P`.
-    dim : str, default "view"
-        Name of the view dim, if any.
-
-    Returns
-    -------
-    callable
-        ``utility(samples, budgets)`` for ``BudgetOptimizer(utility_function=...)``.
+    With a ``view`` dim the views are pooled with equal weights,
+    :math:`\frac{1}{M} \sum_m P_m(a)`; :func:`robust_success_probability` guards
+    against the least favourable view instead. Parameters are described in the
+    module docstring. Returns ``utility(samples, budgets)`` for
+    ``BudgetOptimizer(utility_function=...)``.
 
     Examples
     --------
@@ -206,24 +150,8 @@ def robust_success_probability(
         a^\ddagger = \arg\max_a \min_m P_m(a), \qquad
         P_m(a) = \Pr_m\big(V(a) \ge (1 + r)\, V(a_{ref})\big).
 
-    Each :math:`P_m` is scale-free, so, as with normalised regret, no view wins
-    by being measured in larger units.
-
-    Parameters
-    ----------
-    reference : array, DataArray or shared variable
-        The reference plan's responses, dims ``("sample", "view")``, on the
-        optimizer's draws in their order.
-    required_gain, method, temperature, baseline, log, dim
-        As in :func:`success_probability`.
-    smoothing : float or shared variable, optional
-        Replace the minimum of :math:`\log P_m` by a log-sum-exp minimum at this
-        temperature (see :func:`~pymc_robust_alloc.utility.smooth_max`).
-
-    Returns
-    -------
-    callable
-        ``utility(samples, budgets)`` for ``BudgetOptimizer(utility_function=...)``.
+    Parameters as in :func:`success_probability`; ``smoothing`` replaces the
+    minimum by a log-sum-exp minimum at that temperature.
 
     Examples
     --------
@@ -288,19 +216,7 @@ def check_success_arguments(
     temperature: float | Variable,
     baseline: Numeric = 0.0,
 ) -> None:
-    """Validate the arguments of a success probability; raise a ValueError if bad.
-
-    Symbolic (shared-variable) arguments are accepted as they are; a ``None``
-    reference is not checked.
-
-    Examples
-    --------
-    >>> check_success_arguments(np.ones(3), required_gain=-1.0, method="gaussian",
-    ...                         temperature=0.1)
-    Traceback (most recent call last):
-    ...
-    ValueError: required_gain must be greater than -1, got -1.0: ...
-    """
+    """Refuse bad success-probability arguments (symbolic ones and a ``None`` reference pass)."""
     if method not in METHODS:
         raise ValueError(
             f"Unknown method {method!r}. Use 'gaussian' (Phi of the mean over the sd "

@@ -1,15 +1,19 @@
 r"""Utility functions for :class:`~pymc_marketing.mmm.BudgetOptimizer` across views.
 
-Each public function is a factory, like those of :mod:`pymc_marketing.mmm.utility`:
-it validates its arguments and returns a closure ``(samples, budgets) -> scalar``
-that the optimizer maximises. ``samples`` has dims ``("sample", "view")``: the
-response of every view per posterior draw (``view_response`` of
-:func:`~pymc_robust_alloc.merge_views`). A plan's value under view :math:`m` is
-:math:`V(a, m) = E_m[Y(a) - Y(0)]`; its regret is :math:`1 - V(a, m) / V^*(m)`, or
-with ``regret="relative"`` :math:`(V^*(m) - V(a, m)) / (V^*(m) - V(ref, m))`
-(see the concepts page, "Normalised regret"). Every numeric argument also accepts
-a PyTensor shared variable, read at call time: ``set_value`` and solve again
-without recompiling.
+Each public factory, like those of :mod:`pymc_marketing.mmm.utility`, validates
+its arguments and returns ``utility(samples, budgets) -> scalar`` for the optimizer
+to maximise. Shared parameters: ``samples`` has dims ``("sample", dim)``, the
+response per draw and view (``view_response`` of
+:func:`~pymc_robust_alloc.merge_views`); ``v_star`` is each view's optimum value
+:math:`V^*(m)` in the order of ``dim`` (positive for the ratio regret);
+``regret`` is ``"ratio"`` (:math:`1 - V(a, m) / V^*(m)`) or ``"relative"``
+(:math:`(V^*(m) - V(a, m)) / (V^*(m) - V(ref, m))`, with ``reference_value``
+:math:`V(ref, m)`, required by and only accepted with it); ``weights`` are
+non-negative :math:`w_m`; ``baseline`` is the response at the zero plan (scalar,
+per view, or per ``(sample, view)``); ``quantile`` judges each view by that lower
+quantile of its draws instead of their mean; ``dim`` names the view dim. Every
+numeric argument also accepts a PyTensor shared variable, read at call time.
+Theory: :doc:`/concepts` ("Normalised regret").
 """
 
 from __future__ import annotations
@@ -67,22 +71,9 @@ def lower_quantile(
 ) -> XTensorVariable:
     """Return the ``q`` quantile over ``sample`` of each ``dim`` entry.
 
-    With ``bandwidth`` 0 it matches :func:`numpy.quantile` (linear
-    interpolation); with ``bandwidth`` :math:`h > 0` it is a smoothed
-    quantile: a Gaussian-kernel average of the order statistics around rank
-    :math:`q (n - 1)`, with :math:`h` in draws. Smoothing makes the quantile of
-    a plan's draws differentiable where two draws swap ranks, so a solver can
-    approach the exact quantile's optimum through decreasing bandwidths.
-    ``q`` and ``bandwidth`` may be symbolic.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = ptx.as_xtensor(np.arange(10.0).reshape(5, 2), dims=("sample", "view"))
-    >>> lower_quantile(x, 0.25).values.eval().tolist()
-    [2.0, 3.0]
-    >>> [round(v, 6) for v in lower_quantile(x, 0.5, bandwidth=0.5).values.eval().tolist()]
-    [4.0, 5.0]
+    ``bandwidth`` 0 matches :func:`numpy.quantile`; :math:`h > 0` gives a
+    Gaussian-kernel average of the order statistics around rank :math:`q (n - 1)`
+    (:math:`h` in draws), differentiable where draws swap ranks.
     """
     table = samples.transpose(SAMPLE, dim).values
     n = table.shape[0]
@@ -102,18 +93,7 @@ def lower_quantile(
 def smooth_max(x: XTensorVariable, dim: str, temperature: float | Variable) -> XTensorVariable:
     r"""Log-sum-exp maximum over ``dim``: :math:`\tau \log \sum_m e^{x_m / \tau}`.
 
-    Differentiable everywhere, above the maximum by at most
-    :math:`\tau \log M`. Gradient-based solvers stall at the kinks of a hard
-    maximum, where several views' regrets are equal, which is exactly where the
-    minimax plan lies; shrinking :math:`\tau` over warm-started solves reaches
-    it reliably.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = ptx.as_xtensor(np.array([0.1, 0.3]), dims=("view",))
-    >>> round(float(smooth_max(x, "view", 1e-4).eval()), 6)
-    0.3
+    Differentiable, above the maximum by at most :math:`\tau \log M`.
     """
     top = x.max(dim)
     return top + temperature * ptx.math.log(ptx.math.exp((x - top) / temperature).sum(dim))
@@ -134,36 +114,9 @@ def view_values(
 
         V(a, m) = \mathrm{mean}_d\; s_m \big(Y_{d,m}(a) - b_{d,m}\big)
 
-    with :math:`b` the response at the zero plan (per draw or per view) and
-    :math:`s` an optional per-view scale.
-
-    Parameters
-    ----------
-    samples : XTensorVariable
-        Responses, dims ``("sample", dim)``.
-    baseline : float, array or shared variable, default 0
-        Response at the zero plan: a scalar, one value per view, or per draw and
-        view (a 2-D shared variable ordered ``(sample, view)``).
-    scale : float, array or shared variable, default 1
-        Multiplier of each view's response.
-    quantile : float or shared variable, optional
-        Take this lower quantile of the draws instead of their mean.
-    bandwidth : float or shared variable, default 0
-        Smoothing of the quantile, in draws (see :func:`lower_quantile`).
-    dim : str, default "view"
-        Name of the view dim.
-
-    Returns
-    -------
-    XTensorVariable
-        Dims ``(dim,)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = ptx.as_xtensor(np.array([[1.0, 4.0], [3.0, 8.0]]), dims=("sample", "view"))
-    >>> view_values(x, baseline=[1.0, 0.0]).values.eval().tolist()
-    [1.0, 6.0]
+    with :math:`b` the ``baseline`` and :math:`s` the per-view ``scale``;
+    ``bandwidth`` smooths the quantile (see :func:`lower_quantile`). Other
+    parameters are described in the module docstring. Returns dims ``(dim,)``.
     """
     if quantile is not None:
         _check_quantile(quantile, closed=True)
@@ -182,33 +135,10 @@ def regret_map(v_star, reference_value=0.0, weights=1.0):
         = \underbrace{\frac{w_m V^*(m)}{V^*(m) - V_0(m)}}_{\alpha_m}
         \underbrace{- \frac{w_m}{V^*(m) - V_0(m)}}_{\beta_m} V(a, m),
 
-    with :math:`V_0 = 0` for the ratio regret :math:`1 - V / V^*` and
-    :math:`V_0 = V(ref, m)` for the regret relative to a reference plan. The
-    factories of this module and :class:`~pymc_robust_alloc.RobustAllocator`
-    (whose minimax solves and certificates take this offset and slope) compute
-    regret with this one function. Works on NumPy arrays, xarray objects and
-    PyTensor variables alike; arguments are not validated here.
-
-    Parameters
-    ----------
-    v_star : array-like
-        Each view's optimum value :math:`V^*(m)`.
-    reference_value : array-like, default 0
-        :math:`V_0(m)`: 0 (the zero plan) or the reference plan's value.
-    weights : array-like, default 1
-        :math:`w_m`.
-
-    Returns
-    -------
-    offset, slope
-        :math:`\alpha_m` and :math:`\beta_m`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> offset, slope = regret_map(np.array([4.0, 10.0]), np.array([2.0, 0.0]))
-    >>> (offset + slope * np.array([3.0, 5.0])).tolist()  # (V* - V) / (V* - V_0)
-    [0.5, 0.5]
+    with :math:`V_0 = 0` (ratio) or :math:`V(ref, m)` (relative). Returns
+    ``(offset, slope)``. The one regret computation of the factories and of
+    :class:`~pymc_robust_alloc.RobustAllocator`; works on NumPy, xarray and
+    PyTensor alike; does not validate.
     """
     gap = v_star - reference_value
     return weights * v_star / gap, -weights / gap
@@ -224,41 +154,7 @@ def normalized_regret(
     quantile: float | Variable | None = None,
     dim: str = VIEW,
 ) -> XTensorVariable:
-    r"""Regret of the plan under each view: ratio :math:`1 - V / V^*` or relative to a reference.
-
-    Parameters
-    ----------
-    samples : XTensorVariable
-        Responses, dims ``("sample", dim)``.
-    v_star : array or shared variable
-        Each view's optimum value, in the order of ``dim``; positive for the
-        ratio regret.
-    regret : {"ratio", "relative"}, default "ratio"
-        ``"ratio"``: :math:`1 - V(a, m) / V^*(m)`; ``"relative"``:
-        :math:`(V^*(m) - V(a, m)) / (V^*(m) - V(ref, m))` (see the module
-        docstring).
-    reference_value : array or shared variable, optional
-        :math:`V(ref, m)`, each view's value of the reference plan (computed
-        like ``v_star``: mean, or the same quantile); required by, and only
-        accepted with, ``regret="relative"``.
-    baseline, quantile, dim
-        As in :func:`view_values`.
-
-    Returns
-    -------
-    XTensorVariable
-        Dims ``(dim,)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
-    >>> normalized_regret(x, [4.0, 10.0]).values.eval().tolist()
-    [0.25, 0.5]
-    >>> normalized_regret(x, [4.0, 10.0], regret="relative",
-    ...                   reference_value=[2.0, 0.0]).values.eval().tolist()
-    [0.5, 0.5]
-    """
+    """Regret of the plan under each view, dims ``(dim,)`` (parameters: module docstring)."""
     reference_value = _check_regret_arguments(regret, v_star, reference_value)
     values = view_values(samples, baseline=baseline, quantile=quantile, dim=dim)
     offset, slope = regret_map(_as_view_vector(v_star, dim), _as_view_vector(reference_value, dim))
@@ -278,38 +174,12 @@ def minimax_regret(
 ) -> UtilityFunction:
     r"""Minimax normalised regret: maximise :math:`-\max_m w_m R(a, m)`.
 
-    The plan that does least badly under the view it does worst under, each view
-    judged against its own best plan. Regret is scale-free, so no view wins by
-    being measured in larger units (Savage's minimax regret criterion).
-
-    Parameters
-    ----------
-    v_star : array or shared variable
-        Each view's optimum value :math:`V^*(m) > 0`, in the order of ``dim``.
-    regret : {"ratio", "relative"}, default "ratio"
-        How :math:`R` is normalised: against the zero plan, or against the
-        reference plan whose values are ``reference_value`` (see
-        :func:`normalized_regret`).
-    reference_value : array or shared variable, optional
-        :math:`V(ref, m)`, with ``regret="relative"`` only.
-    weights : array or shared variable, optional
-        Non-negative :math:`w_m`; equal weights give plain minimax regret.
-    baseline : float, array or shared variable, default 0
-        Response at the zero plan (see :func:`view_values`).
-    quantile : float or shared variable, optional
-        Judge each view by this lower quantile of its draws (risk-averse).
-    smoothing : float or shared variable, optional
-        Replace the maximum by :func:`smooth_max` at this temperature, e.g.
-        ``1e-4`` times the regrets' size. SLSQP may stop short at the kink of a
-        hard maximum; :class:`~pymc_robust_alloc.RobustAllocator` solves with a
-        decreasing temperature and reports the hard maximum.
-    dim : str, default "view"
-        Name of the view dim of ``samples``.
-
-    Returns
-    -------
-    callable
-        ``utility(samples, budgets)`` for ``BudgetOptimizer(utility_function=...)``.
+    The plan that does least badly under its worst view, each view judged against
+    its own best plan (Savage's criterion); see :doc:`/concepts`. Parameters are
+    described in the module docstring; ``smoothing`` replaces the maximum by
+    :func:`smooth_max` at that temperature (e.g. ``1e-4`` times the regrets'
+    size). Returns ``utility(samples, budgets)`` for
+    ``BudgetOptimizer(utility_function=...)``.
 
     Examples
     --------
@@ -349,37 +219,7 @@ def weighted_minimax_regret(
     baseline: Numeric = 0.0,
     dim: str = VIEW,
 ) -> UtilityFunction:
-    r"""Weighted minimax regret: maximise :math:`-\max_m w_m R(a, m)`.
-
-    A larger :math:`w_m` makes regret under view :math:`m` costlier, e.g. to trust
-    an experiment more than platform attribution. Equal weights give
-    :func:`minimax_regret`.
-
-    Parameters
-    ----------
-    v_star : array or shared variable
-        Each view's optimum value, positive.
-    weights : array or shared variable
-        Non-negative weights, not all zero, in the order of ``dim``.
-    regret, reference_value
-        As in :func:`minimax_regret`.
-    baseline : float, array or shared variable, default 0
-        Response at the zero plan.
-    dim : str, default "view"
-        Name of the view dim.
-
-    Returns
-    -------
-    callable
-        ``utility(samples, budgets)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
-    >>> float(weighted_minimax_regret([4.0, 10.0], [2.0, 1.0])(x, None).eval())
-    -0.5
-    """
+    r"""Weighted minimax regret :math:`-\max_m w_m R(a, m)`: :func:`minimax_regret` with weights."""
     return minimax_regret(
         v_star,
         regret=regret,
@@ -400,41 +240,13 @@ def risk_averse_regret(
     baseline: Numeric = 0.0,
     dim: str = VIEW,
 ) -> UtilityFunction:
-    r"""Minimax regret with each view's value taken as a lower quantile of its draws.
+    r"""Minimax regret with each view's value :math:`V_q(a, m)` a lower quantile of its draws.
 
-    :math:`V_q(a, m)` is the ``quantile`` of the draws of the increment; a plan
-    must do well in each view's pessimistic case. ``v_star`` should then be each
-    view's best :math:`V_q` (as :class:`~pymc_robust_alloc.RobustAllocator`
-    computes), so that a view's own risk-averse optimum has zero regret.
-
-    Parameters
-    ----------
-    v_star : array or shared variable
-        Each view's best value at that quantile, positive.
-    quantile : float, default 0.1
-        The lower quantile, in (0, 1).
-    regret : {"ratio", "relative"}, default "ratio"
-        As in :func:`minimax_regret`.
-    reference_value : array or shared variable, optional
-        With ``regret="relative"``: :math:`V_q(ref, m)`, the reference plan's
-        value at the same quantile.
-    weights : array or shared variable, optional
-        As in :func:`weighted_minimax_regret`.
-    baseline : float, array or shared variable, default 0
-        Response at the zero plan.
-    dim : str, default "view"
-        Name of the view dim.
-
-    Returns
-    -------
-    callable
-        ``utility(samples, budgets)``.
+    ``v_star`` (and ``reference_value``) should be each view's value at the same
+    ``quantile`` in (0, 1), as :class:`~pymc_robust_alloc.RobustAllocator` computes.
 
     Examples
     --------
-    The median of each view's draws is ``[3.0, 5.0]``: with those as ``v_star``,
-    the plan is each view's risk-averse optimum, so its regret is zero.
-
     >>> import numpy as np
     >>> x = ptx.as_xtensor(np.array([[2.0, 5.0], [4.0, 5.0]]), dims=("sample", "view"))
     >>> float(risk_averse_regret([3.0, 5.0], quantile=0.5)(x, None).eval())
@@ -452,13 +264,7 @@ def risk_averse_regret(
 
 
 def check_regret(regret: str) -> str:
-    """Return ``regret`` if it names a regret normalisation (:data:`REGRETS`), else refuse it.
-
-    Examples
-    --------
-    >>> check_regret("relative")
-    'relative'
-    """
+    """Return ``regret`` if it names a regret normalisation (:data:`REGRETS`), else refuse it."""
     if not isinstance(regret, str) or regret not in REGRETS:
         raise ValueError(
             f"regret must be one of {list(REGRETS)}, got {regret!r}: 'ratio' measures "
@@ -501,21 +307,7 @@ def _check_regret_arguments(
 
 
 def check_improvement(v_star: np.ndarray, reference_value: np.ndarray, views=None) -> None:
-    r"""Refuse views whose optimum does not improve on the reference plan.
-
-    Relative regret divides by :math:`V^*(m) - V(ref, m)`; a view under which
-    the reference is already optimal (gap at most :data:`NO_IMPROVEMENT`
-    :math:`|V^*|`) has no improvement for a plan to give up, so its regret is
-    undefined. This is refused rather than patched: the view would veto any
-    move away from the reference.
-
-    Examples
-    --------
-    >>> check_improvement(np.array([2.0, 3.0]), np.array([1.0, 3.0]), ["mmm", "lift"])
-    Traceback (most recent call last):
-    ...
-    ValueError: regret='relative' is undefined under views ['lift']: ...
-    """
+    """Refuse views whose optimum does not improve on the reference (relative regret undefined)."""
     gap = v_star - reference_value
     bad = ~(gap > NO_IMPROVEMENT * np.abs(v_star))
     if bad.any():

@@ -14,6 +14,7 @@ import xarray as xr
 
 from pymc_robust_alloc.names import MINIMAX
 from pymc_robust_alloc.portfolio.problem import LABELS
+from pymc_robust_alloc.report import _STYLE
 from pymc_robust_alloc.result import AllocationResult
 
 __all__ = ["PortfolioResult"]
@@ -119,8 +120,6 @@ class PortfolioResult:
 
     def report(self, title: str = "Portfolio of robust allocations") -> str:
         """Render an HTML page listing every problem, its recommendation and any failure."""
-        from pymc_robust_alloc.report import _STYLE
-
         table = self.summary.drop(columns=["seconds"])
         ok = table["status"] != "failed"
         parts = [
