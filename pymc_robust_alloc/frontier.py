@@ -10,12 +10,11 @@ import pandas as pd
 import xarray as xr
 
 from pymc_robust_alloc.checks import check_interval
+from pymc_robust_alloc.names import BUDGET_DIM
+from pymc_robust_alloc.plots.sweeps import plot_frontier
 from pymc_robust_alloc.result import AllocationResult
 
 __all__ = ["BUDGET_DIM", "Frontier"]
-
-#: Name of the dim over total budgets.
-BUDGET_DIM = "total_budget"
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,4 @@ class Frontier:
 
     def plot(self, plan: str | None = None, interval: float = 0.9):
         """Plot spend, max regret and outcomes by budget (see :func:`.plots.plot_frontier`)."""
-        # plots.sweeps imports this module: imported here to keep the import graph one-way.
-        from pymc_robust_alloc.plots.sweeps import plot_frontier
-
         return plot_frontier(self, plan=plan, interval=interval)

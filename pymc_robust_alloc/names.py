@@ -6,6 +6,7 @@ __all__ = [
     "AVERAGED",
     "BOUND",
     "BOUND_LABELS",
+    "BUDGET_DIM",
     "MINIMAX",
     "REFERENCE",
     "RESERVED",
@@ -21,6 +22,8 @@ SAMPLE = "sample"
 VIEW = "view"
 BOUND = "bound"
 BOUND_LABELS = ("lower", "upper")
+#: The dim of a budget frontier.
+BUDGET_DIM = "total_budget"
 
 # plans the allocator names itself; a user's candidate plan may not take these names
 AVERAGED = "averaged"

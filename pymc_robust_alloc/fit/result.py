@@ -15,6 +15,7 @@ from pymc_extras.prior import Prior
 
 from pymc_robust_alloc.checks import check_interval
 from pymc_robust_alloc.fit.sampling import sampler_diagnostics
+from pymc_robust_alloc.plots.fits import plot_fit
 from pymc_robust_alloc.views.curves import CurveView
 from pymc_robust_alloc.views.shapes import CurveShape
 
@@ -184,9 +185,6 @@ class FitResult:
 
     def plot(self, interval: float = 0.9, **kwargs):
         """Fitted curves over the data; see :func:`~pymc_robust_alloc.plots.plot_fit`."""
-        # Plotting sits above results and loads matplotlib: imported on use.
-        from pymc_robust_alloc.plots.fits import plot_fit
-
         return plot_fit(self, interval=interval, **kwargs)
 
     def _table(self) -> xr.Dataset:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -10,8 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, NullLocator, PercentFormatter
 
-from pymc_robust_alloc.frontier import BUDGET_DIM, Frontier
-from pymc_robust_alloc.names import MINIMAX
+from pymc_robust_alloc.names import BUDGET_DIM, MINIMAX
 from pymc_robust_alloc.plots.style import (
     MINIMAX_COLOR,
     OTHER_PLAN_COLOR,
@@ -33,6 +33,9 @@ __all__ = [
     "plot_frontier_spend",
     "plot_sweep",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pymc_robust_alloc.frontier import Frontier
 
 
 def plot_sweep(
