@@ -247,9 +247,15 @@ class Polytope:
         return self.side is None or not self.side.nonlinear
 
     def side_rows(self, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the side constraints linearised at ``at``: ``G y >= h``, ``=`` where ``equal``."""
+        """Return the side constraints linearised at ``at``: ``G y >= h``, ``=`` where ``equal``.
+
+        Each row is divided by its largest entry times :attr:`scale`, so that ``G * scale``
+        is of order one in any unit of spend (the LPs below solve in those units).
+        """
         values, jacobian, equal = self.side.evaluate(at, self.total)
-        return jacobian, jacobian @ at - values, equal
+        norm = np.abs(jacobian).max(axis=1) * self.scale
+        norm = np.where(norm > 0, norm, 1.0)[:, None]
+        return jacobian / norm, (jacobian @ at - values) / norm[:, 0], equal
 
     def linear_min(self, cost: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
         """Return a vertex minimising ``cost @ y``: fill the cheapest cells first.
@@ -276,15 +282,16 @@ class Polytope:
     def _linear_min_side(self, cost: np.ndarray, at: np.ndarray) -> np.ndarray | None:
         rows, h, equal = self.side_rows(at)
         s = self.scale
+        # In units of `scale` (z = y / s): G s z >= h, sum z = total / s.
         lp = linprog(
-            cost * s,
+            cost / max(float(np.abs(cost).max()), np.finfo(float).tiny),
             A_ub=-rows[~equal] * s if (~equal).any() else None,
             b_ub=-h[~equal] if (~equal).any() else None,
-            A_eq=np.vstack([np.ones(self.lower.size) * s, rows[equal] * s]),
-            b_eq=np.append(self.total, h[equal]),
-            bounds=list(zip(self.lower, self.upper, strict=True)),
+            A_eq=np.vstack([np.ones(self.lower.size), rows[equal] * s]),
+            b_eq=np.append(self.total / s, h[equal]),
+            bounds=list(zip(self.lower / s, self.upper / s, strict=True)),
         )
-        return lp.x if lp.status == 0 else None
+        return _clip(lp.x * s, self) if lp.status == 0 else None
 
     def start(self) -> np.ndarray:
         """Return lower bounds plus the remaining budget shared pro rata to each cell's room.

@@ -1065,3 +1065,38 @@ def test_s_shaped_optima_and_minimax_reach_a_polished_lattice_search(case):
 )
 def test_s_shaped_optima_and_minimax_reach_a_polished_lattice_search_many_problems(case):
     _check_hill(case)
+
+
+# --------------------------------------------------------------------------------------
+# Custom constraints in any unit of spend
+
+
+def _share_cap(channel_index: int, share: float):
+    """A linear PyMC-Marketing constraint: one channel at most ``share`` of the budget."""
+    from pymc_marketing.mmm.constraints import Constraint
+
+    def fun(budgets, total_budget, optimizer):
+        return share * total_budget - budgets.isel(channel=channel_index)
+
+    return Constraint("share_cap", "ineq", fun)
+
+
+@pytest.mark.parametrize("k", [-3, 6])
+def test_a_constrained_plan_does_not_depend_on_the_unit_of_spend(k):
+    """A share cap gives the same plans, regret and certificates at spend units 1e-3 and 1e6."""
+    base, scaled = base_problem(), base_problem(spend_unit=k)
+    factor, budget, share = 10.0**k, 15.0, 0.15
+    bounds = dict.fromkeys(BASE_CHANNELS, (0.0, budget))
+    cap = _share_cap(base.channels.index("radio"), share)
+    first = base.allocator.allocate(budget, bounds, constraints=[cap])
+    second = scaled.allocator.allocate(
+        budget * factor, scaled_bounds(bounds, factor), constraints=[cap]
+    )
+    radio = first.plans.sel(channel="radio", plan=solver_plans(first))
+    assert float(radio.max()) == pytest.approx(share * budget, rel=1e-6)  # the cap binds
+    for result, unit in ((first, 1.0), (second, factor)):
+        spend = result.plans.sel(channel="radio", plan=solver_plans(result)) / unit
+        assert float(spend.max()) <= share * budget * (1 + 1e-9)
+        check_certificate(result, "minimax")
+    assert_same_plans(first, second, budget, other_factor=factor)
+    assert_same_regret(first, second)
