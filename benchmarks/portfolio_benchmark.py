@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ from _blog import BOUNDS, CHANNELS, N_DRAWS, N_PERIODS
 
 from pymc_robust_alloc.demo import DEMO_VIEWS
 from pymc_robust_alloc.portfolio import Problem, allocate_many
-from pymc_robust_alloc.portfolio.run import CLUSTER_CONFIG
+from pymc_robust_alloc.portfolio.run import local_cluster
 from pymc_robust_alloc.views.curves import CurveView
 
 COMMAND = ".venv/bin/python benchmarks/portfolio_benchmark.py"
@@ -126,9 +125,6 @@ def largest_difference(a, b) -> float:
 
 
 def main() -> None:
-    import dask
-    from distributed import Client, LocalCluster
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the serial ungrouped run")
     parser.add_argument("--workers", type=int, default=2)
@@ -139,17 +135,7 @@ def main() -> None:
     out = h.facts(("dask", "distributed", "pymc", "pytensor", "numpy"))
     out["load_before"] = os.getloadavg()
     start = time.perf_counter()
-    with (
-        dask.config.set(CLUSTER_CONFIG),  # as allocate_many's own cluster
-        LocalCluster(
-            n_workers=args.workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(args.workers) as client:  # as allocate_many's own cluster
         client.run(warm_up)
         out["cluster_start_s"] = time.perf_counter() - start
         # Serial and cluster runs alternate, so both see the same load; the medians count.

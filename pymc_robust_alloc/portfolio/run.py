@@ -357,24 +357,32 @@ def _lost(problem: Problem, future) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _connect(client: Any, workers: int | None, timeout: float) -> Iterator[Any]:
-    """Yield the client to run on: the caller's, one at an address, or a local cluster's."""
+def local_cluster(workers: int) -> Iterator[Any]:
+    """Yield a client of a local cluster: ``workers`` one-thread processes, ``CLUSTER_CONFIG``."""
     import dask
     from distributed import Client, LocalCluster
 
+    with (
+        dask.config.set(CLUSTER_CONFIG),
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+@contextlib.contextmanager
+def _connect(client: Any, workers: int | None, timeout: float) -> Iterator[Any]:
+    """Yield the client to run on: the caller's, one at an address, or a local cluster's."""
+    from distributed import Client
+
     if client is None:
-        n = workers or os.cpu_count() or 1
-        with (
-            dask.config.set(CLUSTER_CONFIG),
-            LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            Client(cluster) as local,
-        ):
+        with local_cluster(workers or os.cpu_count() or 1) as local:
             yield local
         return
     if not isinstance(client, str):
