@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -43,7 +44,7 @@ from pymc_robust_alloc.evidence import (
     extrapolated_share,
 )
 from pymc_robust_alloc.frontier import Frontier
-from pymc_robust_alloc.merge import VIEW_RESPONSE, MergedViews, merge_views, window_periods
+from pymc_robust_alloc.merge import VIEW_RESPONSE, MergedViews, prepare_views, window_periods
 from pymc_robust_alloc.names import (
     AVERAGED,
     MINIMAX,
@@ -165,25 +166,20 @@ class RobustAllocator:
             for v in views
             if isinstance(v, View)
         ) and all(f is None for f in per_period.values())
-        self.merged: MergedViews = merge_views(
-            views, 1 if fold else self.num_periods, n_draws=n_draws
-        )
+        self._prepared = prepare_views(views, 1 if fold else self.num_periods, n_draws=n_draws)
         self._periods_per_solve = self.num_periods if fold else 1
         self._mmm_views = tuple(v for v in views if isinstance(v, MMMView))
         self._evidence = {v.name: v.evidence for v in views}
         #: Whether every view's value is provably concave in spend.
         self.concave = all(getattr(v, "concave", False) for v in views)
-        coords = self.merged.budget_coords
-        mask = xr.DataArray(
-            np.ones([len(v) for v in coords.values()], dtype=bool),
-            dims=tuple(coords),
-            coords={d: list(v) for d, v in coords.items()},
-        )
-        size = self.merged.n_draws * mask.size * len(self.merged.views)
+        coords = self.budget_coords
+        self._shape = tuple(len(v) for v in coords.values())
+        n_cells = int(np.prod(self._shape))
+        size = self._prepared.n_draws * n_cells * len(self.views)
         if mode is None:
             mode = python_mode() if size < COMPILED_SIZE else "FAST_RUN"
         self.mode = mode
-        horizon = self.merged.horizon
+        horizon = self._prepared.horizon
         #: Flighting and prices per period, as passed to ``BudgetOptimizer`` (or None).
         self.per_period: dict[str, xr.DataArray | None] = {
             name: None
@@ -193,9 +189,53 @@ class RobustAllocator:
             )
             for name, factors in per_period.items()
         }
+        self.engine = Engine(
+            lambda: self.optimizer,
+            [f"{v.name}_{v.response_variable}" for v in views],
+            self.mode,
+            n_cells,
+            factor=self._periods_per_solve,
+            separable=all(getattr(v, "separable_over_cells", False) for v in views),
+        )
+        draws = [self._prepared.view_draws[v] for v in self.views]
+        regret = RegretObjective(np.zeros((self._prepared.n_draws, len(draws))), draws)
+        # Keyed by the inputs: a build seen before loads its functions without merging.
+        inputs = self._prepared.key()
+        if inputs is not None:
+            per_period_values = {
+                k: None if v is None else v.values.tobytes() for k, v in self.per_period.items()
+            }
+            inputs = f"{inputs} {per_period_values}"
+        self.regret, self.engine.functions = disk_cached(
+            self.engine.cache_key(inputs), lambda: self._compile(regret)
+        )
+        self.success = SuccessObjective(self.regret.baseline, draws)
+        #: Plans of a neighbouring budget that start this budget's solves (frontier only).
+        self._warm: dict[str, xr.DataArray] = {}
+        #: Compiled side constraints by the sequence of ``Constraint`` objects.
+        self._constraints: dict[tuple, SideConstraints] = {}
+
+    @functools.cached_property
+    def merged(self) -> MergedViews:
+        """The views merged into one model (built on first use)."""
+        return self._prepared.merge()
+
+    @functools.cached_property
+    def optimizer(self) -> BudgetOptimizer:
+        """PyMC-Marketing's ``BudgetOptimizer`` on :attr:`merged` (built on first use).
+
+        Its response graphs are what the :class:`~pymc_robust_alloc.engine.Engine`
+        compiles; a build whose functions come from the disk cache needs neither.
+        """
+        horizon = self._prepared.horizon
+        mask = xr.DataArray(
+            np.ones(self._shape, dtype=bool),
+            dims=tuple(self.budget_coords),
+            coords={d: list(v) for d, v in self.budget_coords.items()},
+        )
         # The optimizer's own objective is not solved here: compile it cheaply.
         with pytensor.config.change_flags(mode=python_mode(), cxx=""):
-            self.optimizer = BudgetOptimizer(
+            return BudgetOptimizer(
                 model=self.merged.model,
                 idata=self.merged.idata,
                 num_periods=horizon.num_periods,
@@ -207,30 +247,13 @@ class RobustAllocator:
                 compile_kwargs={"mode": python_mode()},
                 **{k: v for k, v in self.per_period.items() if v is not None},
             )
-        self.engine = Engine(
-            self.optimizer,
-            [f"{v.name}_{v.response_variable}" for v in views],
-            self.mode,
-            factor=self._periods_per_solve,
-            separable=all(getattr(v, "separable_over_cells", False) for v in views),
-        )
-        draws = [self.merged.view_draws[v] for v in self.views]
-        regret = RegretObjective(np.zeros((self.merged.n_draws, len(draws))), draws)
-        self.regret, self.engine.functions = disk_cached(
-            self.engine.key(regret.value), lambda: self._compile(regret, mask.size)
-        )
-        self.success = SuccessObjective(self.regret.baseline, draws)
-        #: Plans of a neighbouring budget that start this budget's solves (frontier only).
-        self._warm: dict[str, xr.DataArray] = {}
-        #: Compiled side constraints by the sequence of ``Constraint`` objects.
-        self._constraints: dict[tuple, SideConstraints] = {}
 
-    def _compile(self, regret: RegretObjective, n_cells: int) -> tuple[RegretObjective, dict]:
+    def _compile(self, regret: RegretObjective) -> tuple[RegretObjective, dict]:
         """Set ``regret``'s zero-plan baseline and compile its values: what the disk cache keeps.
 
         The functions read ``regret``'s shared variables, so both are stored together.
         """
-        zero = np.zeros(n_cells)
+        zero = np.zeros(self.engine.n_cells)
         baseline = np.stack([self.engine.responses(m, zero) for m in range(len(regret.draws))], 1)
         for m, n in enumerate(regret.draws):
             baseline[n:, m] = np.nan  # a shorter view's repeated draws are not its own
@@ -241,31 +264,38 @@ class RobustAllocator:
     @property
     def views(self) -> tuple[str, ...]:
         """View names, in the order of the ``view`` dim."""
-        return self.merged.views
+        return self._prepared.names
 
     @property
     def budget_coords(self) -> dict[str, tuple]:
         """Budget dims and labels."""
-        return self.merged.budget_coords
+        return self._prepared.budget_coords
 
     def _flat(self, plan: xr.DataArray) -> np.ndarray:
-        return np.asarray(self.optimizer.optimization_variables.pack(plan), dtype=float)
+        """The optimizer's decision vector of a labelled plan: its cells in C order."""
+        coords = {d: list(v) for d, v in self.budget_coords.items()}
+        plan = plan.transpose(*coords)
+        if any(plan[d].values.tolist() != labels for d, labels in coords.items()):
+            plan = plan.reindex(coords)
+        return np.asarray(plan.values, dtype=float).ravel()
 
     def _labelled(self, flat: np.ndarray) -> xr.DataArray:
-        (plan,) = self.optimizer.optimization_variables.unpack(np.asarray(flat)).values()
-        return plan.astype(float).transpose(*self.budget_coords)
+        return xr.DataArray(
+            np.asarray(flat, dtype=float).reshape(self._shape),
+            dims=tuple(self.budget_coords),
+            coords={d: list(v) for d, v in self.budget_coords.items()},
+        )
 
     def responses(self, plan: xr.DataArray) -> xr.DataArray:
         """Each view's response to ``plan`` per draw, dims ``("sample", "view")``.
 
         A view with fewer draws than the longest is NaN after its own draws.
         """
-        plan = as_plan(plan, self.budget_coords, "plan")
-        response = self.optimizer.evaluate_response_distribution(plan, VIEW_RESPONSE)
-        response = response.assign_coords({VIEW: list(self.views)}) * self._periods_per_solve
-        draws = xr.DataArray([self.merged.view_draws[v] for v in self.views], dims=VIEW)
-        own = xr.DataArray(np.arange(response.sizes[SAMPLE]), dims=SAMPLE) < draws
-        return response.where(own)
+        flat = self._flat(as_plan(plan, self.budget_coords, "plan"))
+        response = np.stack([self.engine.responses(m, flat) for m in range(len(self.views))], 1)
+        for m, n in enumerate(self.regret.draws):
+            response[n:, m] = np.nan
+        return xr.DataArray(response, dims=(SAMPLE, VIEW), coords={VIEW: list(self.views)})
 
     def values(
         self,
@@ -392,7 +422,7 @@ class RobustAllocator:
 
     def _reference_responses(self, reference_plan: xr.DataArray) -> np.ndarray:
         responses = self.responses(reference_plan).transpose(SAMPLE, VIEW)
-        own = [responses.sel({VIEW: v}).values[: self.merged.view_draws[v]] for v in self.views]
+        own = [responses.sel({VIEW: v}).values[: self._prepared.view_draws[v]] for v in self.views]
         if not all(np.all(np.isfinite(r)) for r in own):
             bad = [
                 str(v) for v, r in zip(self.views, own, strict=True) if not np.all(np.isfinite(r))
@@ -561,13 +591,13 @@ class RobustAllocator:
         settings: dict[str, Any] = {
             "total_budget": total,
             "num_periods": self.num_periods,
-            "n_draws": self.merged.n_draws,
-            "view_draws": dict(self.merged.view_draws),
+            "n_draws": self._prepared.n_draws,
+            "view_draws": dict(self._prepared.view_draws),
             **{
                 name: None if factors is None else factors.values.tolist()
                 for name, factors in self.per_period.items()
             },
-            "available_draws": dict(self.merged.available_draws),
+            "available_draws": dict(self._prepared.available_draws),
             "bounds": {
                 str(c): box_da.sel(channel=c).values.tolist() for c in self.budget_coords["channel"]
             },
@@ -832,18 +862,16 @@ class RobustAllocator:
     def _contribution(self, plans: Mapping[str, np.ndarray], value: xr.DataArray) -> xr.DataArray:
         """Each channel's contribution: the plan's value less its value without that channel."""
         channels = list(self.budget_coords["channel"])
-        cells = self._labelled(np.arange(len(next(iter(plans.values())))))
-        rows = []
-        for name, a in plans.items():
-            row = []
-            for c in channels:
-                without = a.copy()
-                without[cells.sel(channel=c).values.astype(int).ravel()] = 0.0
-                row.append(
-                    value.sel(plan=name).values
-                    - self.engine.evaluate(self.regret.value, without)[0]
-                )
-            rows.append(np.array(row).T)
+        axis = list(self.budget_coords).index("channel")
+        cells = np.moveaxis(np.arange(self.engine.n_cells).reshape(self._shape), axis, 0)
+        # Every plan without each channel in turn: (plans x channels) rows, one batch.
+        without = np.repeat(np.array(list(plans.values())), len(channels), axis=0)
+        for k in range(len(channels)):
+            without[k :: len(channels), cells[k].ravel()] = 0.0
+        lost = self.engine.values(self.regret.value, without).reshape(
+            len(plans), len(channels), len(self.views)
+        )
+        rows = value.sel(plan=list(plans)).values[:, :, None] - lost.transpose(0, 2, 1)
         return xr.DataArray(
             np.array(rows),
             dims=("plan", VIEW, "channel"),
@@ -996,7 +1024,7 @@ class _Run:
         with _options(self.engine, self.options):
             if smooth:
                 return best_of([solve(s) for s in starts], minimise)
-            objective, n = self.allocator.regret, self.allocator.merged.n_draws
+            objective, n = self.allocator.regret, self.allocator._prepared.n_draws
             with objective.using(bandwidth=BANDWIDTHS[0] * n):
                 first = [solve(s) for s in starts]
             sign = 1.0 if minimise else -1.0

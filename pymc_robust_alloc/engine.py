@@ -33,7 +33,9 @@ if SciPy says so *and* the plan is feasible (budget to ``1e-9`` relative, bounds
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import os
 import pickle
 import re
@@ -42,6 +44,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytensor
@@ -49,14 +52,26 @@ import pytensor.tensor as pt
 from pytensor.compile.mode import Mode
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant, Variable
+from pytensor.graph.replace import graph_replace, vectorize_graph
 from pytensor.graph.rewriting.db import RewriteDatabaseQuery
 from pytensor.graph.rewriting.utils import rewrite_graph
 from pytensor.graph.traversal import ancestors, io_toposort
 from pytensor.link.vm import VMLinker
+from pytensor.tensor.blockwise import Blockwise
+from pytensor.tensor.subtensor import AdvancedIncSubtensor
 from pytensor.xtensor.type import XTensorVariable
 from scipy.optimize import OptimizeResult, linprog, minimize
 
-__all__ = ["Criterion", "Engine", "Polytope", "Solve", "disk_cached", "graph_key", "python_mode"]
+__all__ = [
+    "Criterion",
+    "Engine",
+    "Polytope",
+    "Solve",
+    "code_version",
+    "disk_cached",
+    "graph_key",
+    "python_mode",
+]
 
 
 #: Feasibility tolerance, relative to the budget.
@@ -68,9 +83,11 @@ def python_mode() -> Mode:
 
     A budget problem is small (views x draws x cells), so each graph evaluation
     takes microseconds to milliseconds in NumPy, while Numba or C compilation of
-    the same graph takes tens of seconds on an empty cache. This mode keeps
-    PyTensor's graph rewrites that matter for speed at this size (merging,
-    constant folding, canonicalisation) and runs every op's NumPy implementation.
+    the same graph takes tens of seconds on an empty cache. This mode runs
+    every op's NumPy implementation after PyTensor's ``fast_run`` rewrites, less
+    those that only pay off in compiled code (elementwise fusion, in-place
+    updates, BLAS, C- and Numba-only): at this size each op costs more in
+    Python overhead than in arithmetic, so fewer ops is what counts.
 
     Returns
     -------
@@ -83,7 +100,10 @@ def python_mode() -> Mode:
     """
     # ``fill`` (``Second``), which gradients are full of, has no NumPy kernel: the
     # Python VM would run it element by element, so rewrite it to ``Alloc``.
-    rewrites = RewriteDatabaseQuery(include=["fast_compile", "local_second_to_alloc"])
+    rewrites = RewriteDatabaseQuery(
+        include=["fast_run", "local_second_to_alloc"],
+        exclude=["fusion", "inplace", "BlasOpt", "cxx_only", "numba_only"],
+    )
     return Mode(linker=VMLinker(use_cloop=False, c_thunks=False), optimizer=rewrites)
 
 
@@ -138,6 +158,27 @@ def _op_identity(op) -> str | None:
             return None
     text = repr((type(op).__module__, type(op).__qualname__, [getattr(op, n) for n in names]))
     return None if " at 0x" in text else text
+
+
+@functools.cache
+def code_version() -> str:
+    """Digest of this package's source and the versions of the libraries its graphs come from.
+
+    Part of every disk-cache key made from inputs rather than from graphs: a
+    change of code, PyTensor, PyMC or PyMC-Marketing makes new keys.
+    """
+    digest = hashlib.sha256(repr((sys.version, *(_version(n) for n in _LIBRARIES))).encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+#: Libraries whose versions key the disk cache.
+_LIBRARIES = ("numpy", "pytensor", "pymc", "pymc-marketing", "xarray")
+
+
+def _version(name: str) -> str:
+    return importlib.metadata.version(name)
 
 
 def disk_cached[T](key: str | None, build: Callable[[], T], directory: Path | None = None) -> T:
@@ -402,6 +443,10 @@ class Criterion:
 
     name: str
     build: Callable[[XTensorVariable, int], XTensorVariable]
+    #: Returns a value that changes whenever the parameters the criterion reads
+    #: change (e.g. its objective's :meth:`~pymc_robust_alloc.objectives.RegretObjective.using`):
+    #: evaluations are remembered under it.
+    state: Callable[[], object] = int
 
 
 @dataclass
@@ -444,12 +489,16 @@ class Engine:
 
     Parameters
     ----------
-    optimizer : pymc_marketing.mmm.BudgetOptimizer
-        Built on the merged views; its decision vector is the flat spend per cell.
+    optimizer : callable
+        Returns the ``BudgetOptimizer`` built on the merged views, whose decision
+        vector is the flat spend per cell; called the first time a graph is
+        needed (never when every function came from :func:`disk_cached`).
     responses : sequence of str
         The response deterministic of each view in the optimizer's model.
     mode : pytensor Mode
         Compilation mode.
+    n_cells : int
+        Number of budget cells (the length of the flat plan).
     factor : float, default 1
         Multiplier of every response (periods folded into one, see
         :class:`~pymc_robust_alloc.RobustAllocator`).
@@ -468,62 +517,96 @@ class Engine:
     #: Tolerance of a first-order measure (a linearised gap: first order in the
     #: distance to the optimum, so looser).
     FIRST_ORDER_TOL = 1e-5
+    #: Evaluations remembered (see :meth:`evaluate`).
+    MEMORY = 512
 
     def __init__(
         self,
-        optimizer,
+        optimizer: Callable[[], Any],
         responses: Sequence[str],
         mode: Mode,
+        n_cells: int,
         factor: float = 1.0,
         *,
         separable: bool = False,
     ) -> None:
-        self.optimizer = optimizer
+        self._build_optimizer = optimizer
+        self.response_names = tuple(responses)
         self.separable = separable
         self.mode = mode
+        self.n_cells = int(n_cells)
         self.factor = float(factor)
-        variables = optimizer.optimization_variables
-        self._flat = variables.flat
-        self._responses = [optimizer.extract_response_distribution(r) for r in responses]
-        self._functions: dict[tuple[str, int], Callable] = {}  # (criterion, view)
+        self._functions: dict[tuple, Callable] = {}  # (criterion, view[, kind])
+        self._memory: dict[tuple, tuple[float, np.ndarray]] = {}
         self.options = dict(self.OPTIONS)
         self.evaluations = 0
+
+    @functools.cached_property
+    def optimizer(self):
+        """The ``BudgetOptimizer`` whose response graphs the criteria are built on."""
+        return self._build_optimizer()
+
+    @functools.cached_property
+    def _flat(self) -> XTensorVariable:
+        return self.optimizer.optimization_variables.flat
+
+    @functools.cached_property
+    def _responses(self) -> list[XTensorVariable]:
+        return [self.optimizer.extract_response_distribution(r) for r in self.response_names]
 
     @property
     def n_views(self) -> int:
         """Number of views."""
-        return len(self._responses)
+        return len(self.response_names)
 
     def graph(self, criterion: Criterion, m: int) -> XTensorVariable:
         """View ``m``'s criterion as a graph of the flat spend (``("view",)``, one entry)."""
         samples = (self._responses[m] * self.factor).expand_dims("view")
         return criterion.build(samples.transpose("sample", "view"), m)
 
-    def key(self, criterion: Criterion) -> str | None:
-        """:func:`graph_key` of ``criterion`` and the responses, every view, in this mode."""
-        graphs = [self.graph(criterion, m) for m in range(self.n_views)]
-        graphs += [r * self.factor for r in self._responses]
-        if not _is_python_mode(self.mode):  # compiled backends keep their own caches
+    def cache_key(self, inputs: str | None) -> str | None:
+        """Disk-cache key of this engine's functions on the model digested in ``inputs``.
+
+        ``None`` (no disk cache) without ``inputs`` or outside :func:`python_mode`:
+        compiled backends keep their own caches.
+        """
+        if inputs is None or not _is_python_mode(self.mode):
             return None
         rewrites = self.mode.provided_optimizer
-        return graph_key(graphs, sorted(rewrites.include), sorted(rewrites.exclude))
+        settings = (
+            inputs,
+            self.response_names,
+            self.n_cells,
+            self.factor,
+            self.separable,
+            sorted(rewrites.include),
+            sorted(rewrites.exclude),
+        )
+        return hashlib.sha256(repr(settings).encode()).hexdigest()
 
     @property
-    def functions(self) -> dict[tuple[str, int], Callable]:
-        """The compiled functions by (criterion name, view): pickled by :func:`disk_cached`."""
+    def functions(self) -> dict[tuple, Callable]:
+        """The compiled functions by (criterion name, view[, kind]), ready to pickle.
+
+        A ``Blockwise`` op (e.g. an MMM's adstock convolution) keeps a closure
+        per node, which cannot be pickled and which it rebuilds at its next
+        call: it is dropped here, so :func:`disk_cached` can store the functions.
+        """
+        for fn in self._functions.values():
+            for node in fn.maker.fgraph.apply_nodes:
+                if isinstance(node.op, Blockwise):
+                    node.tag.__dict__.pop("gufunc", None)
         return self._functions
 
     @functions.setter
-    def functions(self, functions: dict[tuple[str, int], Callable]) -> None:
+    def functions(self, functions: dict[tuple, Callable]) -> None:
         self._functions = dict(functions)
 
     def _function(self, criterion: Criterion, m: int) -> Callable:
+        """View ``m``'s compiled ``criterion`` and its gradient: ``x -> [value, gradient]``."""
         key = (criterion.name, m)
         if key not in self._functions:
-            value = rewrite_graph(
-                self.graph(criterion, m).values[0],
-                include=("lower_xtensor", "canonicalize", "stabilize"),
-            )
+            value = self._value_graph(criterion, m)
             # A view whose response ignores spend has a zero gradient, not an error.
             value = value + 0.0 * self._flat.values.sum()
             gradient = pt.grad(value, self._flat)
@@ -532,6 +615,40 @@ class Engine:
             fn.trust_input = True
             self._functions[key] = fn
         return self._functions[key]
+
+    def _batch_function(self, criterion: Criterion, m: int) -> Callable:
+        """View ``m``'s compiled ``criterion`` over a batch of plans: ``X (k, cells) -> (k,)``.
+
+        One call runs each op once for every plan: in :func:`python_mode` an
+        op's overhead outweighs its arithmetic, so this is several times
+        cheaper than a call per plan.
+        """
+        key = (criterion.name, m, "batch")
+        if key not in self._functions:
+            value = self._value_graph(criterion, m)
+            entries = [
+                v
+                for v in ancestors([value])
+                if v.owner is not None and self._flat in v.owner.inputs
+            ]
+            plans = pt.matrix("plans", shape=(None, self.n_cells))
+            if entries:
+                batched = vectorize_graph(value, dict.fromkeys(entries, plans))
+            else:  # the view's value does not depend on the plan
+                batched = pt.alloc(value, plans.shape[0])
+            with self._compiling():
+                fn = pytensor.function([plans], batched, mode=self.mode, on_unused_input="ignore")
+            fn.trust_input = True
+            self._functions[key] = fn
+        return self._functions[key]
+
+    def _value_graph(self, criterion: Criterion, m: int) -> Variable:
+        """View ``m``'s criterion lowered to a tensor graph of the flat plan."""
+        value = rewrite_graph(
+            self.graph(criterion, m).values[0],
+            include=("lower_xtensor", "canonicalize", "stabilize"),
+        )
+        return _without_full_scatter(value)
 
     def _compiling(self):
         """In :func:`python_mode`, keep inner graphs from linking C code too."""
@@ -583,21 +700,42 @@ class Engine:
         Each function is called once: a compiled backend loads or builds its
         machine code at the first call, which belongs to building, not solving.
         """
-        zero = np.zeros(self._flat.type.shape[0])
+        zero = np.zeros(self.n_cells)
         for m in range(self.n_views):
             self._function(criterion, m)(zero)
+            self._batch_function(criterion, m)(zero[None])
+
+    def values(self, criterion: Criterion, plans: np.ndarray) -> np.ndarray:
+        """Criterion values of many plans (rows of ``plans``) per view: plans x views.
+
+        No gradients, and one call per view for all the plans (see :meth:`_batch_function`).
+        """
+        x = np.atleast_2d(np.asarray(plans, dtype="float64"))
+        return np.stack([self._batch_function(criterion, m)(x) for m in range(self.n_views)], 1)
 
     def evaluate(
         self, criterion: Criterion, a: np.ndarray, views: Sequence[int] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Criterion values (per view) and their gradients (views x cells) at plan ``a``."""
+        """Criterion values (per view) and their gradients (views x cells) at plan ``a``.
+
+        The last :data:`MEMORY` evaluations are remembered by criterion, its
+        :attr:`Criterion.state`, view and plan: the tables of values that follow
+        the solves read the values the solves ended on.
+        """
         views = range(self.n_views) if views is None else views
         x = np.asarray(a, dtype="float64")
+        prefix = (criterion.name, criterion.state(), x.tobytes())
         values, gradients = [], []
         for m in views:
-            value, gradient = self._function(criterion, m)(x)
-            values.append(float(value))
-            gradients.append(np.asarray(gradient))
+            key = (*prefix, m)
+            if key not in self._memory:
+                if len(self._memory) >= self.MEMORY:
+                    self._memory.clear()
+                value, gradient = self._function(criterion, m)(x)
+                self._memory[key] = (float(value), np.asarray(gradient))
+            value, gradient = self._memory[key]
+            values.append(value)
+            gradients.append(gradient)
         self.evaluations += 1
         return np.array(values), np.array(gradients)
 
@@ -894,6 +1032,33 @@ def _project(box: Polytope, a: np.ndarray) -> np.ndarray:
         else:
             hi = mid
     return np.clip(a - 0.5 * (lo + hi), box.lower, box.upper)
+
+
+def _without_full_scatter(graph: Variable) -> Variable:
+    """Replace the setting of every cell of an array (a boolean mask all true) by its values.
+
+    ``BudgetOptimizer`` scatters the flat plan into the budget cells it
+    optimises; when those are all the cells, the scatter is the identity, and
+    dropping it leaves a graph that vectorises over plans without a ``Blockwise``.
+    """
+    replacements = {}
+    for node in io_toposort([], [graph]):
+        if not (isinstance(node.op, AdvancedIncSubtensor) and node.op.set_instead_of_inc):
+            continue
+        target, values, *indices = node.inputs
+        if len(indices) != 1 or not isinstance(indices[0], Constant):
+            continue
+        mask = np.asarray(indices[0].data)
+        shape = target.type.shape
+        if (
+            mask.dtype == bool
+            and mask.shape == shape
+            and mask.all()
+            and values.type.shape == shape
+            and values.type.dtype == target.type.dtype
+        ):
+            replacements[node.outputs[0]] = values
+    return graph_replace(graph, replacements, strict=False) if replacements else graph
 
 
 def _depends_on(fn, output: int) -> bool:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pymc as pm
 import pymc.dims as pmd
 import pytensor.tensor as pt
 import pytensor.xtensor as ptx
 import xarray as xr
 from pymc_marketing.mmm import merge_models_and_idata
+from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.replace import graph_replace
+from pytensor.graph.traversal import ancestors
 
 from pymc_robust_alloc.budget import as_plan
+from pymc_robust_alloc.engine import code_version, graph_key
 from pymc_robust_alloc.names import VIEW
 from pymc_robust_alloc.success import check_success_arguments
 from pymc_robust_alloc.views.base import CHANNEL_DATA, DATE, Horizon, View
@@ -25,7 +30,9 @@ __all__ = [
     "VIEW",
     "VIEW_RESPONSE",
     "MergedViews",
+    "PreparedViews",
     "merge_views",
+    "prepare_views",
 ]
 
 #: Deterministic stacking each view's response, dims ``("view",)``.
@@ -128,8 +135,123 @@ def merge_views(
     >>> merged.views, merged.n_draws, merged.view_draws
     (('mmm', 'lift'), 50, {'mmm': 50, 'lift': 50})
     """
-    views = check_views(views)
     check_success_arguments(None, required_gain, "gaussian", 1.0)
+    return prepare_views(views, num_periods, n_draws=n_draws).merge(
+        reference_plan=reference_plan, required_gain=required_gain
+    )
+
+
+@dataclass(frozen=True)
+class PreparedViews:
+    """Views checked and built on a common horizon, not yet merged.
+
+    What :func:`merge_views` needs before PyMC-Marketing's merge: each view's
+    own model and (thinned, one-chain) posterior, in merge order, and the
+    layout every merged view shares. Cheap to make; :meth:`key` identifies the
+    merged model without merging.
+    """
+
+    views: tuple[View, ...]
+    horizon: Horizon
+    budget_coords: dict[str, tuple]
+    view_draws: dict[str, int]
+    available_draws: dict[str, int]
+    models: tuple[pm.Model, ...]
+    trees: tuple[xr.DataTree, ...]
+    order: tuple[int, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """View names, in the order of the ``view`` dim."""
+        return tuple(v.name for v in self.views)
+
+    @property
+    def n_draws(self) -> int:
+        """Length of the merged chain: the most draws any view contributes."""
+        return max(self.view_draws.values())
+
+    def key(self) -> str | None:
+        """Digest of everything the merged model is made of, or ``None`` if some op is opaque.
+
+        Each view's response graph (:func:`~pymc_robust_alloc.engine.graph_key`),
+        the values of its data, its posterior draws and the layout, with the
+        versions of the code that merges them (:func:`~pymc_robust_alloc.engine.code_version`).
+        """
+        digest = hashlib.sha256(
+            repr((code_version(), self.horizon, self.budget_coords, self.view_draws)).encode()
+        )
+        for i, model, tree in zip(self.order, self.models, self.trees, strict=True):
+            view = self.views[i]
+            response = model[view.response_variable]
+            graph = graph_key([response])
+            if graph is None:
+                return None
+            digest.update(f"{type(view).__qualname__} {view.name} {graph}".encode())
+            for shared in ancestors([response]):
+                # Data, not random generators: those only seed sampling.
+                value = shared.get_value() if isinstance(shared, SharedVariable) else None
+                if isinstance(value, np.ndarray) and value.dtype != object:
+                    digest.update(f"{shared.name}{value.dtype}{value.shape}".encode())
+                    digest.update(np.ascontiguousarray(value).tobytes())
+            posterior = tree["posterior"].to_dataset()
+            for name in sorted(posterior.data_vars):
+                values = posterior[name]
+                digest.update(f"{name}{values.dims}{values.dtype}".encode())
+                digest.update(np.ascontiguousarray(values.values).tobytes())
+        return digest.hexdigest()
+
+    def merge(
+        self, reference_plan: xr.DataArray | Mapping | None = None, required_gain: float = 0.0
+    ) -> MergedViews:
+        """Merge the views with PyMC-Marketing's ``merge_models_and_idata``."""
+        names = [self.views[i].name for i in self.order]
+        with warnings.catch_warnings():
+            # PyMC-Marketing's merge calls xr.merge with xarray's legacy defaults; the
+            # posteriors here share no variable names, so the coming change is moot.
+            warnings.filterwarnings(
+                "ignore",
+                message="In a future version of xarray the default value for (compat|join)",
+                category=FutureWarning,
+            )
+            model, idata = merge_models_and_idata(
+                list(self.models), list(self.trees), prefixes=names, merge_on=CHANNEL_DATA
+            )
+        model.add_coord(VIEW, list(self.names))
+        with model:
+            # sum_m Y_m e_m with e_m the unit vectors: the same vector as a concat of
+            # the responses, whose lowering is several times slower to compile.
+            unit = np.eye(len(self.views))
+            response = sum(
+                model[f"{v.name}_{v.response_variable}"] * ptx.as_xtensor(unit[m], dims=(VIEW,))
+                for m, v in enumerate(self.views)
+            )
+            response = pmd.Deterministic(VIEW_RESPONSE, response)
+        if reference_plan is not None:
+            reference_plan = as_plan(reference_plan, self.budget_coords, "reference")
+            _add_success(model, response, self.horizon, reference_plan, float(required_gain))
+        return MergedViews(
+            model=model,
+            idata=idata,
+            views=self.names,
+            horizon=self.horizon,
+            budget_coords=self.budget_coords,
+            reference_plan=reference_plan,
+            required_gain=float(required_gain),
+            view_draws=dict(self.view_draws),
+            available_draws=dict(self.available_draws),
+        )
+
+
+def prepare_views(
+    views: Sequence[View], num_periods: int, *, n_draws: int | None = None
+) -> PreparedViews:
+    """Check ``views`` and build each on the common horizon, ready to merge.
+
+    Channels are aligned by label on the order of the view fixing the horizon
+    (an MMM) if any, else the first view's, which also supplies the shared
+    spend input.
+    """
+    views = check_views(views)
     horizon = common_horizon(views, num_periods)
     available = {v.name: v.posterior.sizes["chain"] * v.posterior.sizes["draw"] for v in views}
     kept = draws_kept(available, n_draws)
@@ -155,41 +277,16 @@ def merge_views(
             )
         models.append(model)
         trees.append(xr.DataTree.from_dict({"posterior": posterior, "constant_data": constant}))
-    names = [views[i].name for i in order]
-    with warnings.catch_warnings():
-        # PyMC-Marketing's merge calls xr.merge with xarray's legacy defaults; the
-        # posteriors here share no variable names, so the coming change is moot.
-        warnings.filterwarnings(
-            "ignore",
-            message="In a future version of xarray the default value for (compat|join)",
-            category=FutureWarning,
-        )
-        model, idata = merge_models_and_idata(models, trees, prefixes=names, merge_on=CHANNEL_DATA)
-
-    view_names = tuple(v.name for v in views)
-    model.add_coord(VIEW, list(view_names))
-    with model:
-        # sum_m Y_m e_m with e_m the unit vectors: the same vector as a concat of
-        # the responses, whose lowering is several times slower to compile.
-        unit = np.eye(len(views))
-        response = sum(
-            model[f"{v.name}_{v.response_variable}"] * ptx.as_xtensor(unit[m], dims=(VIEW,))
-            for m, v in enumerate(views)
-        )
-        response = pmd.Deterministic(VIEW_RESPONSE, response)
-    if reference_plan is not None:
-        reference_plan = as_plan(reference_plan, budget_coords, "reference")
-        _add_success(model, response, horizon, reference_plan, float(required_gain))
-    return MergedViews(
-        model=model,
-        idata=idata,
-        views=view_names,
+    names = [v.name for v in views]
+    return PreparedViews(
+        views=tuple(views),
         horizon=horizon,
         budget_coords=budget_coords,
-        reference_plan=reference_plan,
-        required_gain=float(required_gain),
-        view_draws={v: kept[v] for v in view_names},
-        available_draws={v: available[v] for v in view_names},
+        view_draws={v: kept[v] for v in names},
+        available_draws={v: available[v] for v in names},
+        models=tuple(models),
+        trees=tuple(trees),
+        order=tuple(order),
     )
 
 

@@ -23,7 +23,17 @@ __all__ = ["RegretObjective", "SuccessObjective"]
 
 
 class _Parameters:
-    """Shared variables set for a block of solves and restored after it."""
+    """Shared variables set for a block of solves and restored after it.
+
+    :attr:`version` counts the changes, so evaluations can be remembered per
+    setting of the parameters.
+    """
+
+    version: int = 0
+
+    def state(self) -> int:
+        """The parameters' :attr:`version` (a :attr:`~pymc_robust_alloc.engine.Criterion.state`)."""
+        return self.version
 
     def _shared(self, name: str, value) -> SharedVariable:
         return pytensor.shared(np.asarray(value, dtype="float64"), name=name)
@@ -43,10 +53,12 @@ class _Parameters:
         """
         previous = {name: getattr(self, name).get_value() for name in values}
         try:
+            self.version += 1
             for name, value in values.items():
                 getattr(self, name).set_value(np.asarray(value, dtype="float64"))
             yield
         finally:
+            self.version += 1
             for name, value in previous.items():
                 getattr(self, name).set_value(value)
 
@@ -71,8 +83,8 @@ class RegretObjective(_Parameters):
         self.scale = self._shared("response_scale", np.ones(n_views))
         self.quantile = self._shared("quantile", 0.1)
         self.bandwidth = self._shared("quantile_bandwidth", 0.0)
-        self.value = Criterion("value", self._build)
-        self.quantile_value = Criterion("quantile value", self._build_quantile)
+        self.value = Criterion("value", self._build, self.state)
+        self.quantile_value = Criterion("quantile value", self._build_quantile, self.state)
 
     def _build(self, samples, m: int):
         n = self.draws[m]
@@ -122,5 +134,5 @@ class SuccessObjective(_Parameters):
                     method=method,
                 )
 
-            self._criteria[method] = Criterion(f"log success ({method})", build)
+            self._criteria[method] = Criterion(f"log success ({method})", build, self.state)
         return self._criteria[method]

@@ -410,3 +410,60 @@ def test_infeasible_constraints_give_a_clear_error(allocator):
         )
     with pytest.raises(TypeError, match="Constraint objects"):
         allocator.allocate(BUDGET, BOUNDS, constraints=[lambda b: b])
+
+
+# --------------------------------------------------------------------------------------
+# Warm builds: a build seen before loads its compiled functions and merges nothing
+
+
+def test_a_warm_build_merges_nothing_and_solves_exactly_as_the_first():
+    first = RobustAllocator(demo_views(draws=DRAWS), PERIODS)
+    expected = first.allocate(BUDGET, BOUNDS)
+    again = RobustAllocator(demo_views(draws=DRAWS), PERIODS)  # same inputs: from disk
+    result = again.allocate(BUDGET, BOUNDS)
+    assert "merged" not in again.__dict__
+    assert "optimizer" not in again.__dict__
+    np.testing.assert_allclose(result.plans.values, expected.plans.values, rtol=1e-12)
+    np.testing.assert_allclose(result.regret.values, expected.regret.values, atol=1e-14)
+    np.testing.assert_allclose(
+        again.responses(dict(zip(CHANNELS, [30.0, 40.0, 30.0], strict=True))).values,
+        first.responses(dict(zip(CHANNELS, [30.0, 40.0, 30.0], strict=True))).values,
+        rtol=1e-14,
+    )
+
+
+def test_flat_plans_are_the_budget_optimizer_s_own_for_several_budget_dims():
+    geos = ("north", "south")
+    draws = xr.Dataset(
+        {
+            p: (("chain", "draw", "channel", "geo"), value * np.ones((1, 10, 2, 2)))
+            for p, value in [("alpha", 2.0), ("lam", 3.0)]
+        },
+        coords={"channel": ["tv", "radio"], "geo": list(geos)},
+    )
+    allocator = RobustAllocator([CurveView("a", draws), CurveView("b", 2 * draws)], 2)
+    plan = xr.DataArray(
+        [[1.0, 2.0], [3.0, 4.0]],
+        dims=("geo", "channel"),
+        coords={"geo": ["south", "north"], "channel": ["radio", "tv"]},
+    )
+    variables = allocator.optimizer.optimization_variables
+    flat = allocator._flat(plan)
+    np.testing.assert_array_equal(flat, variables.pack(plan.transpose("channel", "geo")))
+    (unpacked,) = variables.unpack(flat).values()
+    xr.testing.assert_equal(allocator._labelled(flat), unpacked.astype(float))
+
+
+def test_batched_values_are_the_values_of_each_plan(allocator):
+    plans = np.random.default_rng(3).uniform(0.0, 60.0, (7, len(CHANNELS)))
+    batched = allocator.engine.values(allocator.regret.value, plans)
+    one_by_one = [allocator.engine.evaluate(allocator.regret.value, a)[0] for a in plans]
+    np.testing.assert_allclose(batched, one_by_one, rtol=1e-13)
+
+
+def test_remembered_evaluations_follow_the_objective_s_parameters(allocator):
+    plan = dict(zip(CHANNELS, [30.0, 40.0, 30.0], strict=True))
+    plain = allocator.values(plan)
+    scaled = allocator.values(plan, response_scale={allocator.views[0]: 2.0})
+    assert float(scaled[0]) == pytest.approx(2.0 * float(plain[0]), rel=1e-14)
+    np.testing.assert_array_equal(allocator.values(plan).values, plain.values)

@@ -111,3 +111,56 @@ def test_a_model_view_merges_with_curve_views_and_is_not_mutated():
     merged = merge_views([curve("a", ["x", "y"]), view], num_periods=3)
     assert merged.budget_coords["channel"] == ("x", "y")
     assert model["channel_data"].get_value().shape == (4, 2)
+
+
+# --------------------------------------------------------------------------------------
+# PreparedViews.key: what a build's disk cache is keyed by, before any merge
+
+
+def seeded(name, channels, draws=20):
+    n = len(channels)
+    return CurveView.from_estimates(
+        name,
+        {"alpha": [1.0] * n, "lam": [2.0] * n},
+        0.1,
+        channels=channels,
+        draws=draws,
+        random_seed=0,
+    )
+
+
+def _key(views, num_periods=2, n_draws=None):
+    from pymc_robust_alloc.merge import prepare_views
+
+    return prepare_views(views, num_periods, n_draws=n_draws).key()
+
+
+def test_the_key_is_the_inputs_not_the_objects():
+    first = _key([seeded("a", ["x", "y"]), seeded("b", ["x", "y"])])
+    assert first is not None
+    assert first == _key([seeded("a", ["x", "y"]), seeded("b", ["x", "y"])])
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        lambda: _key([seeded("a", ["x", "y"], draws=21), seeded("b", ["x", "y"])]),  # draws
+        lambda: _key([seeded("a", ["x", "y"]), seeded("c", ["x", "y"])]),  # a name
+        lambda: _key([seeded("b", ["x", "y"]), seeded("a", ["x", "y"])]),  # the order
+        lambda: _key([seeded("a", ["y", "x"]), seeded("b", ["y", "x"])]),  # channel order
+        lambda: _key([seeded("a", ["x", "y"]), seeded("b", ["x", "y"])], num_periods=3),
+        lambda: _key([seeded("a", ["x", "y"]), seeded("b", ["x", "y"])], n_draws=10),
+    ],
+)
+def test_the_key_changes_with_anything_the_merged_model_is_made_of(other):
+    assert _key([seeded("a", ["x", "y"]), seeded("b", ["x", "y"])]) != other()
+
+
+def test_the_key_reads_the_values_of_a_view_s_data():
+    from pymc_robust_alloc.merge import prepare_views
+
+    prepared = prepare_views([seeded("a", ["x"]), seeded("b", ["x"])], 2)
+    before = prepared.key()
+    spend = prepared.models[0]["channel_data"]
+    spend.set_value(spend.get_value() + 1.0)  # e.g. an MMM's carry-in history
+    assert prepared.key() != before

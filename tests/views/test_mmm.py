@@ -382,6 +382,18 @@ def mmm_allocator(view, curve_view):
     return RobustAllocator([view, curve_view], NUM_PERIODS)
 
 
+def test_an_mmm_build_is_stored_and_a_second_build_merges_nothing(mmm_allocator, view, curve_view):
+    """The MMM's adstock runs as a ``Blockwise`` op, whose functions still pickle."""
+    from pymc_robust_alloc import RobustAllocator
+
+    again = RobustAllocator([view, curve_view], NUM_PERIODS)
+    assert "merged" not in again.__dict__ and "optimizer" not in again.__dict__
+    plan = {"search": 20.0, "social": 20.0}
+    np.testing.assert_allclose(
+        again.values(plan).values, mmm_allocator.values(plan).values, rtol=1e-12
+    )
+
+
 @pytest.fixture(scope="module")
 def mmm_result(mmm_allocator):
     return mmm_allocator.allocate(
