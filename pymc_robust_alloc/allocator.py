@@ -272,7 +272,7 @@ class RobustAllocator:
         return self._prepared.budget_coords
 
     def _flat(self, plan: xr.DataArray) -> np.ndarray:
-        """The optimizer's decision vector of a labelled plan: its cells in C order."""
+        """Return the optimizer's decision vector of a labelled plan: its cells in C order."""
         coords = {d: list(v) for d, v in self.budget_coords.items()}
         plan = plan.transpose(*coords)
         if any(plan[d].values.tolist() != labels for d, labels in coords.items()):

@@ -32,7 +32,7 @@ class _Parameters:
     version: int = 0
 
     def state(self) -> int:
-        """The parameters' :attr:`version` (a :attr:`~pymc_robust_alloc.engine.Criterion.state`)."""
+        """Return :attr:`version`: a :attr:`~pymc_robust_alloc.engine.Criterion.state`."""
         return self.version
 
     def _shared(self, name: str, value) -> SharedVariable:
