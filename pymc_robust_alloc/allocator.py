@@ -194,6 +194,7 @@ class RobustAllocator:
             [f"{v.name}_{v.response_variable}" for v in views],
             self.mode,
             n_cells,
+            self._prepared.n_draws,
             factor=self._periods_per_solve,
             separable=all(getattr(v, "separable_over_cells", False) for v in views),
         )

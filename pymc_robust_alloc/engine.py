@@ -499,6 +499,8 @@ class Engine:
         Compilation mode.
     n_cells : int
         Number of budget cells (the length of the flat plan).
+    n_draws : int
+        Number of draws per view (sizes the batches of :meth:`values`).
     factor : float, default 1
         Multiplier of every response (periods folded into one, see
         :class:`~pymc_robust_alloc.RobustAllocator`).
@@ -519,6 +521,8 @@ class Engine:
     FIRST_ORDER_TOL = 1e-5
     #: Evaluations remembered (see :meth:`evaluate`).
     MEMORY = 512
+    #: Largest array (plans x draws x cells) of one call of a batched function.
+    BATCH = 2**21
 
     def __init__(
         self,
@@ -526,6 +530,7 @@ class Engine:
         responses: Sequence[str],
         mode: Mode,
         n_cells: int,
+        n_draws: int,
         factor: float = 1.0,
         *,
         separable: bool = False,
@@ -535,6 +540,8 @@ class Engine:
         self.separable = separable
         self.mode = mode
         self.n_cells = int(n_cells)
+        #: Plans per call of a batched function: about :data:`BATCH` numbers per array.
+        self.batch_rows = max(1, self.BATCH // (int(n_draws) * self.n_cells))
         self.factor = float(factor)
         self._functions: dict[tuple, Callable] = {}  # (criterion, view[, kind])
         self._memory: dict[tuple, tuple[float, np.ndarray]] = {}
@@ -711,7 +718,14 @@ class Engine:
         No gradients, and one call per view for all the plans (see :meth:`_batch_function`).
         """
         x = np.atleast_2d(np.asarray(plans, dtype="float64"))
-        return np.stack([self._batch_function(criterion, m)(x) for m in range(self.n_views)], 1)
+        chunks = [x[i : i + self.batch_rows] for i in range(0, len(x), self.batch_rows)]
+        return np.stack(
+            [
+                np.concatenate([self._batch_function(criterion, m)(c) for c in chunks])
+                for m in range(self.n_views)
+            ],
+            1,
+        )
 
     def evaluate(
         self, criterion: Criterion, a: np.ndarray, views: Sequence[int] | None = None

@@ -454,7 +454,9 @@ def test_flat_plans_are_the_budget_optimizer_s_own_for_several_budget_dims():
     xr.testing.assert_equal(allocator._labelled(flat), unpacked.astype(float))
 
 
-def test_batched_values_are_the_values_of_each_plan(allocator):
+@pytest.mark.parametrize("rows", [2, 100])
+def test_batched_values_are_the_values_of_each_plan(allocator, monkeypatch, rows):
+    monkeypatch.setattr(allocator.engine, "batch_rows", rows)  # chunks of 2, or one call
     plans = np.random.default_rng(3).uniform(0.0, 60.0, (7, len(CHANNELS)))
     batched = allocator.engine.values(allocator.regret.value, plans)
     one_by_one = [allocator.engine.evaluate(allocator.regret.value, a)[0] for a in plans]
