@@ -14,6 +14,7 @@ import xarray as xr
 from pymc_marketing.mmm import BudgetOptimizer
 from pymc_marketing.mmm.constraints import Constraint
 from pytensor.compile.mode import Mode
+from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.xtensor.type import XTensorVariable
 from tqdm.auto import tqdm
 
@@ -35,7 +36,9 @@ from pymc_robust_alloc.engine import (
     Solve,
     best_of,
     disk_cached,
+    load,
     multistart_points,
+    store,
 )
 from pymc_robust_alloc.engine import python_mode as python_mode
 from pymc_robust_alloc.evidence import (
@@ -207,10 +210,12 @@ class RobustAllocator:
                 k: None if v is None else v.values.tobytes() for k, v in self.per_period.items()
             }
             inputs = f"{inputs} {per_period_values}"
-        self.regret, self.engine.functions = disk_cached(
-            self.engine.cache_key(inputs), lambda: self._compile(regret)
+        self._cache_key = self.engine.cache_key(inputs)
+        self.regret, self.success, shelf = disk_cached(
+            self._cache_key, lambda: self._compile(regret)
         )
-        self.success = SuccessObjective(self.regret.baseline, draws)
+        self.engine.unshelve(shelf, self._parameters())
+        self._stored = self.engine.compiled
         #: Plans of a neighbouring budget that start this budget's solves (frontier only).
         self._warm: dict[str, xr.DataArray] = {}
         #: Compiled side constraints by the sequence of ``Constraint`` objects.
@@ -249,10 +254,11 @@ class RobustAllocator:
                 **{k: v for k, v in self.per_period.items() if v is not None},
             )
 
-    def _compile(self, regret: RegretObjective) -> tuple[RegretObjective, dict]:
+    def _compile(self, regret: RegretObjective) -> tuple[RegretObjective, SuccessObjective, dict]:
         """Set ``regret``'s zero-plan baseline and compile its values: what the disk cache keeps.
 
-        The functions read ``regret``'s shared variables, so both are stored together.
+        The functions read the objectives' shared variables, so all are stored
+        together; the success objective shares the regret's baseline.
         """
         zero = np.zeros(self.engine.n_cells)
         baseline = np.stack([self.engine.responses(m, zero) for m in range(len(regret.draws))], 1)
@@ -260,7 +266,31 @@ class RobustAllocator:
             baseline[n:, m] = np.nan  # a shorter view's repeated draws are not its own
         regret.baseline.set_value(baseline)
         self.engine.compile(regret.value)
-        return regret, self.engine.functions
+        self.regret, self.success = regret, SuccessObjective(regret.baseline, regret.draws)
+        return self.regret, self.success, self.engine.shelve(self._parameters())
+
+    def _parameters(self) -> dict[str, SharedVariable]:
+        """Return the objectives' shared variables by name: what the compiled functions read."""
+        return {
+            f"{name}.{attribute}": variable
+            for name, objective in (("regret", self.regret), ("success", self.success))
+            for attribute, variable in objective.parameters().items()
+        }
+
+    def _store(self) -> None:
+        """Store the functions compiled since the build (e.g. risk-averse, success) with the rest.
+
+        The next build of the same views then loads them too, each at its first
+        use. Called between solves, when every objective's parameters are at rest.
+        """
+        if self.engine.compiled > self._stored:
+            # Another process may have stored functions of the same views meanwhile:
+            # they read the same parameters, by name, so keep them too.
+            stored = load(self._cache_key)
+            shelf = {**(stored[2] if stored is not None else {})}
+            shelf.update(self.engine.shelve(self._parameters()))
+            store(self._cache_key, (self.regret, self.success, shelf))
+            self._stored = self.engine.compiled
 
     @property
     def views(self) -> tuple[str, ...]:
@@ -285,6 +315,14 @@ class RobustAllocator:
             np.asarray(flat, dtype=float).reshape(self._shape),
             dims=tuple(self.budget_coords),
             coords={d: list(v) for d, v in self.budget_coords.items()},
+        )
+
+    def _stack(self, plans: Mapping[str, np.ndarray]) -> xr.DataArray:
+        """Flat plans labelled and stacked along a ``plan`` dim."""
+        return xr.DataArray(
+            np.stack([np.asarray(a, dtype=float).reshape(self._shape) for a in plans.values()]),
+            dims=("plan", *self.budget_coords),
+            coords={"plan": list(plans), **{d: list(v) for d, v in self.budget_coords.items()}},
         )
 
     def responses(self, plan: xr.DataArray) -> xr.DataArray:
@@ -317,7 +355,9 @@ class RobustAllocator:
                 return self._view_array(self.engine.evaluate(self.regret.value, flat)[0])
         q = check_quantile(quantile)
         with self.regret.using(scale=scale, quantile=q, bandwidth=0.0):
-            return self._view_array(self.engine.evaluate(self.regret.quantile_value, flat)[0])
+            values = self.engine.evaluate(self.regret.quantile_value, flat)[0]
+        self._store()
+        return self._view_array(values)
 
     @property
     def evidence(self) -> xr.DataArray | None:
@@ -403,10 +443,8 @@ class RobustAllocator:
         self._check_success(reference, required_gain, method)
         plan = as_plan(plan, self.budget_coords, "plan")
         with self.success.using(reference=reference, required_gain=float(required_gain)):
-            return self._success(self._flat(plan), method)
-
-    def _success(self, flat: np.ndarray, method: str) -> xr.DataArray:
-        log_p, _ = self.engine.evaluate(self.success.criterion(method), flat)
+            log_p, _ = self.engine.evaluate(self.success.criterion(method), self._flat(plan))
+        self._store()
         return self._view_array(np.exp(log_p))
 
     def _check_success(self, reference: np.ndarray, required_gain, method: str) -> None:
@@ -666,7 +704,7 @@ class RobustAllocator:
                     with self.regret.using(bandwidth=0.0):
                         low = run.table(self.regret.quantile_value, plans)
                 extra["quantile_regret"] = _regret(low, q_star, q_ref)
-                extra["quantile_optima"] = _stack({n: self._labelled(a) for n, a in lows.items()})
+                extra["quantile_optima"] = self._stack(lows)
                 extra["quantile_v_star"] = q_star
             if reference is not None:
                 gain = float(required_gain)
@@ -708,18 +746,14 @@ class RobustAllocator:
             extra["contribution"] = self._contribution(plans, value)
         shares = self._extrapolation(plans)
         feasible = list(run._feasible(plans))
-        v_star_share = xr.DataArray(
-            [
-                float(shares.sel(plan=value.sel(plan=feasible, view=v).idxmax("plan"), view=v))
-                for v in self.views
-            ],
-            dims=VIEW,
-            coords={VIEW: list(self.views)},
-        )
+        # Each view's share at its best feasible plan (the first, on ties).
+        rows = [list(plans).index(name) for name in feasible]
+        best = np.asarray(rows)[np.nanargmax(value.values[rows], axis=0)]
+        v_star_share = self._view_array(shares.values[best, np.arange(len(self.views))])
         _warn_extrapolation(shares.sel(plan=MINIMAX), v_star_share, threshold, regret)
-        labelled = {name: self._labelled(a) for name, a in plans.items()}
+        self._store()
         return AllocationResult(
-            plans=_stack(labelled),
+            plans=self._stack(plans),
             value=value,
             v_star=v_star,
             regret=_regret(value, v_star, v_ref),
@@ -1302,10 +1336,6 @@ def _regret(
     """Regret of every plan under every view, by the minimax solves' own map."""
     offset, slope = regret_map(v_star, 0.0 if reference_value is None else reference_value)
     return (offset + slope * value).transpose(*value.dims)
-
-
-def _stack(plans: Mapping[str, xr.DataArray]) -> xr.DataArray:
-    return xr.concat(list(plans.values()), dim=pd.Index(list(plans), name="plan"))
 
 
 def _slsqp_options(minimize_kwargs: dict | None) -> dict:

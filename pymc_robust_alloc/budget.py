@@ -103,45 +103,52 @@ def as_bounds(
     ValueError: A lower bound exceeds its upper bound at ['tv'] (lower [70.0], upper [60.0]); ...
     """
     template = _empty(budget_coords)
-    lower, upper = template.copy(), template + total_budget
-    channels = budget_coords["channel"]
+    channels = list(budget_coords["channel"])
     if bounds is None:
-        pass
+        lower, upper = template.values, template.values + total_budget
     elif isinstance(bounds, xr.DataArray):
-        lower, upper = _bounds_from_dataarray(bounds, budget_coords)
+        lower, upper = (b.values for b in _bounds_from_dataarray(bounds, budget_coords))
     elif isinstance(bounds, Mapping):
         unknown = [c for c in bounds if c not in channels]
         if unknown:
             raise ValueError(
-                f"Bounds name unknown channels {unknown}; the views' channels are {list(channels)}."
+                f"Bounds name unknown channels {unknown}; the views' channels are {channels}."
             )
+        # Channel first: each channel's (low, high) fills its cells.
+        axis = list(budget_coords).index("channel")
+        lower = np.moveaxis(template.values.copy(), axis, 0)
+        upper = lower + total_budget
         for channel, pair in bounds.items():
-            low, high = _pair(channel, pair)
-            lower.loc[{"channel": channel}] = low
-            upper.loc[{"channel": channel}] = high
+            k = channels.index(channel)
+            lower[k], upper[k] = _pair(channel, pair)
+        lower, upper = np.moveaxis(lower, 0, axis), np.moveaxis(upper, 0, axis)
     else:
         raise TypeError(
             "bounds must be a dict {channel: (low, high)}, a DataArray with dims "
             f"(*budget_dims, 'bound'), or None; got {type(bounds).__name__}."
         )
-    lower, upper = lower.astype(float), upper.astype(float)
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+
+    def cells(bad: np.ndarray) -> list:
+        return _cells(template.copy(data=bad))
+
     bad = ~(np.isfinite(lower) & np.isfinite(upper))
     if bad.any():
         raise ValueError(
-            f"Bounds must be finite numbers; they are NaN or infinite at {_cells(bad)}. "
+            f"Bounds must be finite numbers; they are NaN or infinite at {cells(bad)}. "
             f"For no cap leave the channel out (it gets (0, total_budget))."
         )
     bad = lower < 0
     if bad.any():
         raise ValueError(
-            f"Lower bounds must be non-negative; they are negative at {_cells(bad)} "
-            f"({lower.values[bad.values].tolist()}). Use 0 for no minimum."
+            f"Lower bounds must be non-negative; they are negative at {cells(bad)} "
+            f"({lower[bad].tolist()}). Use 0 for no minimum."
         )
     bad = lower > upper
     if bad.any():
         raise ValueError(
-            f"A lower bound exceeds its upper bound at {_cells(bad)} (lower "
-            f"{lower.values[bad.values].tolist()}, upper {upper.values[bad.values].tolist()}); "
+            f"A lower bound exceeds its upper bound at {cells(bad)} (lower "
+            f"{lower[bad].tolist()}, upper {upper[bad].tolist()}); "
             "give each cell (low, high) with low <= high."
         )
     low_sum, high_sum = float(lower.sum()), float(upper.sum())
@@ -157,8 +164,11 @@ def as_bounds(
             f"per period, less than total_budget={total_budget:g}. Raise some caps or "
             "lower the budget."
         )
-    out = xr.concat([lower, upper], dim=BOUND).assign_coords({BOUND: list(BOUND_LABELS)})
-    return out.transpose(*budget_coords, BOUND)
+    return xr.DataArray(
+        np.stack([lower, upper], axis=-1),
+        dims=(*template.dims, BOUND),
+        coords={**template.coords, BOUND: list(BOUND_LABELS)},
+    )
 
 
 def _bounds_from_dataarray(

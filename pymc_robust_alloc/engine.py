@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.metadata
+import io
 import os
 import pickle
 import re
@@ -70,7 +71,9 @@ __all__ = [
     "code_version",
     "disk_cached",
     "graph_key",
+    "load",
     "python_mode",
+    "store",
 ]
 
 
@@ -190,25 +193,48 @@ def disk_cached[T](key: str | None, build: Callable[[], T], directory: Path | No
     """
     if key is None:
         return build()
-    directory = directory or Path(pytensor.config.compiledir) / "pymc_robust_alloc"
-    path = directory / f"{key}.pkl"
+    value = load(key, directory)
+    if value is None:
+        value = build()
+        store(key, value, directory)
+    return value
+
+
+def load(key: str | None, directory: Path | None = None) -> object | None:
+    """Return what :func:`store` pickled by ``key``, or ``None`` if nothing readable is there."""
+    if key is None:
+        return None
     try:
-        with path.open("rb") as f:
+        with _cache_path(key, directory).open("rb") as f:
             return pickle.load(f)
     except Exception:
-        pass
-    value = build()
+        return None
+
+
+def store(key: str | None, value: object, directory: Path | None = None) -> None:
+    """Pickle ``value`` by ``key`` for :func:`disk_cached`, replacing what was there.
+
+    The write is atomic (a reader never sees half a file); a value that cannot
+    be pickled, or a directory that cannot be written, leaves the cache as it was.
+    """
+    if key is None:
+        return
+    path = _cache_path(key, directory)
     stored = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as f:
             stored = Path(f.name)
             pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(stored, path)  # atomic: a reader never sees half a file
+        os.replace(stored, path)
     except Exception:
         if stored is not None:
             stored.unlink(missing_ok=True)
-    return value
+
+
+def _cache_path(key: str, directory: Path | None) -> Path:
+    directory = directory or Path(pytensor.config.compiledir) / "pymc_robust_alloc"
+    return directory / f"{key}.pkl"
 
 
 @dataclass(frozen=True)
@@ -544,7 +570,11 @@ class Engine:
         self.batch_rows = max(1, self.BATCH // (int(n_draws) * self.n_cells))
         self.factor = float(factor)
         self._functions: dict[tuple, Callable] = {}  # (criterion, view[, kind])
+        self._shelf: dict[tuple, bytes] = {}  # pickled functions, loaded at first use
+        self._parameters: dict[str, SharedVariable] = {}
         self._memory: dict[tuple, tuple[float, np.ndarray]] = {}
+        #: Functions compiled by this engine (not loaded): see :attr:`functions`.
+        self.compiled = 0
         self.options = dict(self.OPTIONS)
         self.evaluations = 0
 
@@ -591,28 +621,58 @@ class Engine:
         )
         return hashlib.sha256(repr(settings).encode()).hexdigest()
 
-    @property
-    def functions(self) -> dict[tuple, Callable]:
-        """The compiled functions by (criterion name, view[, kind]), ready to pickle.
+    def shelve(self, parameters: dict[str, SharedVariable]) -> dict[tuple, bytes]:
+        """Every function, pickled apart from the ``parameters`` it reads (see :meth:`unshelve`).
 
-        A ``Blockwise`` op (e.g. an MMM's adstock convolution) keeps a closure
-        per node, which cannot be pickled and which it rebuilds at its next
-        call: it is dropped here, so :func:`disk_cached` can store the functions.
+        Functions already on the shelf stay as they are. A ``Blockwise`` op
+        (e.g. an MMM's adstock convolution) keeps a closure per node, which
+        cannot be pickled and which it rebuilds at its next call: it is dropped.
+        A function that still cannot be pickled is left out (compiled again by
+        the next process that needs it).
         """
-        for fn in self._functions.values():
+        refs = _references(parameters)
+        shelf = dict(self._shelf)
+        for key, fn in self._functions.items():
             for node in fn.maker.fgraph.apply_nodes:
                 if isinstance(node.op, Blockwise):
                     node.tag.__dict__.pop("gufunc", None)
-        return self._functions
+            buffer = io.BytesIO()
+            try:
+                _ParameterPickler(buffer, refs).dump(fn)
+            except Exception:  # e.g. an op holding a closure: compiled again when needed
+                continue
+            shelf[key] = buffer.getvalue()
+        return shelf
 
-    @functions.setter
-    def functions(self, functions: dict[tuple, Callable]) -> None:
-        self._functions = dict(functions)
+    def unshelve(self, shelf: dict[tuple, bytes], parameters: dict[str, SharedVariable]) -> None:
+        """Take functions shelved by :meth:`shelve`, to be loaded at their first use.
+
+        A loaded function reads ``parameters`` (by name), the objectives' own
+        shared variables, so one function at a time loads, only when needed.
+        """
+        self._shelf = dict(shelf)
+        self._parameters = dict(parameters)
+
+    def _cached(self, key: tuple, make: Callable[[], Callable]) -> Callable:
+        """Return the function under ``key``: loaded, from the shelf, or ``make()`` (compiled)."""
+        if key not in self._functions:
+            shelved = self._shelf.pop(key, None)
+            fn = None
+            if shelved is not None:
+                try:
+                    fn = _ParameterUnpickler(io.BytesIO(shelved), self._parameters).load()
+                except Exception:  # an unreadable function is compiled again
+                    fn = None
+            if fn is None:
+                fn = make()
+                self.compiled += 1
+            self._functions[key] = fn
+        return self._functions[key]
 
     def _function(self, criterion: Criterion, m: int) -> Callable:
         """View ``m``'s compiled ``criterion`` and its gradient: ``x -> [value, gradient]``."""
-        key = (criterion.name, m)
-        if key not in self._functions:
+
+        def make():
             value = self._value_graph(criterion, m)
             # A view whose response ignores spend has a zero gradient, not an error.
             value = value + 0.0 * self._flat.values.sum()
@@ -620,8 +680,9 @@ class Engine:
             with self._compiling():
                 fn = pytensor.function([self._flat], [value, gradient], mode=self.mode)
             fn.trust_input = True
-            self._functions[key] = fn
-        return self._functions[key]
+            return fn
+
+        return self._cached((criterion.name, m), make)
 
     def _batch_function(self, criterion: Criterion, m: int) -> Callable:
         """View ``m``'s compiled ``criterion`` over a batch of plans: ``X (k, cells) -> (k,)``.
@@ -630,8 +691,8 @@ class Engine:
         op's overhead outweighs its arithmetic, so this is several times
         cheaper than a call per plan.
         """
-        key = (criterion.name, m, "batch")
-        if key not in self._functions:
+
+        def make():
             value = self._value_graph(criterion, m)
             entries = [
                 v
@@ -646,8 +707,9 @@ class Engine:
             with self._compiling():
                 fn = pytensor.function([plans], batched, mode=self.mode, on_unused_input="ignore")
             fn.trust_input = True
-            self._functions[key] = fn
-        return self._functions[key]
+            return fn
+
+        return self._cached((criterion.name, m, "batch"), make)
 
     def _value_graph(self, criterion: Criterion, m: int) -> Variable:
         """View ``m``'s criterion lowered to a tensor graph of the flat plan."""
@@ -710,14 +772,18 @@ class Engine:
         zero = np.zeros(self.n_cells)
         for m in range(self.n_views):
             self._function(criterion, m)(zero)
-            self._batch_function(criterion, m)(zero[None])
+            if _is_python_mode(self.mode):
+                self._batch_function(criterion, m)(zero[None])
 
     def values(self, criterion: Criterion, plans: np.ndarray) -> np.ndarray:
         """Criterion values of many plans (rows of ``plans``) per view: plans x views.
 
-        No gradients, and one call per view for all the plans (see :meth:`_batch_function`).
+        In :func:`python_mode`, no gradients and one call per view for all the
+        plans (see :meth:`_batch_function`).
         """
         x = np.atleast_2d(np.asarray(plans, dtype="float64"))
+        if not _is_python_mode(self.mode):  # compiled code has no per-op overhead to share
+            return np.array([self.evaluate(criterion, a)[0] for a in x])
         chunks = [x[i : i + self.batch_rows] for i in range(0, len(x), self.batch_rows)]
         return np.stack(
             [
@@ -755,18 +821,20 @@ class Engine:
 
     def responses(self, m: int, a: np.ndarray) -> np.ndarray:
         """View ``m``'s response per draw at plan ``a`` (no gradient: compiles lighter)."""
-        if ("responses", m) not in self._functions:
+
+        def make():
             response = (self._responses[m] * self.factor).values
             with self._compiling():
-                fn = pytensor.function(
+                return pytensor.function(
                     [self._flat], response, mode=self.mode, on_unused_input="ignore"
                 )
-            self._functions[("responses", m)] = fn
-        return np.asarray(self._functions[("responses", m)](np.asarray(a, float)))
+
+        return np.asarray(self._cached(("responses", m), make)(np.asarray(a, float)))
 
     def draws(self, m: int, a: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """View ``m``'s response per draw at plan ``a``, and the gradient of ``weights @ it``."""
-        if ("draws", m) not in self._functions:
+
+        def make():
             response = (self._responses[m] * self.factor).values
             weights_in = pt.vector("draw_weights")
             cost = rewrite_graph(
@@ -774,11 +842,12 @@ class Engine:
             )
             gradient = pt.grad(cost + 0.0 * self._flat.values.sum(), self._flat)
             with self._compiling():
-                fn = pytensor.function(
+                return pytensor.function(
                     [self._flat, weights_in], [response, gradient], mode=self.mode
                 )
-            self._functions[("draws", m)] = fn
-        response, gradient = self._functions[("draws", m)](np.asarray(a, float), weights)
+
+        fn = self._cached(("draws", m), make)
+        response, gradient = fn(np.asarray(a, float), weights)
         return np.asarray(response), np.asarray(gradient)
 
     def lagrangian_bound(
@@ -1046,6 +1115,48 @@ def _project(box: Polytope, a: np.ndarray) -> np.ndarray:
         else:
             hi = mid
     return np.clip(a - 0.5 * (lo + hi), box.lower, box.upper)
+
+
+def _references(parameters: dict[str, SharedVariable]) -> dict[int, tuple[str, str]]:
+    """Return persistent ids of shared variables, their containers and values, by name."""
+    refs = {}
+    for name, variable in parameters.items():
+        # A function shares the variable's storage list (its own containers wrap it).
+        refs[id(variable)] = ("variable", name)
+        refs[id(variable.container)] = ("container", name)
+        refs[id(variable.container.storage)] = ("storage", name)
+        refs[id(variable.container.storage[0])] = ("value", name)
+    return refs
+
+
+class _ParameterPickler(pickle.Pickler):
+    """Pickle a compiled function without the parameters it reads: by name instead."""
+
+    def __init__(self, file, refs: dict[int, tuple[str, str]]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.refs = refs
+
+    def persistent_id(self, obj):
+        return self.refs.get(id(obj))
+
+
+class _ParameterUnpickler(pickle.Unpickler):
+    """Load a function pickled by :class:`_ParameterPickler` onto live parameters."""
+
+    def __init__(self, file, parameters: dict[str, SharedVariable]) -> None:
+        super().__init__(file)
+        self.parameters = parameters
+
+    def persistent_load(self, pid):
+        kind, name = pid
+        variable = self.parameters[name]
+        if kind == "variable":
+            return variable
+        if kind == "container":
+            return variable.container
+        if kind == "storage":
+            return variable.container.storage
+        return variable.container.storage[0]
 
 
 def _without_full_scatter(graph: Variable) -> Variable:

@@ -7,6 +7,7 @@ parameters for one block of solves.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -30,6 +31,10 @@ class _Parameters:
     """
 
     version: int = 0
+
+    def parameters(self) -> dict[str, SharedVariable]:
+        """Return the shared variables, by attribute name."""
+        return {k: v for k, v in vars(self).items() if isinstance(v, SharedVariable)}
 
     def state(self) -> int:
         """Return :attr:`version`: a :attr:`~pymc_robust_alloc.engine.Criterion.state`."""
@@ -123,16 +128,16 @@ class SuccessObjective(_Parameters):
     def criterion(self, method: str) -> Criterion:
         """Return the log success probability estimated by ``method`` (one criterion per method)."""
         if method not in self._criteria:
-
-            def build(samples, m: int):
-                n = self.draws[m]
-                return log_success_probability(
-                    _own_draws(samples, n),
-                    self.reference[:n, m : m + 1],
-                    required_gain=self.required_gain,
-                    baseline=self.baseline[:n, m : m + 1],
-                    method=method,
-                )
-
+            build = functools.partial(self._build, method=method)
             self._criteria[method] = Criterion(f"log success ({method})", build, self.state)
         return self._criteria[method]
+
+    def _build(self, samples, m: int, method: str):
+        n = self.draws[m]
+        return log_success_probability(
+            _own_draws(samples, n),
+            self.reference[:n, m : m + 1],
+            required_gain=self.required_gain,
+            baseline=self.baseline[:n, m : m + 1],
+            method=method,
+        )

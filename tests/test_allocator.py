@@ -469,3 +469,21 @@ def test_remembered_evaluations_follow_the_objective_s_parameters(allocator):
     scaled = allocator.values(plan, response_scale={allocator.views[0]: 2.0})
     assert float(scaled[0]) == pytest.approx(2.0 * float(plain[0]), rel=1e-14)
     np.testing.assert_array_equal(allocator.values(plan).values, plain.values)
+
+
+def test_functions_compiled_after_a_build_are_stored_for_the_next_build():
+    """Risk-averse and success functions compiled by one allocator load in the next one,
+    reading that allocator's own parameters (a quantile set per call)."""
+    views = demo_views(draws=DRAWS, random_seed=11)  # views no other test builds
+    plan = dict(zip(CHANNELS, [30.0, 40.0, 30.0], strict=True))
+    reference = dict(zip(CHANNELS, [40.0, 30.0, 30.0], strict=True))
+    first = RobustAllocator(views, PERIODS)
+    expected = {q: first.values(plan, quantile=q) for q in (0.1, 0.3)}
+    success = first.success_probability(plan, reference)
+    again = RobustAllocator(views, PERIODS)
+    for q, values in expected.items():
+        np.testing.assert_allclose(again.values(plan, quantile=q), values, rtol=1e-12)
+    np.testing.assert_allclose(again.success_probability(plan, reference), success, rtol=1e-12)
+    assert float(expected[0.1][0]) < float(expected[0.3][0])
+    assert again.engine.compiled == 0
+    assert "optimizer" not in again.__dict__

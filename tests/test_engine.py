@@ -265,3 +265,30 @@ def test_disk_cached_reloads_a_compiled_function_with_its_shared_variables(tmp_p
     disk_cached("k", build, tmp_path)  # unreadable: built again
     disk_cached(None, build, tmp_path)  # no key: always built
     assert len(calls) == 3
+
+
+def test_a_shelved_function_reads_the_parameters_it_is_unshelved_onto():
+    """Functions are pickled apart from the shared variables they read, and loaded onto
+    live ones by name: each loads alone, and all read the same, current values."""
+    import pickle
+
+    import pytensor
+
+    from pymc_robust_alloc.engine import Engine
+
+    x, weight, out = _graph()
+    from pymc_robust_alloc.engine import python_mode
+
+    engine = Engine(lambda: None, [], python_mode(), n_cells=3, n_draws=1)
+    engine._functions[("f", 0)] = pytensor.function([x], out)
+    engine._functions[("g", 0)] = pytensor.function([x], 2 * out)
+    shelf = engine.shelve({"weight": weight})
+    live = pickle.loads(pickle.dumps(weight))  # e.g. the weight of a loaded objective
+    loaded = Engine(lambda: None, [], python_mode(), n_cells=3, n_draws=1)
+    loaded.unshelve(shelf, {"weight": live})
+    f = loaded._cached(("f", 0), make=None)
+    assert f(np.arange(3.0)) == 6.0
+    live.set_value(np.array([0.0, 0.0, 1.0]))
+    assert f(np.arange(3.0)) == 4.0
+    assert loaded._cached(("g", 0), make=None)(np.arange(3.0)) == 8.0
+    assert loaded.compiled == 0

@@ -65,7 +65,8 @@ def test_distributed_results_equal_serial(client, serial):
 
 
 def test_every_problem_finishes_when_a_worker_dies(client, serial, tmp_path):
-    problems = portfolio(budgets=(4.0, 5.0, 6.0, 7.0, 8.0, 9.0))
+    # Enough problems that a worker is still busy when the first result is written.
+    problems = portfolio(budgets=tuple(4.0 + 0.25 * k for k in range(24)))
     done = {}
 
     def target():
