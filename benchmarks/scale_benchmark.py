@@ -17,7 +17,10 @@ with dims (chain, draw, channel, geo) given to ``CurveView``).
 
 Package: ``RobustAllocator(views, num_periods=8)`` (build), ``allocate(budget)``,
 ``allocate(1.1 budget)`` (re-allocate), timed apart, on an empty PyTensor compiledir
-(cold), then again on it (warm). Floor: NumPy values and analytic gradients, SciPy SLSQP
+(cold), then again on it (warm; ``WARM_RUNS`` processes for the small cases, whose
+median decision, build + allocate, is reported, with the median of the further
+allocations each makes on its kept allocator, ``EXTRA_ALLOCATES``). Floor: NumPy values
+and analytic gradients, SciPy SLSQP
 on spend / s, ftol 1e-12: every view's optimum and the averaged plan (objectives divided
 by their value at the equal split), then min t s.t. R_m <= t (t a regret, order one at
 most) from the best plan so far. Both read the views' ``posterior`` (hash-checked). Every
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -44,6 +48,10 @@ OUT = h.ROOT / "benchmarks" / "results" / "scale_benchmark.json"
 SEED, SIGMA, PERIODS = 2024, 0.3, 8
 TIMEOUT = 3600  # seconds per subprocess
 OPTIONS = {"ftol": 1e-12, "maxiter": 1000}
+#: Warm package processes per case (the decision's median), and allocations after the
+#: first on each kept allocator (the cost of an extra one, median): small cases only.
+WARM_RUNS = {"blog": 5, "medium": 3}
+EXTRA_ALLOCATES = {"blog": 8, "medium": 4}
 
 
 @dataclass(frozen=True)
@@ -152,14 +160,21 @@ def package_worker(case: Case) -> dict[str, Any]:
     bounds = dict.fromkeys(channels, case.bounds) if case.name == "blog" else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         allocator = RobustAllocator(views, num_periods=PERIODS)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         result = allocator.allocate(case.budget, bounds)
-        t2, first = time.perf_counter(), len(caught)
+        t2, c2, first = time.perf_counter(), time.process_time(), len(caught)
         again = allocator.allocate(case.budget * 1.1, bounds)
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
+        extra = []  # further allocations on the kept allocator, budgets alternating
+        for k in range(EXTRA_ALLOCATES.get(case.name, 0)):
+            start, cpu = time.perf_counter(), time.process_time()
+            allocator.allocate(case.budget * (1.0 if k % 2 else 1.1), bounds)
+            extra.append((time.perf_counter() - start, time.process_time() - cpu))
     out |= {"build_s": t1 - t0, "allocate_s": t2 - t1, "reallocate_s": t3 - t2}
+    out |= {"build_cpu_s": c1 - c0, "allocate_cpu_s": c2 - c1, "reallocate_cpu_s": c3 - c2}
+    out["extra_allocates"] = [(t3 - t2, c3 - c2), *extra]  # (wall, CPU) seconds each
     out["peak_mb"] = h.peak_mb()
     for key, ws in (("warnings", caught[:first]), ("warnings_realloc", caught[first:])):
         out[key] = sorted({f"{w.category.__name__}: {w.message}"[:200] for w in ws})
@@ -271,7 +286,9 @@ def run_case(case: Case, tmp: Path, threads: int) -> dict[str, Any]:
     base = ["--case", case.name, "--npz", str(npz)]
     (tmp / "plan.json").write_text("null")
     sides: dict[str, Any] = {}
-    for label, kind in [("draws", "draws"), ("cold", "package"), ("warm", "package")]:
+    warm = [f"warm{k}" for k in range(1, WARM_RUNS.get(case.name, 1))]
+    runs = [("draws", "draws"), ("cold", "package"), ("warm", "package")]
+    for label, kind in [*runs, *((w, "package") for w in warm)]:
         sides[label] = h.run_worker(__file__, [kind, *base], env, tmp / f"{label}.json", TIMEOUT)
         if "plan" in sides[label]:  # for the floor to judge the package's plan
             (tmp / "plan.json").write_text(json.dumps(sides[label]["plan"]))
@@ -281,8 +298,15 @@ def run_case(case: Case, tmp: Path, threads: int) -> dict[str, Any]:
     same = digest is not None and all(
         sides[k].get("draws_hash") == digest for k in ("cold", "warm")
     )
+    runs = [sides[k] for k in ("warm", *warm) if "build_s" in sides[k]]
+    decision = [
+        (r["build_s"] + r["allocate_s"], r["build_cpu_s"] + r["allocate_cpu_s"]) for r in runs
+    ]
+    extra = [e for r in runs for e in r["extra_allocates"]]
     return {
         "case": asdict(case) | {"budget": case.budget, "bounds": case.bounds},
+        "warm_decision": {"runs": decision, "median": _median_pair(decision)},
+        "extra_allocate": {"runs": extra, "median": _median_pair(extra)},
         "package": package | {"path": sides["draws"].get("package")},
         "same_draws": same,
         "blas_threads": threads or "library default",
@@ -290,6 +314,13 @@ def run_case(case: Case, tmp: Path, threads: int) -> dict[str, Any]:
         "loadavg": {"start": load_start, "end": os.getloadavg()},
         **sides,
     }
+
+
+def _median_pair(pairs: list[list[float]]) -> list[float] | None:
+    """Median (wall, CPU) seconds of ``pairs``; None without any."""
+    if not pairs:
+        return None
+    return [statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)]
 
 
 def report(r: dict[str, Any]) -> None:
@@ -320,6 +351,15 @@ def report(r: dict[str, Any]) -> None:
             ("peak MB", cold.get("peak_mb"), warm.get("peak_mb"), floor.get("peak_mb")),
         ],
     )
+    decision, extra = r.get("warm_decision", {}), r.get("extra_allocate", {})
+    if decision.get("median"):
+        (dw, dc), (ew, ec) = decision["median"], extra["median"]
+        print(
+            f"  warm decision (build + allocate, one process after imports), median of "
+            f"{len(decision['runs'])} processes: {dw:.3f} s wall, {dc:.3f} s CPU; an extra "
+            f"allocate on the kept allocator, median of {len(extra['runs'])}: {ew:.3f} s "
+            f"wall, {ec:.3f} s CPU"
+        )
     pm, fm = warm.get("max_regret", cold.get("max_regret")), floor.get("max_regret")
     diff = abs(pm - fm) if pm is not None and fm is not None else None
     print(f"  minimax max regret: package {h.fmt(pm, '.12f')}, floor {h.fmt(fm, '.12f')}")

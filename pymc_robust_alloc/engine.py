@@ -659,8 +659,9 @@ class Engine:
             shelved = self._shelf.pop(key, None)
             fn = None
             if shelved is not None:
-                try:
-                    fn = _ParameterUnpickler(io.BytesIO(shelved), self._parameters).load()
+                try:  # linked as when compiled (in python_mode, no C linker at all)
+                    with self._compiling():
+                        fn = _ParameterUnpickler(io.BytesIO(shelved), self._parameters).load()
                 except Exception:  # an unreadable function is compiled again
                     fn = None
             if fn is None:
