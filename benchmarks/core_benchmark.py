@@ -60,8 +60,9 @@ IMPORTS = {
         "pytensor.xtensor",
         "pymc_marketing.mmm",
     ),
-    "package": ("pymc_robust_alloc", "pymc_robust_alloc.demo"),
-    "floor-python": ("numpy", "xarray", "pymc", "pymc.dims", "pymc_robust_alloc"),
+    # The package's exports load on first use (PEP 562): import the allocator itself.
+    "package": ("pymc_robust_alloc", "pymc_robust_alloc.allocator", "pymc_robust_alloc.demo"),
+    "floor-python": ("numpy", "xarray", "pymc", "pymc.dims", "pymc_marketing.mmm"),
     "floor-default": ("numpy", "xarray", "pymc", "pymc.dims", "pymc_marketing.mmm"),
 }
 #: The floor: one view's optimizer built and solved once, in either mode.
