@@ -12,6 +12,7 @@ import uuid
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import CancelledError
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -318,15 +319,29 @@ def _run_on_dask(
     pending = as_completed(list(futures))
     for future in pending:
         i, problem, attempt = futures.pop(future)
-        if future.status == "finished":
-            finish(future.result())
-        elif future.status == "cancelled" and attempt < retries:
+        record = _result(future)
+        if record is not None:
+            finish(record)
+        elif future.status != "error" and attempt < retries:
             retry = submit(i, problem, None, 0, attempt + 1)
             futures[retry] = (i, problem, attempt + 1)
             pending.add(retry)
         else:
             finish(_lost(problem, future))
         future.release()  # written: a worker dying now need not recompute it
+
+
+def _result(future) -> dict[str, Any] | None:
+    """Return a future's record, or ``None`` if it was cancelled or lost with its worker.
+
+    A result still held by a worker that dies is lost even after the task finished.
+    """
+    if future.status != "finished":
+        return None
+    try:
+        return future.result()
+    except CancelledError:
+        return None
 
 
 def _show_progress(client, futures: list) -> None:
