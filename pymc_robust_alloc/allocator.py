@@ -708,11 +708,7 @@ class RobustAllocator:
                 extra["quantile_v_star"] = q_star
             if reference is not None:
                 gain = float(required_gain)
-                settings.update(
-                    reference_plan=self._labelled(user[REFERENCE]).to_series().to_dict(),
-                    required_gain=gain,
-                    success_method=success_method,
-                )
+                settings.update(required_gain=gain, success_method=success_method)
                 criterion = self.success.criterion(success_method)
                 with self.success.using(reference=reference, required_gain=gain):
                     plans[SUCCESS] = run.maximin_success(criterion, plans)
